@@ -1,0 +1,88 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// openTestCase opens a new case in a temporary folder.
+func openTestCase(tb testing.TB) *Case {
+	tb.Helper()
+	c, err := Open(context.Background(), filepath.Join(tb.TempDir(), "case.duckdb"), Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// loadBody runs a body loader in its own transaction, committing on success.
+func loadBody(tb testing.TB, c *Case, load bodyLoader, fileID int64, body []byte) (fileStats, error) {
+	tb.Helper()
+	ctx := context.Background()
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := load(ctx, tx, fileID, body)
+	if err != nil {
+		tx.Rollback()
+		return st, err
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return st, nil
+}
+
+// queryInt returns the single integer a query yields.
+func queryInt(tb testing.TB, db *sql.DB, q string, args ...any) int64 {
+	tb.Helper()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestOpenCreatesSchemaAndRefusesOtherVersions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "case.duckdb")
+	c, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queryInt(t, c.DB, "select count(*) from evidence_files"); got != 0 {
+		t.Fatalf("new case has %d evidence rows", got)
+	}
+	if _, err := c.DB.Exec("update case_meta set value = '999' where key = 'schema_version'"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := Open(ctx, path, Options{}); err == nil {
+		t.Fatal("opening a case of another schema version succeeded")
+	}
+}
+
+func TestBuiltInExtensionsNeedNoNetwork(t *testing.T) {
+	c := openTestCase(t)
+	for _, ext := range []string{"json", "parquet", "icu"} {
+		n := queryInt(t, c.DB, "select count(*) from duckdb_extensions() where extension_name = ? and loaded", ext)
+		if n != 1 {
+			t.Errorf("extension %s is not loaded", ext)
+		}
+	}
+}
+
+func TestIAMActionMacro(t *testing.T) {
+	c := openTestCase(t)
+	var got string
+	if err := c.DB.QueryRow("select iam_action_of('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2')").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "lambda:UpdateFunctionCode" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -1,0 +1,139 @@
+// Package ingest owns the case database: its schema, and loading evidence
+// files (credential reports, authorization details, CloudTrail archives) into it.
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// SchemaVersion is the version of schema.sql. A case written with another
+// version is refused rather than read wrongly.
+const SchemaVersion = 1
+
+//go:embed schema.sql
+var schemaSQL string
+
+// Options tune the DuckDB engine behind a case.
+type Options struct {
+	Threads     int    // 0: one per core
+	MemoryLimit string // DuckDB size, e.g. "1GB"; empty: DuckDB's default
+}
+
+// Case is an open case database.
+type Case struct {
+	DB   *sql.DB
+	Path string
+}
+
+// Close closes the database.
+func (c *Case) Close() error { return c.DB.Close() }
+
+// Open opens (creating if needed) the case database at path for writing.
+func Open(ctx context.Context, path string, opts Options) (*Case, error) {
+	return open(ctx, path, opts, false)
+}
+
+// OpenReadOnly opens an existing case for reading only.
+func OpenReadOnly(ctx context.Context, path string, opts Options) (*Case, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open case: %w", err)
+	}
+	return open(ctx, path, opts, true)
+}
+
+func open(ctx context.Context, path string, opts Options, readOnly bool) (*Case, error) {
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	dsn := path + "?threads=" + strconv.Itoa(threads) +
+		"&autoinstall_known_extensions=false&autoload_known_extensions=false"
+	if readOnly {
+		dsn += "&access_mode=READ_ONLY"
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open case %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	c := &Case{DB: db, Path: path}
+	if err := c.setup(ctx, opts, readOnly); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open case %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
+	settings := []string{
+		"set TimeZone = 'UTC'",
+		"set preserve_insertion_order = false",
+	}
+	if opts.MemoryLimit != "" {
+		settings = append(settings, "set memory_limit = '"+opts.MemoryLimit+"'")
+	}
+	for _, s := range settings {
+		if _, err := c.DB.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	version, err := c.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == 0 && readOnly:
+		return errors.New("not a credtrail case (no schema_version)")
+	case version == 0:
+		if _, err := c.DB.ExecContext(ctx, schemaSQL); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+		if _, err := c.DB.ExecContext(ctx,
+			"insert into case_meta values ('schema_version', ?)", strconv.Itoa(SchemaVersion)); err != nil {
+			return fmt.Errorf("record schema version: %w", err)
+		}
+	case version != SchemaVersion:
+		return fmt.Errorf("case has schema version %d, this credtrail reads version %d: re-ingest the evidence into a new case", version, SchemaVersion)
+	}
+	if !readOnly {
+		if err := refreshActionMap(ctx, c.DB); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaVersion returns 0 for an empty database.
+func (c *Case) schemaVersion(ctx context.Context) (int, error) {
+	var n int
+	err := c.DB.QueryRowContext(ctx,
+		"select count(*) from information_schema.tables where table_name = 'case_meta'").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v string
+	err = c.DB.QueryRowContext(ctx, "select value from case_meta where key = 'schema_version'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errors.New("case_meta has no schema_version")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	version, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("schema_version %q: %w", v, err)
+	}
+	return version, nil
+}

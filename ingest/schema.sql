@@ -1,0 +1,331 @@
+-- credtrail case schema. This file is the public contract between ingest,
+-- queries, report and the analyst's `credtrail query`. Bump SchemaVersion in
+-- open.go whenever a table or column changes meaning.
+
+create table if not exists case_meta (
+    key   varchar primary key,
+    value varchar not null
+);
+
+-- One row per input file, whatever became of it.
+create table if not exists evidence_files (
+    file_id      bigint primary key,
+    path         varchar not null,   -- as given; a bundle entry is "bundle.tgz!dir/entry.json.gz"
+    kind         varchar not null,   -- cloudtrail, cloudtrail_digest, credential_report, authorization_details,
+                                     -- password_policy, account_summary, public_keys, unknown
+    format       varchar,            -- body shape: records, array, ndjson, lookup_events, event_history_csv, csv, json_base64, json_text, ...
+    sha256       varchar not null,   -- of the bytes as stored (compressed if compressed)
+    bytes        bigint not null,
+    records      bigint,             -- records (events, report rows, entities) in the file
+    duplicates   bigint,             -- records already in the case when this file was loaded
+    status       varchar not null,   -- loaded, rejected, duplicate
+    error        varchar,            -- why it was rejected, or what was noted while loading it
+    account_id   varchar,
+    first_event  timestamptz,
+    last_event   timestamptz,
+    ingested_at  timestamptz not null,
+    duplicate_of bigint              -- for status duplicate: the file_id with the same sha256
+);
+
+-- CloudTrail API activity: one row per (event_id, recipient_account_id).
+create table if not exists events (
+    event_id              varchar not null,   -- eventID, or 'sha256:'||hash of the record when it has none
+    event_time            timestamptz not null,
+    event_source          varchar,
+    event_name            varchar,
+    iam_action            varchar,            -- service:Action the call needed (ingest/actions.go)
+    aws_region            varchar,
+    source_ip             varchar,
+    user_agent            varchar,
+    error_code            varchar,
+    error_message         varchar,
+    read_only             boolean,
+    event_type            varchar,
+    event_category        varchar,
+    event_version         varchar,
+    request_id            varchar,
+    shared_event_id       varchar,
+    recipient_account_id  varchar,
+    management_event      boolean,
+    identity_type         varchar,            -- userIdentity.type; NULL for Event-history CSV rows
+    principal_arn         varchar,            -- the acting IAM identity (see DESIGN.md)
+    identity_arn          varchar,            -- userIdentity.arn as logged
+    identity_account_id   varchar,            -- userIdentity.accountId
+    principal_id          varchar,
+    access_key_id         varchar,
+    user_name             varchar,
+    session_issuer_arn    varchar,
+    invoked_by            varchar,
+    mfa_authenticated     boolean,            -- sessionContext.attributes.mfaAuthenticated
+    console_login         varchar,            -- responseElements.ConsoleLogin (Success, Failure)
+    mfa_used              boolean,            -- additionalEventData.MFAUsed
+    session_credential_from_console boolean,
+    vpc_endpoint_id       varchar,
+    user_identity         json,
+    request_parameters    json,
+    response_elements     json,
+    additional_event_data json,
+    resources             json,
+    service_event_details json,
+    tls_details           json,
+    addendum              json,
+    file_id               bigint not null,    -- first copy's evidence file
+    record_index          bigint not null     -- 0-based position of the record in that file
+);
+
+-- CloudTrail Insights events, kept apart from API activity.
+create table if not exists insights (
+    event_id             varchar not null,
+    event_time           timestamptz not null,
+    event_type           varchar,
+    event_category       varchar,
+    event_version        varchar,
+    aws_region           varchar,
+    recipient_account_id varchar,
+    shared_event_id      varchar,
+    state                varchar,             -- Start, End
+    insight_type         varchar,             -- ApiCallRateInsight, ApiErrorRateInsight
+    insight_event_source varchar,
+    insight_event_name   varchar,
+    insight_details      json,
+    file_id              bigint not null,
+    record_index         bigint not null
+);
+
+-- IAM credential reports. Every report loaded stays here; the views
+-- credential_report and access_keys show the newest report of each account.
+create table if not exists credential_reports (
+    report_id           bigint primary key,  -- the file_id of the first file that carried it
+    account_id          varchar not null,
+    generated_at        timestamptz,
+    generated_at_source varchar not null,    -- GeneratedTime, or 'latest timestamp in report'
+    content_sha256      varchar not null     -- of the CSV text, so CSV and JSON wrapper of one report are one report
+);
+
+create table if not exists credential_report_rows (
+    report_id               bigint not null,
+    account_id              varchar not null,
+    generated_at            timestamptz,
+    row_number              bigint not null,  -- 1-based data row in the CSV (header is row 0)
+    user_name               varchar not null,
+    arn                     varchar not null,
+    user_creation_time      timestamptz,
+    password_enabled        boolean,          -- NULL when the report says not_supported (see raw)
+    password_last_used      timestamptz,
+    password_last_used_note varchar,          -- N/A, no_information, ... when password_last_used is not a time
+    password_last_changed   timestamptz,
+    password_next_rotation  timestamptz,
+    mfa_active              boolean,
+    cert_1_active           boolean,
+    cert_1_last_rotated     timestamptz,
+    cert_2_active           boolean,
+    cert_2_last_rotated     timestamptz,
+    raw                     map(varchar, varchar), -- every column as written, special values included
+    file_id                 bigint not null
+);
+
+create table if not exists access_key_rows (
+    report_id         bigint not null,
+    account_id        varchar not null,
+    user_name         varchar not null,
+    arn               varchar not null,
+    slot              integer not null,       -- 1 or 2
+    active            boolean not null,
+    last_rotated      timestamptz,
+    last_used_date    timestamptz,            -- NULL when never used (last_used_note = 'N/A')
+    last_used_note    varchar,
+    last_used_region  varchar,                -- as written: a region, or N/A
+    last_used_service varchar                 -- as written: a service namespace, or N/A
+);
+
+create or replace view current_credential_reports as
+select report_id, account_id, generated_at
+from credential_reports
+qualify row_number() over (partition by account_id order by generated_at desc nulls last, report_id desc) = 1;
+
+create or replace view credential_report as
+select r.account_id, r.generated_at, r.user_name, r.arn, r.user_creation_time, r.password_enabled,
+       r.password_last_used, r.password_last_used_note, r.password_last_changed, r.password_next_rotation,
+       r.mfa_active, r.cert_1_active, r.cert_1_last_rotated, r.cert_2_active, r.cert_2_last_rotated,
+       r.raw, r.row_number, r.file_id
+from credential_report_rows r
+join current_credential_reports c using (report_id);
+
+create or replace view access_keys as
+select k.account_id, k.user_name, k.arn, k.slot, k.active, k.last_rotated, k.last_used_date,
+       k.last_used_note, k.last_used_region, k.last_used_service
+from access_key_rows k
+join current_credential_reports c using (report_id);
+
+-- Account authorization details (get-account-authorization-details).
+-- Entities are keyed by ARN; the first file (by path) that names one wins.
+create table if not exists iam_users (
+    arn                      varchar primary key,
+    account_id               varchar not null,
+    user_name                varchar not null,
+    user_id                  varchar,
+    path                     varchar,
+    create_date              timestamptz,
+    permissions_boundary_arn varchar,
+    tags                     json,
+    file_id                  bigint not null
+);
+
+create table if not exists iam_groups (
+    arn         varchar primary key,
+    account_id  varchar not null,
+    group_name  varchar not null,
+    group_id    varchar,
+    path        varchar,
+    create_date timestamptz,
+    file_id     bigint not null
+);
+
+create table if not exists iam_roles (
+    arn                      varchar primary key,
+    account_id               varchar not null,
+    role_name                varchar not null,
+    role_id                  varchar,
+    path                     varchar,
+    create_date              timestamptz,
+    assume_role_policy       json,
+    role_last_used           timestamptz,
+    role_last_used_region    varchar,
+    permissions_boundary_arn varchar,
+    instance_profiles        json,
+    tags                     json,
+    file_id                  bigint not null
+);
+
+-- Managed policies; document is the default version's, the only one in force.
+create table if not exists iam_policies (
+    arn                 varchar primary key,
+    account_id          varchar,             -- NULL for AWS-managed policies
+    policy_name         varchar not null,
+    policy_id           varchar,
+    path                varchar,
+    aws_managed         boolean not null,
+    default_version_id  varchar,
+    attachment_count    integer,
+    boundary_usage_count integer,
+    is_attachable       boolean,
+    description         varchar,
+    create_date         timestamptz,
+    update_date         timestamptz,
+    document            json,
+    file_id             bigint not null
+);
+
+-- Inline policies of users, groups and roles.
+create table if not exists inline_policies (
+    policy_ref    varchar primary key,      -- principal ARN || '#inline/' || policy name
+    principal_arn varchar not null,
+    policy_name   varchar not null,
+    document      json,
+    file_id       bigint not null
+);
+
+create table if not exists group_members (
+    user_arn  varchar not null,
+    group_arn varchar not null
+);
+
+-- Every policy in force on a user, group or role: inline or managed, direct or
+-- through a group (via_group_arn), and permissions boundaries (is_boundary).
+create table if not exists policy_attachments (
+    principal_arn  varchar not null,
+    principal_type varchar not null,        -- user, group, role
+    policy_ref     varchar not null,        -- managed policy ARN or inline policy_ref
+    policy_name    varchar,
+    inline         boolean not null,
+    via_group_arn  varchar,
+    is_boundary    boolean not null default false
+);
+
+-- Statements of every managed (default version) and inline policy.
+create table if not exists policy_statements (
+    policy_ref      varchar not null,
+    statement_index integer not null,
+    sid             varchar,
+    effect          varchar not null,
+    actions         varchar[],
+    not_actions     varchar[],
+    resources       varchar[],
+    not_resources   varchar[],
+    condition       json
+);
+
+-- Role trust policies, one row per principal named in a statement.
+create table if not exists role_trust (
+    role_arn        varchar not null,
+    statement_index integer not null,
+    effect          varchar not null,
+    principal_kind  varchar not null,       -- AWS, Service, Federated, CanonicalUser, * (any)
+    principal_value varchar not null,
+    not_principal   boolean not null default false,
+    actions         varchar[],
+    condition       json
+);
+
+-- Optional account-level exports.
+create table if not exists password_policy (
+    account_id                     varchar,  -- NULL when the export does not say
+    present                        boolean not null, -- false when the export says NoSuchEntity
+    minimum_password_length        integer,
+    require_symbols                boolean,
+    require_numbers                boolean,
+    require_uppercase_characters   boolean,
+    require_lowercase_characters   boolean,
+    allow_users_to_change_password boolean,
+    expire_passwords               boolean,
+    max_password_age               integer,
+    password_reuse_prevention      integer,
+    hard_expiry                    boolean,
+    file_id                        bigint not null
+);
+
+create table if not exists account_summary (
+    account_id varchar,
+    key        varchar not null,
+    value      bigint,
+    file_id    bigint not null
+);
+
+-- CloudTrail digest files, kept for `credtrail verify`.
+create table if not exists digests (
+    file_id                         bigint primary key,
+    account_id                      varchar,
+    digest_start_time               timestamptz,
+    digest_end_time                 timestamptz,
+    digest_s3_bucket                varchar,
+    digest_s3_object                varchar,
+    digest_public_key_fingerprint   varchar,
+    digest_signature_algorithm      varchar,
+    newest_event_time               timestamptz,
+    oldest_event_time               timestamptz,
+    previous_digest_s3_bucket       varchar,
+    previous_digest_s3_object       varchar,
+    previous_digest_hash_value      varchar,
+    previous_digest_hash_algorithm  varchar,
+    previous_digest_signature       varchar,
+    content_sha256                  varchar not null  -- SHA-256 of the uncompressed digest bytes
+);
+
+create table if not exists digest_log_files (
+    digest_file_id    bigint not null,
+    s3_bucket         varchar,
+    s3_object         varchar,
+    hash_value        varchar,
+    hash_algorithm    varchar,
+    newest_event_time timestamptz,
+    oldest_event_time timestamptz
+);
+
+-- CloudTrail public keys (list-public-keys export), for `credtrail verify`.
+create table if not exists public_keys (
+    fingerprint         varchar not null,
+    value               varchar not null,    -- base64 DER
+    validity_start_time timestamptz,
+    validity_end_time   timestamptz,
+    file_id             bigint not null
+);

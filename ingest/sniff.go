@@ -1,0 +1,244 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// Kinds of evidence file, as recorded in evidence_files.kind.
+const (
+	KindCloudTrail      = "cloudtrail"
+	KindDigest          = "cloudtrail_digest"
+	KindCredentialRpt   = "credential_report"
+	KindAuthorization   = "authorization_details"
+	KindPasswordPolicy  = "password_policy"
+	KindAccountSummary  = "account_summary"
+	KindPublicKeys      = "public_keys"
+	KindBundle          = "bundle"
+	KindUnknown         = "unknown"
+	formatRecords       = "records"           // {"Records":[...]}
+	formatArray         = "array"             // [event, ...]
+	formatNDJSON        = "ndjson"            // event per line, or one event
+	formatLookupEvents  = "lookup_events"     // {"Events":[{"CloudTrailEvent":"..."}]}
+	formatEventHistory  = "event_history_csv" // console Event history CSV download
+	formatCSV           = "csv"
+	formatJSON          = "json"
+	formatTar           = "tar"
+	formatZip           = "zip"
+	sniffPrefixBytes    = 64 << 10
+	maxJSONKeysToInspect = 64
+)
+
+// sniffed is what the content of a file says it is.
+type sniffed struct {
+	kind, format string
+	gzipped      bool
+	reason       string // for KindUnknown: why it was not recognised
+}
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zipMagic  = []byte("PK\x03\x04")
+)
+
+// sniffFile decides a file's kind from its content, never from its name.
+func sniffFile(path string) (sniffed, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sniffed{}, err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if n == 0 {
+		return sniffed{kind: KindUnknown, reason: "empty file"}, nil
+	}
+	if bytes.HasPrefix(head, zipMagic) {
+		return sniffed{kind: KindBundle, format: formatZip}, nil
+	}
+	if isTar(head) {
+		return sniffed{kind: KindBundle, format: formatTar}, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return sniffed{}, err
+	}
+	var r io.Reader = f
+	gz := bytes.HasPrefix(head, gzipMagic)
+	if gz {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return sniffed{kind: KindUnknown, gzipped: true, reason: fmt.Sprintf("corrupt gzip: %v", err)}, nil
+		}
+		defer zr.Close()
+		r = zr
+	}
+	s := sniffStream(r)
+	s.gzipped = gz
+	return s, nil
+}
+
+func isTar(head []byte) bool {
+	return len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar"))
+}
+
+// sniffStream classifies a decompressed body.
+func sniffStream(r io.Reader) sniffed {
+	br := bufio.NewReaderSize(r, sniffPrefixBytes)
+	prefix, err := br.Peek(sniffPrefixBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("unreadable: %v", err)}
+	}
+	if isTar(prefix) {
+		return sniffed{kind: KindBundle, format: formatTar}
+	}
+	prefix = bytes.TrimPrefix(prefix, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimLeft(prefix, " \t\r\n")
+	if len(trimmed) == 0 {
+		return sniffed{kind: KindUnknown, reason: "no content"}
+	}
+	switch trimmed[0] {
+	case '{', '[':
+		return sniffJSON(br)
+	}
+	if !utf8.Valid(trimUTF8Tail(prefix)) {
+		return sniffed{kind: KindUnknown, reason: "binary or not UTF-8 text"}
+	}
+	firstLine, _, _ := strings.Cut(string(trimmed), "\n")
+	firstLine = strings.TrimSpace(firstLine)
+	switch {
+	case strings.HasPrefix(firstLine, "user,arn,"):
+		return sniffed{kind: KindCredentialRpt, format: formatCSV}
+	case strings.HasPrefix(firstLine, "Event ID,") || (strings.Contains(firstLine, "Event time") && strings.Contains(firstLine, "Event name") && strings.Contains(firstLine, "Event source")):
+		return sniffed{kind: KindCloudTrail, format: formatEventHistory}
+	}
+	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("unrecognised text starting %q", clip(firstLine, 60))}
+}
+
+// trimUTF8Tail drops a multi-byte character cut at the end of a prefix.
+func trimUTF8Tail(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
+		if utf8.Valid(b) {
+			return b
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// cloudTrailEventKeys are keys only a CloudTrail event has at its top level.
+var cloudTrailEventKeys = map[string]bool{
+	"eventVersion": true, "eventTime": true, "eventSource": true, "eventName": true,
+	"eventID": true, "userIdentity": true, "awsRegion": true, "recipientAccountId": true,
+}
+
+// sniffJSON reads top-level keys with a streaming tokenizer until one says
+// what the document is. It reads past large values only when it must.
+func sniffJSON(r io.Reader) sniffed {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+	}
+	if tok == json.Delim('[') {
+		if !dec.More() {
+			return sniffed{kind: KindCloudTrail, format: formatArray} // [] : a valid, empty event list
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+		}
+		if tok != json.Delim('{') {
+			return sniffed{kind: KindUnknown, reason: "JSON array of non-objects"}
+		}
+		keys, err := objectKeys(dec)
+		if err != nil {
+			return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+		}
+		for _, k := range keys {
+			if cloudTrailEventKeys[k] {
+				return sniffed{kind: KindCloudTrail, format: formatArray}
+			}
+		}
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON array of objects that are not CloudTrail events (keys %s)", clip(strings.Join(keys, ","), 80))}
+	}
+	if tok != json.Delim('{') {
+		return sniffed{kind: KindUnknown, reason: "JSON that is neither an object nor an array"}
+	}
+	keys, err := objectKeys(dec)
+	if err != nil && len(keys) == 0 {
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+	}
+	has := map[string]bool{}
+	for _, k := range keys {
+		has[k] = true
+	}
+	switch {
+	case has["Records"]:
+		return sniffed{kind: KindCloudTrail, format: formatRecords}
+	case has["UserDetailList"] || has["GroupDetailList"] || has["RoleDetailList"] || (has["Policies"] && (has["IsTruncated"] || has["Marker"])):
+		return sniffed{kind: KindAuthorization, format: formatJSON}
+	case has["Content"] && (has["ReportFormat"] || has["GeneratedTime"]):
+		return sniffed{kind: KindCredentialRpt, format: formatJSON}
+	case has["PasswordPolicy"]:
+		return sniffed{kind: KindPasswordPolicy, format: formatJSON}
+	case has["SummaryMap"]:
+		return sniffed{kind: KindAccountSummary, format: formatJSON}
+	case has["PublicKeyList"]:
+		return sniffed{kind: KindPublicKeys, format: formatJSON}
+	case has["digestStartTime"] || has["digestEndTime"] || (has["awsAccountId"] && has["logFiles"]):
+		return sniffed{kind: KindDigest, format: formatJSON}
+	case has["Events"]:
+		return sniffed{kind: KindCloudTrail, format: formatLookupEvents}
+	case has["Error"] || has["error"]:
+		return sniffed{kind: KindPasswordPolicy, format: formatJSON} // a NoSuchEntity answer; the loader checks
+	}
+	for k := range has {
+		if cloudTrailEventKeys[k] {
+			return sniffed{kind: KindCloudTrail, format: formatNDJSON}
+		}
+	}
+	if has["Policies"] {
+		return sniffed{kind: KindAuthorization, format: formatJSON}
+	}
+	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (keys %s)", clip(strings.Join(keys, ","), 80))}
+}
+
+// objectKeys returns the keys of the object whose '{' was just read, skipping values.
+func objectKeys(dec *json.Decoder) ([]string, error) {
+	var keys []string
+	for dec.More() && len(keys) < maxJSONKeysToInspect {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys, err
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return keys, fmt.Errorf("object key is %v", tok)
+		}
+		keys = append(keys, k)
+		if k == "Records" || k == "UserDetailList" || k == "RoleDetailList" || k == "GroupDetailList" {
+			return keys, nil // decisive, and its value may be huge
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys, err
+		}
+	}
+	return keys, nil
+}
