@@ -14,7 +14,7 @@ create table if not exists evidence_files (
     kind         varchar not null,   -- cloudtrail, cloudtrail_digest, credential_report, authorization_details,
                                      -- password_policy, account_summary, public_keys, unknown
     format       varchar,            -- body shape: records, array, ndjson, lookup_events, event_history_csv, csv, json_base64, json_text, ...
-    sha256       varchar not null,   -- of the bytes as stored (compressed if compressed)
+    sha256       varchar,            -- of the bytes as stored (compressed if compressed); NULL when never read
     bytes        bigint not null,
     records      bigint,             -- records (events, report rows, entities) in the file
     duplicates   bigint,             -- records already in the case when this file was loaded

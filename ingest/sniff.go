@@ -15,25 +15,25 @@ import (
 
 // Kinds of evidence file, as recorded in evidence_files.kind.
 const (
-	KindCloudTrail      = "cloudtrail"
-	KindDigest          = "cloudtrail_digest"
-	KindCredentialRpt   = "credential_report"
-	KindAuthorization   = "authorization_details"
-	KindPasswordPolicy  = "password_policy"
-	KindAccountSummary  = "account_summary"
-	KindPublicKeys      = "public_keys"
-	KindBundle          = "bundle"
-	KindUnknown         = "unknown"
-	formatRecords       = "records"           // {"Records":[...]}
-	formatArray         = "array"             // [event, ...]
-	formatNDJSON        = "ndjson"            // event per line, or one event
-	formatLookupEvents  = "lookup_events"     // {"Events":[{"CloudTrailEvent":"..."}]}
-	formatEventHistory  = "event_history_csv" // console Event history CSV download
-	formatCSV           = "csv"
-	formatJSON          = "json"
-	formatTar           = "tar"
-	formatZip           = "zip"
-	sniffPrefixBytes    = 64 << 10
+	KindCloudTrail       = "cloudtrail"
+	KindDigest           = "cloudtrail_digest"
+	KindCredentialRpt    = "credential_report"
+	KindAuthorization    = "authorization_details"
+	KindPasswordPolicy   = "password_policy"
+	KindAccountSummary   = "account_summary"
+	KindPublicKeys       = "public_keys"
+	KindBundle           = "bundle"
+	KindUnknown          = "unknown"
+	formatRecords        = "records"           // {"Records":[...]}
+	formatArray          = "array"             // [event, ...]
+	formatNDJSON         = "ndjson"            // event per line, or one event
+	formatLookupEvents   = "lookup_events"     // {"Events":[{"CloudTrailEvent":"..."}]}
+	formatEventHistory   = "event_history_csv" // console Event history CSV download
+	formatCSV            = "csv"
+	formatJSON           = "json"
+	formatTar            = "tar"
+	formatZip            = "zip"
+	sniffPrefixBytes     = 64 << 10
 	maxJSONKeysToInspect = 64
 )
 
@@ -83,6 +83,9 @@ func sniffFile(path string) (sniffed, error) {
 	}
 	s := sniffStream(r)
 	s.gzipped = gz
+	if gz && strings.HasPrefix(s.reason, "unreadable") {
+		s.reason = "corrupt gzip: " + strings.TrimPrefix(s.reason, "unreadable: ")
+	}
 	return s, nil
 }
 

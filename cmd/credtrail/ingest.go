@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credtrail/credtrail/ingest"
+)
+
+type ingestOptions struct {
+	casePath string
+	paths    []string
+	strict   bool
+	engine   ingest.Options
+}
+
+func newIngestCmd(s *streams) *cobra.Command {
+	opts := &ingestOptions{}
+	cmd := &cobra.Command{
+		Use:   "ingest CASE.duckdb PATH...",
+		Short: "Load credential reports, authorization details and CloudTrail archives into a case",
+		Long: `Load evidence into a case database (created if needed). PATH may be files, folders
+(walked) or .tar, .tar.gz, .tgz and .zip bundles. The kind of each file is read from its
+content. Files already in the case (same SHA-256) and events already loaded are not loaded again.
+A file that cannot be loaded is recorded as rejected with the reason; the rest still loads.`,
+		Args: minArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.casePath, opts.paths = args[0], args[1:]
+			return runIngest(cmd, s, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.strict, "strict", false, "exit 1 when any file is rejected")
+	addEngineFlags(cmd, &opts.engine)
+	return cmd
+}
+
+func addEngineFlags(cmd *cobra.Command, o *ingest.Options) {
+	cmd.Flags().IntVar(&o.Threads, "threads", 0, "DuckDB threads (0: one per core)")
+	cmd.Flags().StringVar(&o.MemoryLimit, "memory-limit", "2GB", "DuckDB memory limit")
+}
+
+func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
+	ctx := cmd.Context()
+	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	bar := newProgress(s.err, "ingest")
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	sum, err := c.Summarize(ctx)
+	if err != nil {
+		return err
+	}
+	writeIngestSummary(s.out, outcomes, sum)
+	rejected := 0
+	for _, o := range outcomes {
+		if o.Status == ingest.StatusRejected {
+			rejected++
+		}
+	}
+	if rejected > 0 {
+		fmt.Fprintf(s.err, "warning: %d file(s) rejected:\n", rejected)
+		for _, o := range outcomes {
+			if o.Status == ingest.StatusRejected {
+				fmt.Fprintf(s.err, "  %s: %s\n", o.Path, o.Error)
+			}
+		}
+		if opts.strict {
+			return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d file(s) rejected (--strict)", rejected)}
+		}
+	}
+	return nil
+}
+
+func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.CaseSummary) {
+	type key struct{ kind, status string }
+	counts := map[key]int{}
+	var records, dups int64
+	for _, o := range outcomes {
+		counts[key{o.Kind, o.Status}]++
+		records += o.Records
+		dups += o.Duplicates
+	}
+	keys := make([]key, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].kind != keys[j].kind {
+			return keys[i].kind < keys[j].kind
+		}
+		return keys[i].status < keys[j].status
+	})
+	fmt.Fprintf(w, "files this run: %d\n", len(outcomes))
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-22s %-9s %d\n", k.kind, k.status, counts[k])
+	}
+	fmt.Fprintf(w, "records read this run: %d (%d already in the case)\n", records, dups)
+	fmt.Fprintf(w, "case: %d files, %d events, %d insights events\n", sum.Files, sum.Events, sum.Insights)
+	if sum.Events > 0 {
+		fmt.Fprintf(w, "  accounts: %s\n", strings.Join(sum.Accounts, ", "))
+		fmt.Fprintf(w, "  regions:  %s\n", strings.Join(sum.Regions, ", "))
+		fmt.Fprintf(w, "  span:     %s .. %s (UTC)\n", sum.First.UTC().Format("2006-01-02 15:04:05"), sum.Last.UTC().Format("2006-01-02 15:04:05"))
+	}
+}
+
+// progress draws a one-line bar on stderr when it is a terminal, else nothing.
+type progress struct {
+	w     io.Writer
+	label string
+	on    bool
+	last  int
+}
+
+func newProgress(w io.Writer, label string) *progress {
+	f, ok := w.(*os.File)
+	on := false
+	if ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			on = true
+		}
+	}
+	return &progress{w: w, label: label, on: on, last: -1}
+}
+
+func (p *progress) update(done, total int) {
+	if !p.on || total == 0 {
+		return
+	}
+	pct := done * 100 / total
+	if pct == p.last && done != total {
+		return
+	}
+	p.last = pct
+	const width = 30
+	filled := width * done / total
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d files", p.label, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), pct, done, total)
+}
+
+func (p *progress) done() {
+	if p.on && p.last >= 0 {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,284 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// CloudTrail bodies other than {"Records":[…]} (bare arrays, NDJSON, single
+// events, lookup-events output, console Event-history CSV) are rewritten,
+// streaming and record by record, into a scratch {"Records":[…]} file so that
+// every CloudTrail input takes the one DuckDB load path. Record positions are
+// kept: record i of the original is Records[i] of the rewrite.
+
+// openBody opens a file, decompressing it when it is gzip.
+func openBody(name string, gzipped bool) (io.ReadCloser, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if !gzipped {
+		return f, nil
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, closers{zr, f}}, nil
+}
+
+type closers []io.Closer
+
+func (c closers) Close() error {
+	var errs []error
+	for _, x := range c {
+		errs = append(errs, x.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// recordsWriter writes {"Records":[…]} one raw record at a time.
+type recordsWriter struct {
+	w *bufio.Writer
+	n int
+}
+
+func (rw *recordsWriter) add(record []byte) error {
+	sep := ","
+	if rw.n == 0 {
+		sep = `{"Records":[`
+	}
+	rw.n++
+	if _, err := rw.w.WriteString(sep); err != nil {
+		return err
+	}
+	_, err := rw.w.Write(record)
+	return err
+}
+
+func (rw *recordsWriter) close() error {
+	if rw.n == 0 {
+		rw.w.WriteString(`{"Records":[`)
+	}
+	rw.w.WriteString("]}\n")
+	return rw.w.Flush()
+}
+
+// convertToRecords rewrites in's body into a scratch Records file and
+// returns its path and the number of records.
+func convertToRecords(in *input, sc *scratch) (string, int, error) {
+	body, err := openBody(in.local, in.sniff.gzipped)
+	if err != nil {
+		return "", 0, err
+	}
+	defer body.Close()
+	name := sc.file(".records.json")
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	rw := &recordsWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	switch in.sniff.format {
+	case formatArray:
+		err = convertArray(body, rw)
+	case formatNDJSON:
+		err = convertStream(body, rw)
+	case formatLookupEvents:
+		err = convertLookupEvents(body, rw)
+	case formatEventHistory:
+		err = convertEventHistoryCSV(body, rw)
+	default:
+		err = fmt.Errorf("no conversion for format %q", in.sniff.format)
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if err := rw.close(); err != nil {
+		return "", 0, err
+	}
+	return name, rw.n, f.Close()
+}
+
+// isObject reports whether a raw JSON value is an object.
+func isObject(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+func convertArray(r io.Reader, rw *recordsWriter) error {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return fmt.Errorf("invalid JSON array: %v", err)
+	}
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("record %d: invalid JSON: %w", i, err)
+		}
+		if !isObject(raw) {
+			return fmt.Errorf("record %d: not a JSON object", i)
+		}
+		if err := rw.add(raw); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("invalid JSON array end: %w", err)
+	}
+	return trailingJSON(dec)
+}
+
+// convertStream takes one event or a stream of them (NDJSON, or pretty-printed
+// objects one after another).
+func convertStream(r io.Reader, rw *recordsWriter) error {
+	dec := json.NewDecoder(r)
+	for i := 0; ; i++ {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("record %d: invalid JSON: %w", i, err)
+		}
+		if !isObject(raw) {
+			return fmt.Errorf("record %d: not a JSON object", i)
+		}
+		if err := rw.add(raw); err != nil {
+			return err
+		}
+	}
+}
+
+func trailingJSON(dec *json.Decoder) error {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the end of the JSON document")
+	}
+	return nil
+}
+
+// convertLookupEvents takes `aws cloudtrail lookup-events` output, whose
+// events carry the full record as a JSON string in CloudTrailEvent.
+func convertLookupEvents(r io.Reader, rw *recordsWriter) error {
+	var doc struct {
+		Events []struct {
+			EventID         string  `json:"EventId"`
+			CloudTrailEvent *string `json:"CloudTrailEvent"`
+		} `json:"Events"`
+	}
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("invalid lookup-events JSON: %w", err)
+	}
+	for i, e := range doc.Events {
+		if e.CloudTrailEvent == nil {
+			return fmt.Errorf("Events[%d] (%s): no CloudTrailEvent", i, e.EventID)
+		}
+		raw := []byte(*e.CloudTrailEvent)
+		if !json.Valid(raw) || !isObject(raw) {
+			return fmt.Errorf("Events[%d] (%s): CloudTrailEvent is not a JSON object", i, e.EventID)
+		}
+		if err := rw.add(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventHistoryColumns maps the console Event-history CSV header to CloudTrail
+// record keys. User name and AWS access key go into userIdentity, without a type.
+var eventHistoryColumns = map[string]string{
+	"Event time":           "eventTime",
+	"Event source":         "eventSource",
+	"Event name":           "eventName",
+	"AWS region":           "awsRegion",
+	"Source IP address":    "sourceIPAddress",
+	"User agent":           "userAgent",
+	"Error code":           "errorCode",
+	"Request ID":           "requestID",
+	"Event ID":             "eventID",
+	"Read-only":            "readOnly",
+	"Event type":           "eventType",
+	"Recipient Account Id": "recipientAccountId",
+	"Event category":       "eventCategory",
+}
+
+func convertEventHistoryCSV(r io.Reader, rw *recordsWriter) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("line 1: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, need := range []string{"Event time", "Event name", "Event source"} {
+		if _, ok := col[need]; !ok {
+			return fmt.Errorf("line 1: no %q column", need)
+		}
+	}
+	get := func(row []string, name string) string {
+		if i, ok := col[name]; ok && i < len(row) {
+			return row[i]
+		}
+		return ""
+	}
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
+			continue
+		}
+		rec := map[string]any{}
+		for name, key := range eventHistoryColumns {
+			if v := get(row, name); v != "" {
+				rec[key] = v
+			}
+		}
+		ui := map[string]string{}
+		if v := get(row, "User name"); v != "" {
+			ui["userName"] = v
+		}
+		if v := get(row, "AWS access key"); v != "" {
+			ui["accessKeyId"] = v
+		}
+		if len(ui) > 0 {
+			rec["userIdentity"] = ui
+		}
+		if v := get(row, "Resources"); v != "" {
+			if json.Valid([]byte(v)) {
+				rec["resources"] = json.RawMessage(v)
+			} else {
+				rec["resources"] = v
+			}
+		}
+		raw, err := json.Marshal(rec) // map keys are sorted: stable output
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if err := rw.add(raw); err != nil {
+			return err
+		}
+	}
+}

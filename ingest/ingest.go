@@ -1,0 +1,430 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// IngestOptions tune one ingest run.
+type IngestOptions struct {
+	Log      *slog.Logger          // nil: discard
+	Progress func(done, total int) // called after each file; nil: none
+	// BatchBytes bounds the compressed size of the CloudTrail files loaded in
+	// one statement; 0 means the default.
+	BatchBytes int64
+}
+
+// FileOutcome is what became of one input file.
+type FileOutcome struct {
+	FileID     int64
+	Path       string
+	Kind       string
+	Status     string // loaded, rejected, duplicate
+	Error      string // the reason for a rejection, or a note on a loaded file
+	Records    int64
+	Duplicates int64
+}
+
+// Evidence statuses.
+const (
+	StatusLoaded    = "loaded"
+	StatusRejected  = "rejected"
+	StatusDuplicate = "duplicate"
+)
+
+const (
+	defaultBatchBytes = 64 << 20
+	maxBatchFiles     = 2000
+	maxBodyBytes      = 1 << 30 // whole-file kinds are small; a larger one is refused
+)
+
+// Ingest loads the files named by paths (files, folders, bundles) into the
+// case and returns what became of each of them, in load order. Only an error
+// that stops the whole run is returned; bad evidence is recorded per file.
+func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) ([]FileOutcome, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	inputs, err := collect(paths)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := newScratch()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := sc.remove(); err != nil {
+			log.Warn("remove temporary folder", "dir", sc.dir, "err", err)
+		}
+	}()
+	conn, err := c.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to case: %w", err)
+	}
+	defer conn.Close()
+
+	all, bundleErrs := expandBundles(ctx, inputs, sc)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].display < all[j].display })
+
+	known, nextID, err := knownFiles(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	run := &ingestRun{
+		conn: conn, log: log, opts: opts, sc: sc, known: known,
+		ingestedAt: time.Now().UTC(), total: len(all),
+	}
+	var cloudTrail []ctFile
+	for _, in := range all {
+		if err := ctx.Err(); err != nil {
+			return run.outcomes, err
+		}
+		id := nextID
+		nextID++
+		ev := evidence{fileID: id, in: in, kind: in.sniff.kind, format: in.sniff.format}
+		if in.sniff.gzipped {
+			ev.format += "+gzip"
+		}
+		switch {
+		case in.reject != "":
+			ev.kind = KindUnknown
+			err = run.reject(ctx, nil, ev, in.reject)
+		case in.err != nil:
+			ev.kind = KindUnknown
+			err = run.reject(ctx, nil, ev, in.err.Error())
+		case in.sha256 != "" && known[in.sha256] != 0:
+			ev.status, ev.duplicateOf = StatusDuplicate, known[in.sha256]
+			err = run.record(ctx, nil, ev)
+		case in.sniff.kind == KindUnknown:
+			err = run.reject(ctx, nil, ev, "not a recognised AWS export: "+in.sniff.reason)
+		case in.sniff.kind == KindBundle:
+			ev.status, ev.stats.Records = StatusLoaded, int64(bundleErrs[in].entries)
+			if e := bundleErrs[in].err; e != nil {
+				ev.note = "bundle read stopped early: " + e.Error()
+			}
+			err = run.record(ctx, nil, ev)
+		case in.sniff.kind == KindCloudTrail:
+			known[in.sha256] = id
+			f := ctFile{in: in, fileID: id, local: in.local}
+			if in.sniff.format != formatRecords {
+				local, n, cerr := convertToRecords(in, sc)
+				if cerr != nil {
+					err = run.reject(ctx, nil, ev, cerr.Error())
+					break
+				}
+				f.local, f.records = local, n
+			}
+			cloudTrail = append(cloudTrail, f)
+			continue
+		default:
+			err = run.loadBody(ctx, ev)
+		}
+		if err != nil {
+			return run.outcomes, err
+		}
+		if in.sha256 != "" && known[in.sha256] == 0 {
+			known[in.sha256] = id
+		}
+	}
+	if err := run.loadCloudTrail(ctx, cloudTrail); err != nil {
+		return run.outcomes, err
+	}
+	return run.outcomes, nil
+}
+
+type bundleResult struct {
+	entries int
+	err     error
+}
+
+// expandBundles hashes and sniffs every input and unpacks bundles (also
+// bundles inside bundles), returning all files including the bundles.
+func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input, map[*input]bundleResult) {
+	results := map[*input]bundleResult{}
+	var all []*input
+	queue := inputs
+	for len(queue) > 0 && ctx.Err() == nil {
+		prepare(ctx, queue, runtime.NumCPU())
+		var next []*input
+		for _, in := range queue {
+			all = append(all, in)
+			if in.reject != "" || in.err != nil || in.sniff.kind != KindBundle {
+				continue
+			}
+			entries, err := unpack(in, sc)
+			results[in] = bundleResult{entries: len(entries), err: err}
+			next = append(next, entries...)
+		}
+		queue = next
+	}
+	return all, results
+}
+
+// knownFiles returns the SHA-256 of every file already in the case (with the
+// file_id of its first copy) and the next free file_id.
+func knownFiles(ctx context.Context, conn *sql.Conn) (map[string]int64, int64, error) {
+	known := map[string]int64{}
+	rows, err := conn.QueryContext(ctx,
+		"select sha256, min(file_id) from evidence_files where status <> 'duplicate' and sha256 is not null group by sha256")
+	if err != nil {
+		return nil, 0, fmt.Errorf("read evidence: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha string
+		var id int64
+		if err := rows.Scan(&sha, &id); err != nil {
+			return nil, 0, fmt.Errorf("read evidence: %w", err)
+		}
+		known[sha] = id
+	}
+	var next int64
+	if err := conn.QueryRowContext(ctx, "select coalesce(max(file_id), 0) + 1 from evidence_files").Scan(&next); err != nil {
+		return nil, 0, fmt.Errorf("read evidence: %w", err)
+	}
+	return known, next, rows.Err()
+}
+
+type ingestRun struct {
+	conn       *sql.Conn
+	log        *slog.Logger
+	opts       IngestOptions
+	sc         *scratch
+	known      map[string]int64
+	ingestedAt time.Time
+	outcomes   []FileOutcome
+	total      int
+}
+
+// evidence is one evidence_files row in the making.
+type evidence struct {
+	fileID       int64
+	in           *input
+	kind, format string
+	status       string
+	note         string
+	duplicateOf  int64
+	stats        fileStats
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// record writes the evidence row (inside tx when not nil) and reports progress.
+func (r *ingestRun) record(ctx context.Context, tx *sql.Tx, ev evidence) error {
+	return r.recordAll(ctx, tx, []evidence{ev})
+}
+
+// recordAll writes evidence rows in one statement.
+func (r *ingestRun) recordAll(ctx context.Context, tx *sql.Tx, evs []evidence) error {
+	var db execer = r.conn
+	if tx != nil {
+		db = tx
+	}
+	n := len(evs)
+	// duckdb-go binds lists of plain values only: empty strings, -1 and the
+	// zero time stand for NULL and are turned back into it in SQL.
+	var (
+		ids, sizes, dupOf, records, dups = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		paths, kinds, statuses, formats  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		shas, msgs, accts                = make([]string, n), make([]string, n), make([]string, n)
+		firsts, lasts                    = make([]time.Time, n), make([]time.Time, n)
+	)
+	outcomes := make([]FileOutcome, n)
+	for i, ev := range evs {
+		msg := ev.note
+		if ev.stats.Note != "" {
+			msg = strings.TrimPrefix(msg+"; "+ev.stats.Note, "; ")
+		}
+		ids[i], sizes[i], dupOf[i] = ev.fileID, ev.in.size, ev.duplicateOf
+		records[i], dups[i] = -1, -1
+		if ev.status != StatusRejected {
+			records[i], dups[i] = ev.stats.Records, ev.stats.Duplicates
+		}
+		paths[i], kinds[i], statuses[i] = ev.in.display, ev.kind, ev.status
+		formats[i], shas[i], msgs[i], accts[i] = ev.format, ev.in.sha256, msg, ev.stats.AccountID
+		firsts[i], lasts[i] = ev.stats.First, ev.stats.Last
+		outcomes[i] = FileOutcome{
+			FileID: ev.fileID, Path: ev.in.display, Kind: ev.kind, Status: ev.status, Error: msg,
+			Records: ev.stats.Records, Duplicates: ev.stats.Duplicates,
+		}
+	}
+	_, err := db.ExecContext(ctx, `insert into evidence_files
+		(file_id, path, kind, format, sha256, bytes, records, duplicates, status, error, account_id,
+		 first_event, last_event, ingested_at, duplicate_of)
+		select unnest(?::bigint[]), unnest(?::varchar[]), unnest(?::varchar[]), nullif(unnest(?::varchar[]), ''),
+		       nullif(unnest(?::varchar[]), ''), unnest(?::bigint[]), nullif(unnest(?::bigint[]), -1),
+		       nullif(unnest(?::bigint[]), -1), unnest(?::varchar[]), nullif(unnest(?::varchar[]), ''),
+		       nullif(unnest(?::varchar[]), ''), nullif(unnest(?::timestamptz[]), '0001-01-01 00:00:00+00'::timestamptz),
+		       nullif(unnest(?::timestamptz[]), '0001-01-01 00:00:00+00'::timestamptz), ?::timestamptz,
+		       nullif(unnest(?::bigint[]), 0)`,
+		ids, paths, kinds, formats, shas, sizes, records, dups, statuses, msgs, accts, firsts, lasts,
+		r.ingestedAt, dupOf)
+	if err != nil {
+		return fmt.Errorf("record evidence: %w", err)
+	}
+	for _, o := range outcomes {
+		if o.Status == StatusRejected {
+			r.log.Warn("rejected", "file", o.Path, "reason", o.Error)
+		}
+	}
+	r.outcomes = append(r.outcomes, outcomes...)
+	if r.opts.Progress != nil {
+		r.opts.Progress(len(r.outcomes), r.total)
+	}
+	return nil
+}
+
+func (r *ingestRun) reject(ctx context.Context, tx *sql.Tx, ev evidence, reason string) error {
+	ev.status, ev.note, ev.stats = StatusRejected, reason, fileStats{}
+	return r.record(ctx, tx, ev)
+}
+
+// loadBody loads a whole-file kind in one transaction with its evidence row.
+func (r *ingestRun) loadBody(ctx context.Context, ev evidence) error {
+	load := bodyLoaders[ev.kind]
+	if load == nil {
+		return r.reject(ctx, nil, ev, "no loader for kind "+ev.kind)
+	}
+	body, err := readBody(ev.in)
+	if err != nil {
+		return r.reject(ctx, nil, ev, err.Error())
+	}
+	tx, err := r.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := load(ctx, tx, ev.fileID, body)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tx.Rollback()
+		return r.reject(ctx, nil, ev, err.Error())
+	}
+	ev.status, ev.stats = StatusLoaded, st
+	if err := r.record(ctx, tx, ev); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %s: %w", ev.in.display, err)
+	}
+	return nil
+}
+
+func readBody(in *input) ([]byte, error) {
+	rc, err := openBody(in.local, in.sniff.gzipped)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(io.LimitReader(rc, maxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(body) > maxBodyBytes {
+		return nil, fmt.Errorf("larger than %d bytes uncompressed", maxBodyBytes)
+	}
+	return body, nil
+}
+
+// loadCloudTrail loads CloudTrail files in batches, in path order so that the
+// copy of a re-delivered event that is kept is the first by path. A batch that
+// fails is retried file by file, so a bad file never takes good ones with it.
+func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
+	limit := r.opts.BatchBytes
+	if limit <= 0 {
+		limit = defaultBatchBytes
+	}
+	record := func(tx *sql.Tx, batch []ctFile, results map[int64]ctResult) error {
+		evs := make([]evidence, len(batch))
+		for i, f := range batch {
+			res := results[f.fileID]
+			ev := evidence{fileID: f.fileID, in: f.in, kind: KindCloudTrail, format: f.in.sniff.format,
+				status: StatusLoaded, stats: res.stats}
+			if f.in.sniff.gzipped {
+				ev.format += "+gzip"
+			}
+			if res.reject != "" {
+				ev.status, ev.note, ev.stats = StatusRejected, res.reject, fileStats{}
+			}
+			evs[i] = ev
+		}
+		return r.recordAll(ctx, tx, evs)
+	}
+	for start := 0; start < len(files); {
+		end, size := start, int64(0)
+		for end < len(files) && end-start < maxBatchFiles && (end == start || size+files[end].in.size <= limit) {
+			size += files[end].in.size
+			end++
+		}
+		batch := files[start:end]
+		start = end
+		mark := len(r.outcomes)
+		err := loadCloudTrailBatch(ctx, r.conn, batch, record)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.outcomes = r.outcomes[:mark] // the transaction was rolled back
+		if len(batch) > 1 {
+			r.log.Debug("batch failed, loading its files one by one", "files", len(batch), "err", err)
+		}
+		for _, f := range batch {
+			err := loadCloudTrailBatch(ctx, r.conn, []ctFile{f}, record)
+			if err == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.outcomes = r.outcomes[:len(r.outcomes)-countOutcomes(r.outcomes, f.fileID)]
+			one := map[int64]ctResult{f.fileID: {reject: duckDBReason(err, f)}}
+			if rerr := record(nil, []ctFile{f}, one); rerr != nil {
+				return rerr
+			}
+		}
+	}
+	return nil
+}
+
+func countOutcomes(outcomes []FileOutcome, fileID int64) int {
+	if n := len(outcomes); n > 0 && outcomes[n-1].FileID == fileID {
+		return 1
+	}
+	return 0
+}
+
+// duckDBReason turns a DuckDB reader error into a one-line reason that names
+// the evidence file rather than its scratch copy.
+func duckDBReason(err error, f ctFile) string {
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, f.local, f.in.display)
+	msg, _, _ = strings.Cut(msg, "\n")
+	var prefix string
+	for _, p := range []string{"Invalid Input Error: ", "IO Error: ", "Conversion Error: "} {
+		if strings.HasPrefix(msg, p) {
+			prefix, msg = strings.TrimSuffix(strings.ToLower(p), " error: "), strings.TrimPrefix(msg, p)
+		}
+	}
+	if prefix != "" {
+		return "cannot read records (" + prefix + "): " + msg
+	}
+	return "cannot read records: " + msg
+}

@@ -1,0 +1,460 @@
+package ingest
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const fixtureDir = "testdata/cloudtrail"
+
+// copyTree copies a fixture folder into a temporary one, gzipping the .json
+// files under AWSLogs as CloudTrail delivers them.
+func copyTree(tb testing.TB, src string) string {
+	tb.Helper()
+	dst := tb.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if strings.Contains(rel, "AWSLogs") && strings.HasSuffix(rel, ".json") {
+			body, out = gzipBytes(tb, body), out+".gz"
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, body, 0o644)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dst
+}
+
+func gzipBytes(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func ingestPaths(tb testing.TB, c *Case, paths ...string) []FileOutcome {
+	tb.Helper()
+	out, err := c.Ingest(context.Background(), paths, IngestOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func outcomeOf(tb testing.TB, outcomes []FileOutcome, suffix string) FileOutcome {
+	tb.Helper()
+	for _, o := range outcomes {
+		if strings.HasSuffix(o.Path, suffix) {
+			return o
+		}
+	}
+	tb.Fatalf("no outcome for %s in %+v", suffix, outcomes)
+	return FileOutcome{}
+}
+
+func TestIngestShapes(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, fixtureDir)
+	outcomes := ingestPaths(t, c, filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "shapes"))
+
+	wantFiles := []struct {
+		suffix  string
+		records int64
+	}{
+		{"_a1b2c3d4e5f6g7h8.json.gz", 5},
+		{"array.json", 2},
+		{"events.ndjson", 3},
+		{"single-event.json", 1},
+		{"lookup-events.json", 1},
+		{"event-history.csv", 2},
+		{"insights.json", 1},
+		{"empty-array.json", 0},
+		{"empty-records.json", 0},
+	}
+	for _, w := range wantFiles {
+		o := outcomeOf(t, outcomes, w.suffix)
+		if o.Status != StatusLoaded || o.Kind != KindCloudTrail || o.Records != w.records || o.Duplicates != 0 {
+			t.Errorf("%s: got %+v, want loaded cloudtrail with %d records", w.suffix, o, w.records)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 14 {
+		t.Errorf("events: %d, want 14", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from insights where state = 'Start' and insight_type = 'ApiCallRateInsight'"); n != 1 {
+		t.Errorf("insights: %d, want 1", n)
+	}
+
+	type row struct {
+		eventID, identityType, principalARN, userName, iamAction, accessKey sql.NullString
+		readOnly, mfaUsed                                                   sql.NullBool
+		consoleLogin                                                        sql.NullString
+		eventTime                                                           time.Time
+	}
+	get := func(id string) row {
+		t.Helper()
+		var r row
+		err := c.DB.QueryRow(`select event_id, identity_type, principal_arn, user_name, iam_action, access_key_id,
+			read_only, mfa_used, console_login, event_time from events where event_id = ?`, id).
+			Scan(&r.eventID, &r.identityType, &r.principalARN, &r.userName, &r.iamAction, &r.accessKey,
+				&r.readOnly, &r.mfaUsed, &r.consoleLogin, &r.eventTime)
+		if err != nil {
+			t.Fatalf("event %s: %v", id, err)
+		}
+		return r
+	}
+	ns := func(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+	nb := func(b bool) sql.NullBool { return sql.NullBool{Bool: b, Valid: true} }
+	tm := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	cases := []struct {
+		id   string
+		want row
+	}{
+		{"00000000-0000-4000-8000-000000000001", row{identityType: ns("Root"), principalARN: ns("arn:aws:iam::111122223333:root"),
+			userName: ns("acme-prod"), iamAction: ns("signin:ConsoleLogin"), readOnly: nb(false), mfaUsed: nb(false),
+			consoleLogin: ns("Success"), eventTime: tm("2024-03-05T10:01:02Z")}},
+		{"00000000-0000-4000-8000-000000000002", row{identityType: ns("IAMUser"), principalARN: ns("arn:aws:iam::111122223333:user/dev/alice"),
+			userName: ns("alice"), iamAction: ns("s3:ListAllMyBuckets"), accessKey: ns("AKIAEXAMPLEALICE0001"), readOnly: nb(true),
+			eventTime: tm("2024-03-05T10:02:03Z")}},
+		// Assumed role: the role ARN with its path comes from the session issuer; boto3 time spelling; "false" string.
+		{"00000000-0000-4000-8000-000000000003", row{identityType: ns("AssumedRole"), principalARN: ns("arn:aws:iam::111122223333:role/service/deploy"),
+			userName: ns("deploy"), iamAction: ns("lambda:UpdateFunctionCode"), accessKey: ns("ASIAEXAMPLEDEPLOY001"), readOnly: nb(false),
+			eventTime: tm("2024-03-05T10:03:04Z")}},
+		// AWS service: no principal; basic ISO time.
+		{"00000000-0000-4000-8000-000000000004", row{identityType: ns("AWSService"), iamAction: ns("s3:GetBucketAcl"), readOnly: nb(true),
+			eventTime: tm("2024-03-05T10:04:05Z")}},
+		// Federated user: the IAM user that called GetFederationToken.
+		{"00000000-0000-4000-8000-000000000010", row{identityType: ns("FederatedUser"), principalARN: ns("arn:aws:iam::111122223333:user/broker"),
+			userName: ns("broker"), iamAction: ns("ec2:DescribeInstances"), accessKey: ns("ASIAEXAMPLEFED00001"), readOnly: nb(true),
+			eventTime: tm("2024-03-06T08:01:00Z")}},
+		// Identity Center: no IAM principal, the user from onBehalfOf.
+		{"00000000-0000-4000-8000-000000000011", row{identityType: ns("IdentityCenterUser"), userName: ns("94482488-3041-7026-18f3-be45837cd0e4"),
+			iamAction: ns("signin:UserAuthentication"), readOnly: nb(false), eventTime: tm("2024-03-06T08:02:00Z")}},
+		// Assumed role without a session issuer, in another partition: role ARN derived from the assumed-role ARN.
+		{"00000000-0000-4000-8000-000000000020", row{identityType: ns("AssumedRole"), principalARN: ns("arn:aws-us-gov:iam::222233334444:role/gov-admin"),
+			iamAction: ns("cloudwatch:GetMetricData"), readOnly: nb(true), eventTime: tm("2024-03-07T01:00:00Z")}},
+		{"00000000-0000-4000-8000-000000000021", row{identityType: ns("Root"), principalARN: ns("arn:aws-us-gov:iam::222233334444:root"),
+			iamAction: ns("iam:ListUsers"), accessKey: ns("AKIAEXAMPLEROOTKEY01"), readOnly: nb(true), eventTime: tm("2024-03-07T01:01:00Z")}},
+		// Pretty-printed single event; MFAUsed in upper case.
+		{"00000000-0000-4000-8000-000000000030", row{identityType: ns("IAMUser"), principalARN: ns("arn:aws:iam::333344445555:user/carol"),
+			userName: ns("carol"), iamAction: ns("signin:ConsoleLogin"), readOnly: nb(false), mfaUsed: nb(true), consoleLogin: ns("Failure"),
+			eventTime: tm("2024-03-08T12:00:00Z")}},
+		// lookup-events: the record inside CloudTrailEvent.
+		{"00000000-0000-4000-8000-000000000040", row{identityType: ns("IAMUser"), principalARN: ns("arn:aws:iam::111122223333:user/dave"),
+			userName: ns("dave"), iamAction: ns("sts:GetCallerIdentity"), accessKey: ns("AKIAEXAMPLEDAVE00001"), readOnly: nb(true),
+			eventTime: tm("2024-03-09T17:41:02Z")}},
+		// Event-history CSV: names only, identity type unknown.
+		{"00000000-0000-4000-8000-000000000050", row{userName: ns("erin"), iamAction: ns("iam:AttachUserPolicy"),
+			accessKey: ns("ASIAEXAMPLEERIN00001"), readOnly: nb(false), eventTime: tm("2024-03-10T11:00:00Z")}},
+		{"00000000-0000-4000-8000-000000000051", row{userName: ns("HIDDEN_DUE_TO_SECURITY_REASONS"), iamAction: ns("signin:ConsoleLogin"),
+			readOnly: nb(false), eventTime: tm("2024-03-10T11:05:00Z")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.id, func(t *testing.T) {
+			got := get(tc.id)
+			tc.want.eventID = ns(tc.id)
+			if !got.eventTime.Equal(tc.want.eventTime) {
+				t.Errorf("event_time %v, want %v", got.eventTime, tc.want.eventTime)
+			}
+			got.eventTime, tc.want.eventTime = time.Time{}, time.Time{}
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+
+	// An event without an eventID is keyed by a hash of its content.
+	if n := queryInt(t, c.DB, "select count(*) from events where event_id like 'sha256:%' and event_name = 'AssumeRole'"); n != 1 {
+		t.Errorf("event without eventID: %d rows", n)
+	}
+	// Nested parts stay whole, as JSON.
+	if n := queryInt(t, c.DB, `select count(*) from events where (tls_details ->> '$.tlsVersion') = 'TLSv1.3'
+		and (user_identity ->> '$.userName') = 'acme-prod'`); n != 1 {
+		t.Error("tls_details or user_identity not kept as JSON")
+	}
+	// Event-history resources are parsed JSON.
+	if n := queryInt(t, c.DB, `select count(*) from events where (resources -> '$[0]' ->> '$.resourceName') = 'arn:aws:iam::aws:policy/AdministratorAccess'`); n != 1 {
+		t.Error("event-history resources not kept as JSON")
+	}
+	// file_id + record_index point at the record in the evidence.
+	if n := queryInt(t, c.DB, `select count(*) from events e join evidence_files f using (file_id)
+		where f.path like '%single-event.json' and e.record_index = 0 and e.event_id = '00000000-0000-4000-8000-000000000030'`); n != 1 {
+		t.Error("file_id/record_index do not point back at the record")
+	}
+	// Evidence rows: account and time span of a file come from its records.
+	var account string
+	var first, last time.Time
+	err := c.DB.QueryRow(`select account_id, first_event, last_event from evidence_files where path like '%events.ndjson'`).Scan(&account, &first, &last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if account != "222233334444" || !first.Equal(tm("2024-03-07T01:00:00Z")) || !last.Equal(tm("2024-03-07T01:02:00Z")) {
+		t.Errorf("evidence of events.ndjson: %s %v %v", account, first, last)
+	}
+}
+
+func TestIngestRejectsBadFilesAndLoadsTheRest(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, fixtureDir)
+	outcomes := ingestPaths(t, c, dir)
+	wantReject := map[string]string{
+		"bad/truncated.json":     "truncated.json",
+		"bad/zero-bytes.json":    "empty file",
+		"bad/bad-time.json":      `record 1: eventTime: invalid time "yesterday"`,
+		"bad/invalid-utf8.json":  "utf-8",
+		"bad/wrong-header.csv":   "unrecognised text",
+		"bad/unknown-shape.json": "unknown shape",
+		"bad/corrupt.json.gz":    "gzip",
+	}
+	for suffix, reason := range wantReject {
+		o := outcomeOf(t, outcomes, suffix)
+		if o.Status != StatusRejected {
+			t.Errorf("%s: status %s, want rejected", suffix, o.Status)
+			continue
+		}
+		if !strings.Contains(strings.ToLower(o.Error), strings.ToLower(reason)) {
+			t.Errorf("%s: reason %q does not mention %q", suffix, o.Error, reason)
+		}
+		if strings.Contains(o.Error, os.TempDir()+"/credtrail-") {
+			t.Errorf("%s: reason names a scratch file: %q", suffix, o.Error)
+		}
+	}
+	// Nothing of a rejected file is loaded: the good record of bad-time.json is not there either.
+	if n := queryInt(t, c.DB, "select count(*) from events where event_id like 'bad-time-%' or event_id like 'x%' or event_id like 'utf8-%'"); n != 0 {
+		t.Errorf("%d events of rejected files loaded", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 14 {
+		t.Errorf("good files: %d events, want 14", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'rejected' and error is not null and records is null"); n != int64(len(wantReject)) {
+		t.Errorf("rejected evidence rows: %d, want %d", n, len(wantReject))
+	}
+}
+
+func TestReingestAddsNothing(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, fixtureDir)
+	shapes := filepath.Join(dir, "shapes")
+	first := ingestPaths(t, c, shapes)
+	events := queryInt(t, c.DB, "select count(*) from events")
+	second := ingestPaths(t, c, shapes)
+	if len(second) != len(first) {
+		t.Fatalf("second run saw %d files, first %d", len(second), len(first))
+	}
+	for _, o := range second {
+		if o.Status != StatusDuplicate {
+			t.Errorf("%s: %s on re-ingest, want duplicate", o.Path, o.Status)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != events {
+		t.Errorf("re-ingest changed events from %d to %d", events, n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'duplicate' and duplicate_of is not null"); n != int64(len(second)) {
+		t.Errorf("duplicate rows with duplicate_of: %d", n)
+	}
+
+	// The same events in a differently compressed file: a new file, no new events.
+	body, err := os.ReadFile(filepath.Join(shapes, "array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	regz := filepath.Join(t.TempDir(), "array-again.json.gz")
+	if err := os.WriteFile(regz, gzipBytes(t, body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := ingestPaths(t, c, regz)[0]
+	if o.Status != StatusLoaded || o.Records != 2 || o.Duplicates != 2 {
+		t.Errorf("recompressed copy: %+v, want loaded with 2 records, 2 duplicates", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != events {
+		t.Errorf("recompressed copy added %d events", n-events)
+	}
+}
+
+func TestRedeliveredEventsKeepTheFirstCopyByPath(t *testing.T) {
+	c := openTestCase(t)
+	dir := t.TempDir()
+	rec := func(id, agent string) string {
+		return `{"eventID":"` + id + `","eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","userAgent":"` + agent + `"}`
+	}
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), gzipBytes(t, []byte(body)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("b.json.gz", `{"Records":[`+rec("e1", "from-b")+`,`+rec("e2", "from-b")+`]}`)
+	write("a.json.gz", `{"Records":[`+rec("e2", "from-a")+`,`+rec("e3", "from-a")+`,`+rec("e3", "from-a-again")+`]}`)
+	outcomes := ingestPaths(t, c, dir)
+	a, b := outcomeOf(t, outcomes, "a.json.gz"), outcomeOf(t, outcomes, "b.json.gz")
+	if a.Records != 3 || a.Duplicates != 1 || b.Records != 2 || b.Duplicates != 1 {
+		t.Errorf("a: %+v\nb: %+v", a, b)
+	}
+	var agent string
+	var idx int64
+	if err := c.DB.QueryRow("select user_agent, record_index from events where event_id = 'e2'").Scan(&agent, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if agent != "from-a" || idx != 0 {
+		t.Errorf("kept copy of e2: %s at %d, want the one in a.json.gz", agent, idx)
+	}
+	if err := c.DB.QueryRow("select user_agent from events where event_id = 'e3'").Scan(&agent); err != nil || agent != "from-a" {
+		t.Errorf("kept copy of e3: %q %v", agent, err)
+	}
+}
+
+func TestIngestLeavesInputsUnchanged(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, fixtureDir)
+	before := treeDigest(t, dir)
+	ingestPaths(t, c, dir)
+	if after := treeDigest(t, dir); after != before {
+		t.Errorf("inputs changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// treeDigest summarises every file's name, content, mode and time.
+func treeDigest(tb testing.TB, dir string) string {
+	tb.Helper()
+	h := sha256.New()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		info, _ := d.Info()
+		h.Write([]byte(p + info.Mode().String() + info.ModTime().String()))
+		if !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestBundles(t *testing.T) {
+	scratchRoot := t.TempDir()
+	t.Setenv("TMPDIR", scratchRoot)
+	c := openTestCase(t)
+	src := copyTree(t, filepath.Join(fixtureDir, "shapes"))
+	array, _ := os.ReadFile(filepath.Join(src, "array.json"))
+	ndjson, _ := os.ReadFile(filepath.Join(src, "events.ndjson"))
+	dir := t.TempDir()
+
+	var tgz bytes.Buffer
+	zw := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(zw)
+	addTar := func(h *tar.Header, body []byte) {
+		h.Size = int64(len(body))
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		h.Mode = 0o644
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(body)
+	}
+	addTar(&tar.Header{Name: "logs/", Typeflag: tar.TypeDir}, nil)
+	addTar(&tar.Header{Name: "logs/array.json"}, array)
+	addTar(&tar.Header{Name: "../escape.json"}, ndjson)
+	addTar(&tar.Header{Name: "/etc/abs.json"}, ndjson)
+	addTar(&tar.Header{Name: "logs/link.json", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}, nil)
+	tw.Close()
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "case.tgz"), tgz.Bytes(), 0o644)
+
+	var zbuf bytes.Buffer
+	zipw := zip.NewWriter(&zbuf)
+	w, _ := zipw.Create("more/events.ndjson")
+	w.Write(ndjson)
+	zipw.Close()
+	os.WriteFile(filepath.Join(dir, "more.zip"), zbuf.Bytes(), 0o644)
+
+	outcomes := ingestPaths(t, c, dir)
+	want := map[string]string{
+		"case.tgz":                    StatusLoaded,
+		"case.tgz!logs/array.json":    StatusLoaded,
+		"case.tgz!../escape.json":     StatusRejected,
+		"case.tgz!/etc/abs.json":      StatusRejected,
+		"case.tgz!logs/link.json":     StatusRejected,
+		"more.zip":                    StatusLoaded,
+		"more.zip!more/events.ndjson": StatusLoaded,
+	}
+	if len(outcomes) != len(want) {
+		t.Errorf("%d outcomes, want %d: %+v", len(outcomes), len(want), outcomes)
+	}
+	for suffix, status := range want {
+		o := outcomeOf(t, outcomes, string(filepath.Separator)+suffix)
+		if o.Status != status {
+			t.Errorf("%s: %s (%s), want %s", suffix, o.Status, o.Error, status)
+		}
+	}
+	if o := outcomeOf(t, outcomes, "case.tgz"); o.Kind != KindBundle || o.Records != 4 {
+		t.Errorf("bundle row: %+v", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 5 {
+		t.Errorf("events from bundles: %d, want 5", n)
+	}
+	left, _ := os.ReadDir(scratchRoot)
+	for _, e := range left {
+		if strings.HasPrefix(e.Name(), "credtrail-") {
+			t.Errorf("scratch folder %s left behind", e.Name())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escape.json")); err == nil {
+		t.Error("an entry escaped the scratch folder")
+	}
+}
+
+func TestBatchWithABadFileStillLoadsTheGoodOnes(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, fixtureDir)
+	// A batch of many files where one cannot be parsed by DuckDB at all.
+	outcomes, err := c.Ingest(context.Background(), []string{
+		filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "bad", "truncated.json"), filepath.Join(dir, "shapes", "array.json"),
+	}, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := outcomeOf(t, outcomes, "truncated.json"); o.Status != StatusRejected {
+		t.Errorf("truncated: %+v", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 7 {
+		t.Errorf("events: %d, want 7", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files"); n != 3 {
+		t.Errorf("evidence rows: %d, want 3 (one per file, none twice)", n)
+	}
+}

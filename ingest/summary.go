@@ -1,0 +1,53 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// CaseSummary describes what a case holds.
+type CaseSummary struct {
+	Files, Events, Insights int64
+	Accounts, Regions       []string
+	First, Last             time.Time
+}
+
+// Summarize reads the case-wide summary printed after ingest.
+func (c *Case) Summarize(ctx context.Context) (*CaseSummary, error) {
+	s := &CaseSummary{}
+	var first, last sql.NullTime
+	err := c.DB.QueryRowContext(ctx, `select
+		(select count(*) from evidence_files), (select count(*) from events), (select count(*) from insights),
+		(select min(event_time) from events), (select max(event_time) from events)`).
+		Scan(&s.Files, &s.Events, &s.Insights, &first, &last)
+	if err != nil {
+		return nil, fmt.Errorf("summarize case: %w", err)
+	}
+	s.First, s.Last = first.Time, last.Time
+	if s.Accounts, err = c.strings(ctx, "select distinct recipient_account_id from events where recipient_account_id is not null order by 1"); err != nil {
+		return nil, err
+	}
+	if s.Regions, err = c.strings(ctx, "select distinct aws_region from events where aws_region is not null order by 1"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c *Case) strings(ctx context.Context, q string) ([]string, error) {
+	rows, err := c.DB.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("summarize case: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

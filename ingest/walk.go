@@ -1,0 +1,255 @@
+package ingest
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// input is one file of evidence: a file named on the command line, found in
+// a folder, or an entry of a bundle (unpacked into a private temporary folder).
+type input struct {
+	display string // path as given; a bundle entry is "bundle.tgz!dir/entry"
+	local   string // the file to read
+	reject  string // set when the file is refused before it is read (unsafe bundle entry)
+
+	// Filled by prepare.
+	sha256 string
+	size   int64
+	sniff  sniffed
+	err    error // the file could not be read at all
+}
+
+// scratch is the private temporary folder for unpacked bundles and
+// converted bodies. It never sits beside the evidence and is removed after use.
+type scratch struct {
+	dir string
+	mu  sync.Mutex
+	n   int
+}
+
+func newScratch() (*scratch, error) {
+	dir, err := os.MkdirTemp("", "credtrail-")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary folder: %w", err)
+	}
+	return &scratch{dir: dir}, nil
+}
+
+// file returns the path of a new file in the scratch folder.
+func (s *scratch) file(suffix string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return filepath.Join(s.dir, strconv.Itoa(s.n)+suffix)
+}
+
+func (s *scratch) remove() error { return os.RemoveAll(s.dir) }
+
+// collect expands the paths given by the user into files. Folders are walked
+// in lexical order; nothing is followed outside them. A path that does not
+// exist is an error: it is a mistake on the command line, not bad evidence.
+func collect(paths []string) ([]*input, error) {
+	var out []*input
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("evidence path: %w", err)
+		}
+		if !info.IsDir() {
+			out = append(out, &input{display: p, local: p})
+			continue
+		}
+		err = filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("walk %s: %w", name, err)
+			}
+			if d.Type().IsRegular() || (d.Type()&fs.ModeSymlink != 0 && isRegularFile(name)) {
+				out = append(out, &input{display: name, local: name})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func isRegularFile(name string) bool {
+	info, err := os.Stat(name)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// prepare hashes and sniffs inputs, using up to workers goroutines.
+func prepare(ctx context.Context, inputs []*input, workers int) {
+	var wg sync.WaitGroup
+	next := make(chan *input)
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for in := range next {
+				prepareOne(in)
+			}
+		}()
+	}
+	for _, in := range inputs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- in
+	}
+	close(next)
+	wg.Wait()
+}
+
+func prepareOne(in *input) {
+	if in.reject != "" {
+		return
+	}
+	f, err := os.Open(in.local)
+	if err != nil {
+		in.err = err
+		return
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		in.err = fmt.Errorf("read: %w", err)
+		return
+	}
+	in.size = n
+	in.sha256 = hex.EncodeToString(h.Sum(nil))
+	in.sniff, in.err = sniffFile(in.local)
+}
+
+// maxBundleEntries bounds what one bundle may unpack, against archive bombs.
+const maxBundleEntries = 1_000_000
+
+// unpack extracts a bundle's regular files into the scratch folder and
+// returns them as inputs named "bundle!entry". Entries that are links, have
+// absolute names or climb out with ".." are returned as rejected inputs.
+func unpack(in *input, sc *scratch) ([]*input, error) {
+	if in.sniff.format == formatZip {
+		return unpackZip(in, sc)
+	}
+	f, err := os.Open(in.local)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if in.sniff.gzipped {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tr := tar.NewReader(r)
+	var out []*input
+	for len(out) < maxBundleEntries {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("tar: %w", err)
+		}
+		entry := &input{display: in.display + "!" + h.Name}
+		switch h.Typeflag {
+		case tar.TypeDir, tar.TypeXGlobalHeader:
+			continue
+		case tar.TypeReg:
+			if reason := unsafeEntryName(h.Name); reason != "" {
+				entry.reject = reason
+			} else if entry.local, err = copyToScratch(tr, sc); err != nil {
+				return out, fmt.Errorf("%s: %w", h.Name, err)
+			}
+		case tar.TypeSymlink, tar.TypeLink:
+			entry.reject = "bundle entry is a link (to " + strconv.Quote(h.Linkname) + ")"
+		default:
+			entry.reject = fmt.Sprintf("bundle entry is not a regular file (tar type %q)", h.Typeflag)
+		}
+		out = append(out, entry)
+	}
+	return out, fmt.Errorf("more than %d entries", maxBundleEntries)
+}
+
+func unpackZip(in *input, sc *scratch) ([]*input, error) {
+	zr, err := zip.OpenReader(in.local)
+	if err != nil {
+		return nil, fmt.Errorf("zip: %w", err)
+	}
+	defer zr.Close()
+	var out []*input
+	for _, zf := range zr.File {
+		mode := zf.Mode()
+		if mode.IsDir() {
+			continue
+		}
+		entry := &input{display: in.display + "!" + zf.Name}
+		switch {
+		case mode&fs.ModeSymlink != 0:
+			entry.reject = "bundle entry is a link"
+		case !mode.IsRegular():
+			entry.reject = "bundle entry is not a regular file"
+		case unsafeEntryName(zf.Name) != "":
+			entry.reject = unsafeEntryName(zf.Name)
+		default:
+			rc, err := zf.Open()
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", zf.Name, err)
+			}
+			entry.local, err = copyToScratch(rc, sc)
+			rc.Close()
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", zf.Name, err)
+			}
+		}
+		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// unsafeEntryName says why a bundle entry name must not be used, or "".
+func unsafeEntryName(name string) string {
+	n := strings.ReplaceAll(name, `\`, "/")
+	switch {
+	case strings.HasPrefix(n, "/") || filepath.IsAbs(name) || (len(n) > 1 && n[1] == ':'):
+		return "bundle entry has an absolute name"
+	case slices.Contains(strings.Split(n, "/"), ".."):
+		return `bundle entry name contains ".."`
+	}
+	return ""
+}
+
+// copyToScratch writes r to a new scratch file (never to the entry's own name).
+func copyToScratch(r io.Reader, sc *scratch) (string, error) {
+	name := sc.file(".entry")
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return "", err
+	}
+	return name, f.Close()
+}
