@@ -43,7 +43,7 @@ create or replace temp table ct_stage as
 with x as (
     select f.file_id, x.record_index, x.r, x.r.userIdentity as ui,
            x.r.userIdentity ->> '$.sessionContext.sessionIssuer.arn' as issuer_arn,
-           x.r.userIdentity ->> '$.arn' as identity_arn,
+           nullif(x.r.userIdentity ->> '$.arn', '') as identity_arn,
            x.r.userIdentity ->> '$.type' as identity_type
     from ct_raw x join ct_files f on f.local_path = x.local_path
 ),
@@ -77,7 +77,10 @@ select
     case lower(r.managementEvent) when 'true' then true when 'false' then false end as management_event,
     identity_type,
     case lower(identity_type)
-        when 'iamuser' then identity_arn
+        when 'iamuser' then coalesce(identity_arn,
+            -- a few real sign-in events (CheckMfa) carry no arn: the user's ARN without its path
+            case when ui ->> '$.userName' <> '' and acting_account <> '' then
+                'arn:' || arn_partition || ':iam::' || acting_account || ':user/' || (ui ->> '$.userName') end)
         when 'root' then coalesce(identity_arn, 'arn:' || arn_partition || ':iam::' || acting_account || ':root')
         when 'assumedrole' then coalesce(issuer_arn,
             case when identity_arn like 'arn:%:sts::%:assumed-role/%' then
@@ -88,10 +91,10 @@ select
         when 'webidentityuser' then issuer_arn
         when 'role' then identity_arn
     end as principal_arn,
-    nullif(identity_arn, '') as identity_arn,
+    identity_arn,
     ui ->> '$.accountId' as identity_account_id,
     ui ->> '$.principalId' as principal_id,
-    ui ->> '$.accessKeyId' as access_key_id,
+    nullif(ui ->> '$.accessKeyId', '') as access_key_id,
     coalesce(ui ->> '$.userName', ui ->> '$.sessionContext.sessionIssuer.userName', ui ->> '$.onBehalfOf.userId') as user_name,
     issuer_arn as session_issuer_arn,
     ui ->> '$.invokedBy' as invoked_by,

@@ -141,7 +141,30 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	if err := run.loadCloudTrail(ctx, cloudTrail); err != nil {
 		return run.outcomes, err
 	}
-	return run.outcomes, nil
+	return run.outcomes, run.countDuplicateFiles(ctx)
+}
+
+// countDuplicateFiles gives each duplicate file of this run the record count
+// of the file it repeats: all of its records are already in the case.
+func (r *ingestRun) countDuplicateFiles(ctx context.Context) error {
+	_, err := r.conn.ExecContext(ctx, `update evidence_files d
+		set records = o.records, duplicates = o.records
+		from evidence_files o
+		where d.duplicate_of = o.file_id and d.status = 'duplicate' and d.records = 0 and d.ingested_at = ?`, r.ingestedAt)
+	if err != nil {
+		return fmt.Errorf("count duplicate files: %w", err)
+	}
+	for i, o := range r.outcomes {
+		if o.Status != StatusDuplicate {
+			continue
+		}
+		var n sql.NullInt64
+		if err := r.conn.QueryRowContext(ctx, "select records from evidence_files where file_id = ?", o.FileID).Scan(&n); err != nil {
+			return fmt.Errorf("count duplicate files: %w", err)
+		}
+		r.outcomes[i].Records, r.outcomes[i].Duplicates = n.Int64, n.Int64
+	}
+	return nil
 }
 
 type bundleResult struct {
