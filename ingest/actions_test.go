@@ -3,8 +3,10 @@ package ingest
 import (
 	"database/sql"
 	"flag"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite golden files")
@@ -70,9 +72,17 @@ func TestActionOfMissingInput(t *testing.T) {
 	}
 }
 
-// defaultActionOf is the action an event gets without an override: the
-// prefix rule applied to the name.
+var firstWordPattern = regexp.MustCompile(`^[A-Z][a-z]*`)
+
+// defaultActionOf is the action an event gets without an override: a word
+// rule's, or the prefix rule applied to the name.
 func defaultActionOf(src, name string) string {
+	word := firstWordPattern.FindString(name)
+	for _, r := range actionWordRules {
+		if r.Source == src && r.Word == word {
+			return r.Action
+		}
+	}
 	prefix, ok := actionPrefixes[src]
 	if !ok {
 		prefix, _, _ = strings.Cut(src, ".")
@@ -115,8 +125,117 @@ func TestActionOverridesEachEntry(t *testing.T) {
 			t.Errorf("iam_action_of(%q, %q) = %q, want %q", o.Source, o.Name, got, o.Action)
 		}
 		// Overrides apply to the version-stripped name.
+		if !unicode.IsLetter(rune(o.Name[len(o.Name)-1])) {
+			continue // a suffix must follow a letter
+		}
 		if got := actionOf(t, c.DB, o.Source, o.Name+"20150331"); got != o.Action {
 			t.Errorf("iam_action_of(%q, %q) = %q, want %q", o.Source, o.Name+"20150331", got, o.Action)
+		}
+	}
+}
+
+func TestActionWordRulesEachEntry(t *testing.T) {
+	c := openTestCase(t)
+	seen := map[[2]string]bool{}
+	for _, r := range actionWordRules {
+		key := [2]string{r.Source, r.Word}
+		if seen[key] {
+			t.Errorf("word rule %s %s is listed twice", r.Source, r.Word)
+		}
+		seen[key] = true
+		if firstWordPattern.FindString(r.Word) != r.Word {
+			t.Errorf("word rule %s %q: not one capitalised word", r.Source, r.Word)
+		}
+		name := r.Word + "ProbeThing"
+		if got := actionOf(t, c.DB, r.Source, name); got != r.Action {
+			t.Errorf("iam_action_of(%q, %q) = %q, want %q", r.Source, name, got, r.Action)
+		}
+		// The rule is about the whole first word: GetX, not Getaway.
+		name = r.Word + "probe"
+		if got, unwanted := actionOf(t, c.DB, r.Source, name), r.Action; got == unwanted {
+			t.Errorf("iam_action_of(%q, %q) = %q, want the default rule", r.Source, name, got)
+		}
+	}
+}
+
+func TestActionsNeedingNoPermission(t *testing.T) {
+	c := openTestCase(t)
+	seen := map[string]bool{}
+	for _, a := range actionsNeedingNoPermission {
+		if seen[a] {
+			t.Errorf("%s is listed twice", a)
+		}
+		seen[a] = true
+		n := queryInt(t, c.DB, "select count(*) from actions_needing_no_permission where iam_action = ?", a)
+		if n != 1 {
+			t.Errorf("%s: %d rows in actions_needing_no_permission", a, n)
+		}
+		// Each entry is what iam_action_of yields for the event it stands for,
+		// so analyses can match it against events.iam_action.
+		prefix, name, _ := strings.Cut(a, ":")
+		if got := actionOf(t, c.DB, prefix+".amazonaws.com", name); got != a {
+			t.Errorf("iam_action_of(%q, %q) = %q, not the listed %q", prefix+".amazonaws.com", name, got, a)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from actions_needing_no_permission"); n != int64(len(seen)) {
+		t.Errorf("actions_needing_no_permission has %d rows, want %d", n, len(seen))
+	}
+}
+
+// TestActionOfRepresentativeEvents checks, by hand, pairs as CloudTrail logs
+// them (most from the sample corpus) against the action they needed.
+func TestActionOfRepresentativeEvents(t *testing.T) {
+	c := openTestCase(t)
+	tests := []struct{ src, name, want string }{
+		{"ec2.amazonaws.com", "RunInstances", "ec2:RunInstances"},
+		{"iam.amazonaws.com", "CreateUser", "iam:CreateUser"},
+		{"sts.amazonaws.com", "AssumeRole", "sts:AssumeRole"},
+		{"sts.amazonaws.com", "GetCallerIdentity", "sts:GetCallerIdentity"},
+		{"signin.amazonaws.com", "ConsoleLogin", "signin:ConsoleLogin"},
+		{"monitoring.amazonaws.com", "PutMetricAlarm", "cloudwatch:PutMetricAlarm"},
+		{"email.amazonaws.com", "SendEmail", "ses:SendEmail"},
+		{"ses.amazonaws.com", "SendEmail", "ses:SendEmail"},
+		{"tagging.amazonaws.com", "GetTagKeys", "tag:GetTagKeys"},
+		{"streams.dynamodb.amazonaws.com", "GetRecords", "dynamodb:GetRecords"},
+		{"s3.amazonaws.com", "GetBucketAcl", "s3:GetBucketAcl"},
+		{"s3.amazonaws.com", "PutObject", "s3:PutObject"},
+		{"s3.amazonaws.com", "ListBuckets", "s3:ListAllMyBuckets"},
+		{"s3.amazonaws.com", "HeadBucket", "s3:ListBucket"},
+		{"s3.amazonaws.com", "GetBucketLifecycle", "s3:GetLifecycleConfiguration"},
+		{"s3.amazonaws.com", "DeleteBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"},
+		{"s3.amazonaws.com", "GetBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"},
+		{"s3.amazonaws.com", "GetBucketPolicyStatus", "s3:GetBucketPolicyStatus"},
+		{"s3.amazonaws.com", "GetBucketObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration"},
+		{"s3.amazonaws.com", "AbortMultipartUpload", "s3:AbortMultipartUpload"},
+		{"s3.amazonaws.com", "GetBucketCors", "s3:GetBucketCORS"},
+		{"lambda.amazonaws.com", "UpdateFunctionCode20150331v2", "lambda:UpdateFunctionCode"},
+		{"lambda.amazonaws.com", "Invoke", "lambda:InvokeFunction"},
+		{"lambda.amazonaws.com", "GetLayerVersionByArn20181031", "lambda:GetLayerVersion"},
+		{"cloudfront.amazonaws.com", "CreateFunction2020_05_31", "cloudfront:CreateFunction"},
+		{"cloudfront.amazonaws.com", "CreateDistributionWithTags2020_05_31", "cloudfront:CreateDistribution"},
+		{"kms.amazonaws.com", "Decrypt", "kms:Decrypt"},
+		{"kms.amazonaws.com", "ReEncrypt", "kms:ReEncryptFrom"},
+		{"apigateway.amazonaws.com", "CreateRestApi", "apigateway:POST"},
+		{"apigateway.amazonaws.com", "GetResource", "apigateway:GET"},
+		{"apigateway.amazonaws.com", "DeleteRestApi", "apigateway:DELETE"},
+		{"apigateway.amazonaws.com", "UpdateStage", "apigateway:PATCH"},
+		{"apigateway.amazonaws.com", "PutIntegration", "apigateway:PUT"},
+		{"apigateway.amazonaws.com", "CreateRoute", "apigateway:POST"},
+		{"apigateway.amazonaws.com", "ImportRestApi", "apigateway:POST"},
+		{"apigateway.amazonaws.com", "FlushStageCache", "apigateway:DELETE"},
+		{"agreement-marketplace.amazonaws.com", "SearchAgreements", "aws-marketplace:SearchAgreements"},
+		{"servicecatalog-appregistry.amazonaws.com", "ListApplications", "servicecatalog:ListApplications"},
+		{"application-insights.amazonaws.com", "ListApplications", "applicationinsights:ListApplications"},
+		{"sqs.amazonaws.com", "SendMessageBatch", "sqs:SendMessage"},
+		{"sso-directory.amazonaws.com", "CreateUser", "sso-directory:CreateUser"},
+		{"ecr.amazonaws.com", "GetAuthorizationToken", "ecr:GetAuthorizationToken"},
+		{"elasticloadbalancing.amazonaws.com", "DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancers"},
+		{"es.amazonaws.com", "CreateElasticsearchDomain", "es:CreateElasticsearchDomain"},
+		{"bedrock.amazonaws.com", "Converse", "bedrock:InvokeModel"},
+	}
+	for _, tt := range tests {
+		if got := actionOf(t, c.DB, tt.src, tt.name); got != tt.want {
+			t.Errorf("iam_action_of(%q, %q) = %q, want %q", tt.src, tt.name, got, tt.want)
 		}
 	}
 }
