@@ -1,9 +1,18 @@
 package ingest
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"flag"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -238,4 +247,210 @@ func TestActionOfRepresentativeEvents(t *testing.T) {
 			t.Errorf("iam_action_of(%q, %q) = %q, want %q", tt.src, tt.name, got, tt.want)
 		}
 	}
+}
+
+// findSharedCorpus walks up from the working directory to shared/corpus.
+func findSharedCorpus() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		p := filepath.Join(dir, "shared", "corpus")
+		if st, err := os.Stat(filepath.Join(p, "MANIFEST.tsv")); err == nil && !st.IsDir() {
+			return p, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// cloudTrailKinds are the MANIFEST.tsv kinds that hold CloudTrail JSON records.
+var cloudTrailKinds = []string{"gzip:json", "json{", "json[array]", "ndjson"}
+
+// eventPair is one distinct (eventSource, eventName).
+type eventPair struct{ Source, Name string }
+
+// corpusEventPairs reads every CloudTrail JSON file the manifest lists and
+// returns the distinct pairs, sorted. Files that are not valid JSON are skipped.
+func corpusEventPairs(tb testing.TB, corpus string) []eventPair {
+	tb.Helper()
+	manifest, err := os.Open(filepath.Join(corpus, "MANIFEST.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer manifest.Close()
+	seen := map[eventPair]bool{}
+	sc := bufio.NewScanner(manifest)
+	for sc.Scan() {
+		path, rest, _ := strings.Cut(sc.Text(), "\t")
+		kind, _, _ := strings.Cut(rest, "\t")
+		if !slices.ContainsFunc(cloudTrailKinds, func(k string) bool { return strings.HasPrefix(kind, k) }) {
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join(corpus, path))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if strings.HasPrefix(kind, "gzip:") {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				tb.Logf("%s: skipped: %v", path, err)
+				continue
+			}
+			body, err = io.ReadAll(zr)
+			if err != nil {
+				tb.Logf("%s: skipped: %v", path, err)
+				continue
+			}
+		}
+		pairs, err := eventPairsOf(body)
+		if err != nil {
+			tb.Logf("%s: skipped: %v", path, err)
+			continue
+		}
+		for _, p := range pairs {
+			seen[p] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	pairs := make([]eventPair, 0, len(seen))
+	for p := range seen {
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(a, b eventPair) int {
+		return strings.Compare(a.Source+"\t"+a.Name, b.Source+"\t"+b.Name)
+	})
+	return pairs
+}
+
+// eventPairsOf reads the records of one body: {"Records": [...]}, a bare
+// array, one event, or events one per line. Records without a string
+// eventSource and eventName are left out.
+func eventPairsOf(body []byte) ([]eventPair, error) {
+	var pairs []eventPair
+	record := func(raw json.RawMessage) {
+		var r struct{ EventSource, EventName any }
+		if json.Unmarshal(raw, &r) != nil {
+			return
+		}
+		src, ok1 := r.EventSource.(string)
+		name, ok2 := r.EventName.(string)
+		if ok1 && ok2 && src != "" && name != "" {
+			pairs = append(pairs, eventPair{src, name})
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return pairs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var list []json.RawMessage
+		if json.Unmarshal(v, &list) != nil {
+			var wrapper struct{ Records []json.RawMessage }
+			if json.Unmarshal(v, &wrapper) == nil && wrapper.Records != nil {
+				list = wrapper.Records
+			} else {
+				list = []json.RawMessage{v}
+			}
+		}
+		for _, raw := range list {
+			record(raw)
+		}
+	}
+}
+
+// TestActionCorpus maps every distinct (eventSource, eventName) of the sample
+// corpus through iam_action_of and compares the result with a golden file
+// reviewed by hand; go test ./ingest/ -run ActionCorpus -update rewrites it.
+func TestActionCorpus(t *testing.T) {
+	corpus, ok := findSharedCorpus()
+	if !ok {
+		t.Skip("no shared/corpus above the working directory")
+	}
+	pairs := corpusEventPairs(t, corpus)
+	if len(pairs) == 0 {
+		t.Fatal("no CloudTrail records found in the corpus")
+	}
+	c := openTestCase(t)
+	if _, err := c.DB.Exec("create temp table pairs (event_source varchar, event_name varchar)"); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]any, len(pairs))
+	for i, p := range pairs {
+		rows[i] = []any{p.Source, p.Name}
+	}
+	tx, err := c.DB.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := insertRows(t.Context(), tx, "pairs", rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.DB.Query(`select event_source, event_name, coalesce(iam_action_of(event_source, event_name), '<null>')
+		from pairs order by event_source, event_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var got strings.Builder
+	for res.Next() {
+		var src, name, action string
+		if err := res.Scan(&src, &name, &action); err != nil {
+			t.Fatal(err)
+		}
+		got.WriteString(src + "\t" + name + "\t" + action + "\n")
+	}
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	golden := filepath.Join("testdata", "actions", "corpus_actions.golden")
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("%s differs (rerun with -update and review the diff):\n%s", golden, lineDiff(string(want), got.String()))
+	}
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	wantLines := strings.Split(strings.TrimSuffix(want, "\n"), "\n")
+	gotLines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	var b strings.Builder
+	for _, l := range wantLines {
+		if !slices.Contains(gotLines, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range gotLines {
+		if !slices.Contains(wantLines, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
 }
