@@ -43,8 +43,9 @@ var actionPrefixes = map[string]string{
 
 	// AWS Marketplace API Reference, "Access control for the AWS Marketplace
 	// Agreement / Discovery / Metering / Catalog API": all are authorized by
-	// aws-marketplace actions. Event sources: Marketplace CloudTrail logging pages
-	// (metering-marketplace, catalog.marketplace) and our samples (agreement-, discovery-).
+	// aws-marketplace actions. Event sources: the Marketplace Metering CloudTrail
+	// page (metering-marketplace), our samples (agreement-, discovery-), and for
+	// catalog.marketplace its botocore endpoint and a public write-up, not an AWS page.
 	"agreement-marketplace.amazonaws.com": "aws-marketplace",
 	"discovery-marketplace.amazonaws.com": "aws-marketplace",
 	"metering-marketplace.amazonaws.com":  "aws-marketplace",
