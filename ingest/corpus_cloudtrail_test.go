@@ -10,20 +10,6 @@ import (
 	"testing"
 )
 
-// findSharedCorpus returns ../shared/corpus of the repository (the package is
-// one folder down), or skips the test when this machine does not have it.
-func findSharedCorpus(tb testing.TB) string {
-	tb.Helper()
-	dir, err := filepath.Abs("../../shared/corpus")
-	if err == nil {
-		if info, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err == nil && !info.IsDir() {
-			return dir
-		}
-	}
-	tb.Skip("corpus tests skipped: ../shared/corpus not found beside the repository")
-	return ""
-}
-
 type manifestEntry struct {
 	kind    string
 	records int64
@@ -61,7 +47,10 @@ func TestCorpusCloudTrail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus test skipped in -short mode")
 	}
-	corpus := findSharedCorpus(t)
+	corpus, ok := findSharedCorpus()
+	if !ok {
+		t.Skip("corpus test skipped: no shared/corpus above the working directory")
+	}
 	manifest := readManifest(t, corpus)
 	c := openTestCase(t)
 	outcomes, err := c.Ingest(context.Background(), []string{corpus}, IngestOptions{})
