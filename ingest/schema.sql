@@ -225,9 +225,16 @@ create table if not exists inline_policies (
     file_id       bigint not null
 );
 
+-- A user names its groups by name; group_arn is resolved from the groups of
+-- the user's account once they are in the case (paged exports may carry a
+-- user and its groups in different files). Until then group_resolved is false
+-- and group_arn is arn:PARTITION:iam::ACCOUNT:group/NAME, without a path.
 create table if not exists group_members (
-    user_arn  varchar not null,
-    group_arn varchar not null
+    user_arn       varchar not null,
+    group_arn      varchar not null,
+    group_name     varchar,              -- as written in the user's GroupList
+    group_resolved boolean not null default true,
+    file_id        bigint                -- the file that listed the membership
 );
 
 -- Every policy in force on a user, group or role: inline or managed, direct or
@@ -264,7 +271,9 @@ create table if not exists role_trust (
     principal_value varchar not null,
     not_principal   boolean not null default false,
     actions         varchar[],
-    condition       json
+    not_actions     varchar[],
+    condition       json,
+    sid             varchar
 );
 
 -- Optional account-level exports.
