@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 )
 
 // CloudTrail records are loaded by DuckDB's own JSON reader, a batch of files
@@ -197,7 +199,7 @@ type ctResult struct {
 // loadCloudTrailBatch loads files in one transaction. It returns the outcome
 // of every file, or an error when the statement itself failed (a file DuckDB
 // cannot read, for instance): the caller then retries file by file.
-func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, files []ctFile, record func(*sql.Tx, []ctFile, map[int64]ctResult) error) error {
+func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, files []ctFile, record func(*sql.Tx, []ctFile, map[int64]ctResult) error) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -209,22 +211,25 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, files []ctFile, re
 		locals[i], ids[i] = f.local, f.fileID
 	}
 	steps := []struct {
+		name string
 		sql  string
 		args []any
 	}{
-		{"create or replace temp table ct_files as select unnest(?::varchar[]) as local_path, unnest(?::bigint[]) as file_id", []any{locals, ids}},
-		{readRecordsSQL, []any{locals}},
-		{stageSQL, nil},
-		{"create or replace temp table ct_rejected (file_id bigint, record_index bigint, event_time_text varchar, bad bigint)", nil},
-		{"insert into ct_rejected " + badRecordsSQL, nil},
-		{"create or replace temp table ct_actions as select event_source, event_name, iam_action_of(event_source, event_name) as iam_action from (select distinct event_source, event_name from ct_stage where event_source is not null and event_name is not null)", nil},
-		{insertEventsSQL, nil},
-		{insertInsightsSQL, nil},
+		{"files", "create or replace temp table ct_files as select unnest(?::varchar[]) as local_path, unnest(?::bigint[]) as file_id", []any{locals, ids}},
+		{"read", readRecordsSQL, []any{locals}},
+		{"stage", stageSQL, nil},
+		{"rejected", "create or replace temp table ct_rejected (file_id bigint, record_index bigint, event_time_text varchar, bad bigint)", nil},
+		{"bad records", "insert into ct_rejected " + badRecordsSQL, nil},
+		{"actions", "create or replace temp table ct_actions as select event_source, event_name, iam_action_of(event_source, event_name) as iam_action from (select distinct event_source, event_name from ct_stage where event_source is not null and event_name is not null)", nil},
+		{"events", insertEventsSQL, nil},
+		{"insights", insertInsightsSQL, nil},
 	}
 	for _, s := range steps {
+		start := time.Now()
 		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return err
 		}
+		log.Debug("cloudtrail batch step", "step", s.name, "files", len(files), "seconds", time.Since(start).Seconds())
 	}
 	results := map[int64]ctResult{}
 	rows, err := tx.QueryContext(ctx, "select file_id, record_index, event_time_text, bad from ct_rejected")

@@ -398,7 +398,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 		batch := files[start:end]
 		start = end
 		mark := len(r.outcomes)
-		err := loadCloudTrailBatch(ctx, r.conn, batch, record)
+		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, record)
 		if err == nil {
 			continue
 		}
@@ -410,7 +410,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			r.log.Debug("batch failed, loading its files one by one", "files", len(batch), "err", err)
 		}
 		for _, f := range batch {
-			err := loadCloudTrailBatch(ctx, r.conn, []ctFile{f}, record)
+			err := loadCloudTrailBatch(ctx, r.conn, r.log, []ctFile{f}, record)
 			if err == nil {
 				continue
 			}
