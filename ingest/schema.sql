@@ -313,6 +313,7 @@ create table if not exists digests (
 
 create table if not exists digest_log_files (
     digest_file_id    bigint not null,
+    log_file_index    integer not null,      -- 0-based position in the digest's logFiles
     s3_bucket         varchar,
     s3_object         varchar,
     hash_value        varchar,
