@@ -76,21 +76,9 @@ func loadCredentialReport(ctx context.Context, tx *sql.Tx, fileID int64, body []
 	if err != nil {
 		return fileStats{}, fmt.Errorf("%s%w", where, err)
 	}
-	st := fileStats{
-		Records:   int64(len(rep.rows)),
-		AccountID: rep.accountID,
-		First:     rep.generatedAt,
-		Last:      rep.generatedAt,
-	}
+	st := fileStats{Records: int64(len(rep.rows)), AccountID: rep.accountID}
+	generatedAt, estimated := rep.generatedAt, rep.generatedSource == generatedFromTimestamp
 	var notes []string
-	if rep.generatedSource == generatedFromTimestamp {
-		if rep.generatedAt.IsZero() {
-			notes = append(notes, "no GeneratedTime and no timestamp in the report: generation time unknown")
-		} else {
-			notes = append(notes, fmt.Sprintf("no GeneratedTime: generation time estimated as the latest timestamp in the report (%s)",
-				rep.generatedAt.Format(time.RFC3339)))
-		}
-	}
 
 	var (
 		firstID      int64
@@ -111,16 +99,27 @@ func loadCredentialReport(ctx context.Context, tx *sql.Tx, fileID int64, body []
 		st.Duplicates = st.Records
 		notes = append(notes, fmt.Sprintf("same report as file %d: its rows are not loaded again", firstID))
 		switch {
-		case rep.generatedSource == generatedFromField && firstSource != generatedFromField:
-			if err := setReportGeneratedAt(ctx, tx, firstID, rep.generatedAt); err != nil {
+		case !estimated && firstSource != generatedFromField:
+			if err := setReportGeneratedAt(ctx, tx, firstID, generatedAt); err != nil {
 				return fileStats{}, err
 			}
 			notes = append(notes, "its generation time is now this file's GeneratedTime")
-		case rep.generatedSource == generatedFromField && firstGenTime.Valid && !firstGenTime.Time.Equal(rep.generatedAt):
+		case !estimated && firstGenTime.Valid && !firstGenTime.Time.Equal(generatedAt):
 			notes = append(notes, fmt.Sprintf("GeneratedTime %s differs from the %s recorded from file %d, which is kept",
-				rep.generatedAt.Format(time.RFC3339), firstGenTime.Time.UTC().Format(time.RFC3339), firstID))
+				generatedAt.Format(time.RFC3339), firstGenTime.Time.UTC().Format(time.RFC3339), firstID))
+		case estimated && firstSource == generatedFromField && firstGenTime.Valid:
+			// The copy loaded first said when the report was made.
+			generatedAt, estimated = firstGenTime.Time.UTC(), false
 		}
 	}
+	switch {
+	case estimated && generatedAt.IsZero():
+		notes = append([]string{"no GeneratedTime and no timestamp in the report: generation time unknown"}, notes...)
+	case estimated:
+		notes = append([]string{fmt.Sprintf("no GeneratedTime: generation time estimated as the latest timestamp in the report (%s)",
+			generatedAt.Format(time.RFC3339))}, notes...)
+	}
+	st.First, st.Last = generatedAt, generatedAt
 	st.Note = strings.Join(notes, "; ")
 	return st, nil
 }

@@ -160,7 +160,7 @@ func TestCredentialReportSameReportTwice(t *testing.T) {
 		{"csv then base64 json", "credreport/report.csv", "credreport/report-base64.json",
 			"same report as file 1: its rows are not loaded again; its generation time is now this file's GeneratedTime"},
 		{"text json then csv", "credreport/report-text.json", "credreport/report.csv",
-			"no GeneratedTime: generation time estimated as the latest timestamp in the report (2024-03-01T09:15:00Z); same report as file 1: its rows are not loaded again"},
+			"same report as file 1: its rows are not loaded again"},
 		{"base64 json then text json", "credreport/report-base64.json", "credreport/report-text.json",
 			"same report as file 1: its rows are not loaded again"},
 	}
@@ -174,6 +174,10 @@ func TestCredentialReportSameReportTwice(t *testing.T) {
 			}
 			if st.Note != tt.note {
 				t.Errorf("second file: note = %q, want %q", st.Note, tt.note)
+			}
+			// Whichever copy came first, the report was made at its GeneratedTime.
+			if !st.First.Equal(time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)) || !st.Last.Equal(st.First) {
+				t.Errorf("second file: span = %v – %v", st.First, st.Last)
 			}
 			diffLines(t, "credential_reports", dumpRows(t, c.DB,
 				"select report_id, generated_at, generated_at_source from credential_reports"),
@@ -247,6 +251,36 @@ func TestCredentialReportSubsetOfColumns(t *testing.T) {
 	// Columns the report lacks are NULL, not N/A.
 	diffLines(t, "access_key_rows", dumpRows(t, c.DB, accessKeyRowsQuery), []string{
 		"eve | 1 | true | 2024-01-01T00:00:00Z | NULL | NULL | NULL | NULL",
+	})
+}
+
+func TestCredentialReportGenerationTime(t *testing.T) {
+	const csvText = "user,arn,password_last_used\na,arn:aws:iam::111122223333:user/a,N/A"
+	wrapped := func(generated string) []byte {
+		return []byte(`{"Content": "` + strings.ReplaceAll(csvText, "\n", `\n`) + `", "GeneratedTime": "` + generated + `"}`)
+	}
+	t.Run("no time anywhere", func(t *testing.T) {
+		c := openTestCase(t)
+		st := mustLoad(t, c, loadCredentialReport, 1, []byte(csvText))
+		if !st.First.IsZero() || st.Note != "no GeneratedTime and no timestamp in the report: generation time unknown" {
+			t.Errorf("stats = %+v", st)
+		}
+		diffLines(t, "credential_reports", dumpRows(t, c.DB,
+			"select generated_at, generated_at_source from credential_reports"),
+			[]string{"NULL | latest timestamp in report"})
+	})
+	t.Run("copies that disagree", func(t *testing.T) {
+		c := openTestCase(t)
+		mustLoad(t, c, loadCredentialReport, 1, wrapped("2025-01-01T00:00:00Z"))
+		st := mustLoad(t, c, loadCredentialReport, 2, wrapped("2025-01-01T04:00:00Z"))
+		want := "same report as file 1: its rows are not loaded again; " +
+			"GeneratedTime 2025-01-01T04:00:00Z differs from the 2025-01-01T00:00:00Z recorded from file 1, which is kept"
+		if st.Duplicates != 1 || st.Note != want {
+			t.Errorf("stats = %+v", st)
+		}
+		diffLines(t, "credential_reports", dumpRows(t, c.DB,
+			"select report_id, generated_at, generated_at_source from credential_reports"),
+			[]string{"1 | 2025-01-01T00:00:00Z | GeneratedTime"})
 	})
 }
 
