@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Small account-level exports (FORMATS.md A4) and CloudTrail digest and
@@ -172,11 +174,7 @@ func loadAccountSummary(ctx context.Context, tx *sql.Tx, fileID int64, body []by
 		return fileStats{}, fmt.Errorf("insert account summary: %w", err)
 	}
 	defer stmt.Close()
-	keys := make([]string, 0, len(summary))
-	for k := range summary {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(summary))
 	for _, k := range keys {
 		value, err := jsonInteger(summary[k])
 		if err != nil {
@@ -305,31 +303,30 @@ func loadDigest(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fil
 	if d.AWSAccountID == nil || *d.AWSAccountID == "" {
 		return fileStats{}, errors.New("awsAccountId: missing")
 	}
-	times := map[string]json.RawMessage{
-		"digestStartTime": d.DigestStartTime, "digestEndTime": d.DigestEndTime,
-		"newestEventTime": d.NewestEventTime, "oldestEventTime": d.OldestEventTime,
-	}
-	parsed := map[string]any{}
-	for _, name := range []string{"digestStartTime", "digestEndTime", "newestEventTime", "oldestEventTime"} {
-		t, err := parseJSONTime(times[name])
+	var start, end, newest, oldest time.Time
+	for _, f := range []struct {
+		name     string
+		raw      json.RawMessage
+		dst      *time.Time
+		required bool
+	}{
+		{"digestStartTime", d.DigestStartTime, &start, true},
+		{"digestEndTime", d.DigestEndTime, &end, true},
+		{"newestEventTime", d.NewestEventTime, &newest, false},
+		{"oldestEventTime", d.OldestEventTime, &oldest, false}, // null in a digest of no events
+	} {
+		t, err := parseJSONTime(f.raw)
 		if err != nil {
-			return fileStats{}, fmt.Errorf("%s: %w", name, err)
+			return fileStats{}, fmt.Errorf("%s: %w", f.name, err)
 		}
-		parsed[name] = timeOrNull(t)
-	}
-	for _, name := range []string{"digestStartTime", "digestEndTime"} {
-		if parsed[name] == nil {
-			return fileStats{}, fmt.Errorf("%s: missing", name)
+		if f.required && t.IsZero() {
+			return fileStats{}, fmt.Errorf("%s: missing", f.name)
 		}
+		*f.dst = t
 	}
 	sum := sha256.Sum256(body)
 	contentSHA := hex.EncodeToString(sum[:])
-	st := fileStats{
-		Records:   int64(len(d.LogFiles)),
-		AccountID: *d.AWSAccountID,
-	}
-	st.First, _ = parseJSONTime(d.DigestStartTime)
-	st.Last, _ = parseJSONTime(d.DigestEndTime)
+	st := fileStats{Records: int64(len(d.LogFiles)), AccountID: *d.AWSAccountID, First: start, Last: end}
 
 	type logFileRow struct {
 		f              digestLogFile
@@ -364,9 +361,9 @@ func loadDigest(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fil
 		   oldest_event_time, previous_digest_s3_bucket, previous_digest_s3_object, previous_digest_hash_value,
 		   previous_digest_hash_algorithm, previous_digest_signature, content_sha256)
 		 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		fileID, *d.AWSAccountID, parsed["digestStartTime"], parsed["digestEndTime"], ptrOrNull(d.DigestS3Bucket),
+		fileID, *d.AWSAccountID, start, end, ptrOrNull(d.DigestS3Bucket),
 		ptrOrNull(d.DigestS3Object), ptrOrNull(d.DigestPublicKeyFingerprint), ptrOrNull(d.DigestSignatureAlgorithm),
-		parsed["newestEventTime"], parsed["oldestEventTime"], ptrOrNull(d.PreviousDigestS3Bucket),
+		timeOrNull(newest), timeOrNull(oldest), ptrOrNull(d.PreviousDigestS3Bucket),
 		ptrOrNull(d.PreviousDigestS3Object), ptrOrNull(d.PreviousDigestHashValue),
 		ptrOrNull(d.PreviousDigestHashAlgorithm), ptrOrNull(d.PreviousDigestSignature), contentSHA); err != nil {
 		return fileStats{}, fmt.Errorf("insert digest: %w", err)
