@@ -112,7 +112,7 @@ create table if not exists credential_report_rows (
     user_creation_time      timestamptz,
     password_enabled        boolean,          -- NULL when the report says not_supported (see raw)
     password_last_used      timestamptz,
-    password_last_used_note varchar,          -- N/A, no_information, ... when password_last_used is not a time
+    password_last_used_note varchar,          -- what was written when it is not a time: N/A, no_information, ... or '' (empty)
     password_last_changed   timestamptz,
     password_next_rotation  timestamptz,
     mfa_active              boolean,
@@ -133,7 +133,7 @@ create table if not exists access_key_rows (
     active            boolean not null,
     last_rotated      timestamptz,
     last_used_date    timestamptz,            -- NULL when never used (last_used_note = 'N/A')
-    last_used_note    varchar,
+    last_used_note    varchar,                -- what was written when last_used_date is not a time: N/A, or '' (empty)
     last_used_region  varchar,                -- as written: a region, or N/A
     last_used_service varchar                 -- as written: a service namespace, or N/A
 );
@@ -322,6 +322,7 @@ create table if not exists digests (
 
 create table if not exists digest_log_files (
     digest_file_id    bigint not null,
+    log_file_index    integer not null,      -- 0-based position in the digest's logFiles
     s3_bucket         varchar,
     s3_object         varchar,
     hash_value        varchar,
