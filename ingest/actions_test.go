@@ -249,25 +249,6 @@ func TestActionOfRepresentativeEvents(t *testing.T) {
 	}
 }
 
-// findSharedCorpus walks up from the working directory to shared/corpus.
-func findSharedCorpus() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		p := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(filepath.Join(p, "MANIFEST.tsv")); err == nil && !st.IsDir() {
-			return p, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
 // cloudTrailKinds are the MANIFEST.tsv kinds that hold CloudTrail JSON records.
 var cloudTrailKinds = []string{"gzip:json", "json{", "json[array]", "ndjson"}
 
@@ -374,10 +355,7 @@ func eventPairsOf(body []byte) ([]eventPair, error) {
 // corpus through iam_action_of and compares the result with a golden file
 // reviewed by hand; go test ./ingest/ -run ActionCorpus -update rewrites it.
 func TestActionCorpus(t *testing.T) {
-	corpus, ok := findSharedCorpus()
-	if !ok {
-		t.Skip("no shared/corpus above the working directory")
-	}
+	corpus := corpusDir(t)
 	pairs := corpusEventPairs(t, corpus)
 	if len(pairs) == 0 {
 		t.Fatal("no CloudTrail records found in the corpus")

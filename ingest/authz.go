@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Authorization details (aws iam get-account-authorization-details, "GAAD").
@@ -552,26 +551,13 @@ func parseIAMARN(s, resourceType string) (iamARN, error) {
 	return iamARN{Partition: parts[1], Account: parts[4], Resource: parts[5]}, nil
 }
 
-// parseAuthzTime reads the time spellings seen in GAAD files: CLI JSON
-// (2014-07-30T17:09:20Z, 2021-03-13T18:40:54+00:00) and boto3 str(datetime)
-// (2023-03-09 10:41:45+00:00), with or without fractional seconds.
-// TODO(merge): replace with parseAWSTime from awstime.go.
-func parseAuthzTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("invalid time %q", s)
-}
-
 // authzTime is a time as the insert statements read it: RFC 3339 in UTC, to
 // the microsecond DuckDB keeps; "" when absent.
 func authzTime(field, s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	t, err := parseAuthzTime(s)
+	t, err := parseAWSTime(s)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", field, err)
 	}

@@ -1,17 +1,16 @@
 package ingest
 
 import (
-	"bufio"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // authzFixture reads a file of testdata/authz.
@@ -345,51 +344,6 @@ func TestAuthzEmptyListsLoadNothing(t *testing.T) {
 	}
 }
 
-func TestParseAuthzTime(t *testing.T) {
-	want := time.Date(2023, 3, 9, 10, 41, 45, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Time
-	}{
-		{"2023-03-09T10:41:45Z", want},
-		{"2023-03-09T10:41:45+00:00", want},
-		{"2023-03-09 10:41:45+00:00", want},
-		{"2023-03-09T12:41:45+02:00", want},
-		{"2023-03-09 10:41:45.250000+00:00", want.Add(250 * time.Millisecond)},
-	} {
-		got, err := parseAuthzTime(tc.in)
-		if err != nil || !got.Equal(tc.want) || got.Location() != time.UTC {
-			t.Errorf("parseAuthzTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"", "2023-03-09", "2023-03-09 10:41:45", "Mar 9, 2023 10:41:45 AM"} {
-		if _, err := parseAuthzTime(bad); err == nil {
-			t.Errorf("parseAuthzTime(%q) succeeded", bad)
-		}
-	}
-}
-
-// authzCorpusDir returns shared/corpus, found by walking up from the working
-// directory, or skips the test when there is none.
-func authzCorpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no shared/corpus above the working directory: corpus tests skipped")
-		}
-		dir = parent
-	}
-}
-
 // authzManifestEntry is a GAAD file listed in corpus/MANIFEST.tsv with its
 // entity counts, from a kind like authz{U=44,G=5,R=78,P=84}.
 type authzManifestEntry struct {
@@ -401,19 +355,9 @@ var authzKindPattern = regexp.MustCompile(`^authz\{U=(\d+),G=(\d+),R=(\d+),P=(\d
 
 func authzManifest(tb testing.TB, corpus string) []authzManifestEntry {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(corpus, "MANIFEST.tsv"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	var out []authzManifestEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) < 2 {
-			continue
-		}
-		m := authzKindPattern.FindStringSubmatch(fields[1])
+	for path, e := range readManifest(tb, corpus) {
+		m := authzKindPattern.FindStringSubmatch(e.kind)
 		if m == nil {
 			continue
 		}
@@ -421,16 +365,14 @@ func authzManifest(tb testing.TB, corpus string) []authzManifestEntry {
 		for i := range n {
 			n[i], _ = strconv.ParseInt(m[i+1], 10, 64)
 		}
-		out = append(out, authzManifestEntry{Path: fields[0], U: n[0], G: n[1], R: n[2], P: n[3]})
+		out = append(out, authzManifestEntry{Path: path, U: n[0], G: n[1], R: n[2], P: n[3]})
 	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
 
 func TestAuthzCorpus(t *testing.T) {
-	corpus := authzCorpusDir(t)
+	corpus := corpusDir(t)
 	entries := authzManifest(t, corpus)
 	if len(entries) != 8 {
 		t.Fatalf("MANIFEST.tsv lists %d authz files, want 8", len(entries))

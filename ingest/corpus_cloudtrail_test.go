@@ -47,10 +47,7 @@ func TestCorpusCloudTrail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus test skipped in -short mode")
 	}
-	corpus, ok := findSharedCorpus()
-	if !ok {
-		t.Skip("corpus test skipped: no shared/corpus above the working directory")
-	}
+	corpus := corpusDir(t)
 	manifest := readManifest(t, corpus)
 	c := openTestCase(t)
 	outcomes, err := c.Ingest(context.Background(), []string{corpus}, IngestOptions{})
