@@ -29,60 +29,78 @@ var recordColumns = strings.Join([]string{
 }, ", ")
 
 // maxRecordFileBytes is the largest uncompressed log file read_json accepts
-// (its maximum_object_size). CloudTrail delivers files far below it.
-const maxRecordFileBytes = 256 << 20
+// (its maximum_object_size; DuckDB reserves twice it per thread inside the
+// memory limit). CloudTrail delivers files far below it (about 45,000
+// records); bodies rewritten by convert.go are cut into chunks well under it.
+const maxRecordFileBytes = 64 << 20
 
-var readRecordsSQL = `
-create or replace temp table ct_raw as
-select filename as local_path, unnest(Records) as r, unnest(range(len(Records))) as record_index
-from read_json(?::varchar[], format = 'unstructured', filename = true,
-               maximum_object_size = ` + fmt.Sprint(maxRecordFileBytes) + `,
-               columns = {Records: 'STRUCT(` + strings.ReplaceAll(recordColumns, "'", "''") + `)[]'})`
-
-// stageSQL types and normalises the raw records of a batch.
-const stageSQL = `
-create or replace temp table ct_stage as
-with x as (
-    select f.file_id, x.record_index, x.r, x.r.userIdentity as ui,
-           x.r.userIdentity ->> '$.sessionContext.sessionIssuer.arn' as issuer_arn,
-           nullif(x.r.userIdentity ->> '$.arn', '') as identity_arn,
-           x.r.userIdentity ->> '$.type' as identity_type
-    from ct_raw x join ct_files f on f.local_path = x.local_path
+// readRecords reads the records of the files listed in ct_files, in order,
+// with their position in the file.
+func readRecords(what string) string {
+	return `
+with raw as (
+    select filename as local_path, unnest(Records) as r,
+           unnest(range(coalesce("offset", 0), coalesce("offset", 0) + len(Records))) as record_index
+    from read_json(?::varchar[], format = 'unstructured', filename = true,
+                   maximum_object_size = ` + fmt.Sprint(maxRecordFileBytes) + `,
+                   columns = {"offset": 'BIGINT', Records: 'STRUCT(` + strings.ReplaceAll(recordColumns, "'", "''") + `)[]'})
+),
+x as (
+    select f.file_id, raw.record_index, raw.r,
+           json_extract_string(raw.r.userIdentity, ` + userIdentityPaths + `) as ui
+    from raw join ct_files f on f.local_path = raw.local_path
 ),
 y as (
-    select *,
-        coalesce(nullif(split_part(coalesce(identity_arn, issuer_arn), ':', 2), ''), 'aws') as arn_partition,
-        coalesce(ui ->> '$.accountId', r.recipientAccountId) as acting_account
+    select file_id, record_index, r,
+           ui[1] as identity_type, nullif(ui[2], '') as identity_arn, ui[3] as identity_account_id,
+           ui[4] as issuer_arn, ui[5] as ui_user_name, ui[6] as principal_id, nullif(ui[7], '') as access_key_id,
+           ui[8] as issuer_user_name, ui[9] as on_behalf_of_user, ui[10] as invoked_by, ui[11] as mfa_authenticated
     from x
+),
+rec as (
+    select *,
+           coalesce(nullif(split_part(coalesce(identity_arn, issuer_arn), ':', 2), ''), 'aws') as arn_partition,
+           coalesce(identity_account_id, r.recipientAccountId) as acting_account
+    from y
 )
-select
-    file_id, record_index,
-    case when r.eventID is null then 'sha256:' || sha256(to_json(r)) else r.eventID end as event_id,
-    coalesce(r.eventTime, case when r.eventTime is null then r."@timestamp" end) as event_time_text,
-    coalesce(try_cast(r.eventTime as timestamptz),
+select ` + what + `
+from rec`
+}
+
+// eventTimeSQL types eventTime: ISO with Z or an offset, boto3's space form,
+// the ISO basic form, and Logstash's @timestamp only when eventTime is absent.
+const eventTimeSQL = `coalesce(try_cast(r.eventTime as timestamptz),
              try_strptime(r.eventTime, '%Y%m%dT%H%M%SZ')::timestamptz,
-             case when r.eventTime is null then try_cast(r."@timestamp" as timestamptz) end) as event_time,
-    r.eventSource as event_source,
-    r.eventName as event_name,
-    r.awsRegion as aws_region,
-    r.sourceIPAddress as source_ip,
-    r.userAgent as user_agent,
-    r.errorCode as error_code,
-    r.errorMessage as error_message,
-    case lower(r.readOnly) when 'true' then true when 'false' then false end as read_only,
-    r.eventType as event_type,
-    r.eventCategory as event_category,
-    r.eventVersion as event_version,
-    r.requestID as request_id,
-    r.sharedEventID as shared_event_id,
-    r.recipientAccountId as recipient_account_id,
-    case lower(r.managementEvent) when 'true' then true when 'false' then false end as management_event,
+             case when r.eventTime is null then try_cast(r."@timestamp" as timestamptz) end)`
+
+// insertEventsSQL types and normalises every record of the batch into events
+// in one pass. A record whose time cannot be read violates event_time's NOT
+// NULL and fails the statement: the file is then rejected (see badRecordSQL).
+var insertEventsSQL = `insert into events ` + readRecords(`
+    case when r.eventID is null then 'sha256:' || sha256(to_json(r)) else r.eventID end,
+    `+eventTimeSQL+`,
+    r.eventSource,
+    r.eventName,
+    null, -- iam_action: set per distinct (source, name) after the insert, see actionsSQL
+    r.awsRegion,
+    r.sourceIPAddress,
+    r.userAgent,
+    r.errorCode,
+    r.errorMessage,
+    case lower(r.readOnly) when 'true' then true when 'false' then false end,
+    r.eventType,
+    r.eventCategory,
+    r.eventVersion,
+    r.requestID,
+    r.sharedEventID,
+    r.recipientAccountId,
+    case lower(r.managementEvent) when 'true' then true when 'false' then false end,
     identity_type,
     case lower(identity_type)
         when 'iamuser' then coalesce(identity_arn,
             -- a few real sign-in events (CheckMfa) carry no arn: the user's ARN without its path
-            case when ui ->> '$.userName' <> '' and acting_account <> '' then
-                'arn:' || arn_partition || ':iam::' || acting_account || ':user/' || (ui ->> '$.userName') end)
+            case when ui_user_name <> '' and acting_account <> '' then
+                'arn:' || arn_partition || ':iam::' || acting_account || ':user/' || ui_user_name end)
         when 'root' then coalesce(identity_arn, 'arn:' || arn_partition || ':iam::' || acting_account || ':root')
         when 'assumedrole' then coalesce(issuer_arn,
             case when identity_arn like 'arn:%:sts::%:assumed-role/%' then
@@ -92,94 +110,91 @@ select
         when 'samluser' then issuer_arn
         when 'webidentityuser' then issuer_arn
         when 'role' then identity_arn
-    end as principal_arn,
+    end,
     identity_arn,
-    ui ->> '$.accountId' as identity_account_id,
-    ui ->> '$.principalId' as principal_id,
-    nullif(ui ->> '$.accessKeyId', '') as access_key_id,
-    coalesce(ui ->> '$.userName', ui ->> '$.sessionContext.sessionIssuer.userName', ui ->> '$.onBehalfOf.userId') as user_name,
-    issuer_arn as session_issuer_arn,
-    ui ->> '$.invokedBy' as invoked_by,
-    case lower(ui ->> '$.sessionContext.attributes.mfaAuthenticated') when 'true' then true when 'false' then false end as mfa_authenticated,
-    r.responseElements ->> '$.ConsoleLogin' as console_login,
-    case lower(r.additionalEventData ->> '$.MFAUsed') when 'yes' then true when 'no' then false end as mfa_used,
-    case lower(r.sessionCredentialFromConsole) when 'true' then true when 'false' then false end as session_credential_from_console,
-    r.vpcEndpointId as vpc_endpoint_id,
-    ui as user_identity,
-    r.requestParameters as request_parameters,
-    r.responseElements as response_elements,
-    r.additionalEventData as additional_event_data,
-    r.resources as resources,
-    r.serviceEventDetails as service_event_details,
-    r.tlsDetails as tls_details,
-    r.addendum as addendum,
-    r.insightDetails as insight_details,
-    coalesce(lower(r.eventType) = 'awscloudtrailinsight' or lower(r.eventCategory) = 'insight', false) as is_insight
-from y`
+    identity_account_id,
+    principal_id,
+    access_key_id,
+    coalesce(ui_user_name, issuer_user_name, on_behalf_of_user),
+    issuer_arn,
+    invoked_by,
+    case lower(mfa_authenticated) when 'true' then true when 'false' then false end,
+    case when r.eventName = 'ConsoleLogin' then r.responseElements ->> '$.ConsoleLogin' end,
+    case when r.additionalEventData is not null and contains(r.additionalEventData, 'MFAUsed') then
+        case lower(r.additionalEventData ->> '$.MFAUsed') when 'yes' then true when 'no' then false end end,
+    case lower(r.sessionCredentialFromConsole) when 'true' then true when 'false' then false end,
+    r.vpcEndpointId,
+    r.userIdentity,
+    r.requestParameters,
+    r.responseElements,
+    r.additionalEventData,
+    r.resources,
+    r.serviceEventDetails,
+    r.tlsDetails,
+    r.addendum,
+    file_id,
+    record_index`)
 
-// badRecordsSQL finds, per file, the first record that cannot be loaded.
-const badRecordsSQL = `
-select file_id, min(record_index), arg_min(event_time_text, record_index), count(*)
-from ct_stage where event_time is null
-group by file_id`
+// actionsSQL fills iam_action for the batch: the mapping macro runs once per
+// distinct (eventSource, eventName) rather than once per event.
+var actionsSQL = []string{
+	`create or replace temp table ct_actions as
+	 select event_source, event_name, iam_action_of(event_source, event_name) as iam_action
+	 from (select distinct event_source, event_name from events
+	       where file_id between ? and ? and event_source is not null and event_name is not null)`,
+	`update events set iam_action = a.iam_action from ct_actions a
+	 where events.file_id between ? and ? and events.event_source = a.event_source and events.event_name = a.event_name`,
+}
 
-const insertEventsSQL = `
-insert into events
-select s.event_id, s.event_time, s.event_source, s.event_name,
-       a.iam_action,
-       s.aws_region, s.source_ip, s.user_agent, s.error_code, s.error_message, s.read_only,
-       s.event_type, s.event_category, s.event_version, s.request_id, s.shared_event_id,
-       s.recipient_account_id, s.management_event, s.identity_type, s.principal_arn, s.identity_arn,
-       s.identity_account_id, s.principal_id, s.access_key_id, s.user_name, s.session_issuer_arn,
-       s.invoked_by, s.mfa_authenticated, s.console_login, s.mfa_used, s.session_credential_from_console,
-       s.vpc_endpoint_id, s.user_identity, s.request_parameters, s.response_elements,
-       s.additional_event_data, s.resources, s.service_event_details, s.tls_details, s.addendum,
-       s.file_id, s.record_index
-from ct_stage s
-left join ct_actions a on a.event_source = s.event_source and a.event_name = s.event_name
-where not s.is_insight and s.file_id not in (select file_id from ct_rejected)
-  and not exists (select 1 from events e
-                  where e.event_id = s.event_id
-                    and coalesce(e.recipient_account_id, '') = coalesce(s.recipient_account_id, ''))
-qualify row_number() over (partition by s.event_id, coalesce(s.recipient_account_id, '')
-                           order by s.file_id, s.record_index) = 1`
+// userIdentityPaths are parsed from userIdentity once per record: ui[1] … ui[11].
+const userIdentityPaths = `['$.type', '$.arn', '$.accountId', '$.sessionContext.sessionIssuer.arn', '$.userName',
+    '$.principalId', '$.accessKeyId', '$.sessionContext.sessionIssuer.userName', '$.onBehalfOf.userId',
+    '$.invokedBy', '$.sessionContext.attributes.mfaAuthenticated']`
 
-const insertInsightsSQL = `
-insert into insights
-select s.event_id, s.event_time, s.event_type, s.event_category, s.event_version, s.aws_region,
-       s.recipient_account_id, s.shared_event_id,
-       s.insight_details ->> '$.state', s.insight_details ->> '$.insightType',
-       s.insight_details ->> '$.eventSource', s.insight_details ->> '$.eventName',
-       s.insight_details, s.file_id, s.record_index
-from ct_stage s
-where s.is_insight and s.file_id not in (select file_id from ct_rejected)
-  and not exists (select 1 from insights e
-                  where e.event_id = s.event_id
-                    and coalesce(e.recipient_account_id, '') = coalesce(s.recipient_account_id, ''))
-qualify row_number() over (partition by s.event_id, coalesce(s.recipient_account_id, '')
-                           order by s.file_id, s.record_index) = 1`
+// badRecordSQL finds the first record of a file whose time cannot be read,
+// to say why the file was rejected.
+var badRecordSQL = `select record_index, event_time_text, bad from (` + readRecords(`
+    record_index, coalesce(r.eventTime, r."@timestamp") as event_time_text,
+    count(*) over () as bad`) + `
+    where ` + eventTimeSQL + ` is null)
+order by record_index limit 1`
 
-// fileStatsSQL summarises each loaded file of the batch.
+// dedupeSQL removes the copies of events the case already had, or that came
+// twice in this batch, keeping the first by file (files are numbered in path
+// order) and position.
+const dedupeSQL = `
+delete from events where rowid in (
+    select rowid from (
+        select rowid, row_number() over (
+            partition by event_id, coalesce(recipient_account_id, '') order by file_id, record_index) as copy
+        from events
+        where event_id in (select event_id from events where file_id between ? and ?)
+    ) where copy > 1)`
+
+// insightsSQL moves Insights events of the batch to their own table: they are
+// rare, so their details are read again from the few files that hold them.
+var insightsSQL = []string{
+	`create or replace temp table ct_insight_keys as
+	 select file_id, record_index from events
+	 where file_id between ? and ? and (event_type = 'AwsCloudTrailInsight' or event_category = 'Insight')`,
+	`insert into insights ` + readRecords(`
+	    e.event_id, e.event_time, e.event_type, e.event_category, e.event_version, e.aws_region,
+	    e.recipient_account_id, e.shared_event_id,
+	    r.insightDetails ->> '$.state', r.insightDetails ->> '$.insightType',
+	    r.insightDetails ->> '$.eventSource', r.insightDetails ->> '$.eventName',
+	    r.insightDetails, e.file_id, e.record_index`) + `
+	 join events e on e.file_id = rec.file_id and e.record_index = rec.record_index
+	 join ct_insight_keys k on k.file_id = rec.file_id and k.record_index = rec.record_index`,
+	`delete from events e using ct_insight_keys k where e.file_id = k.file_id and e.record_index = k.record_index`,
+}
+
+// fileStatsSQL summarises each file of the batch after the insert.
 const fileStatsSQL = `
-with staged as (
-    select file_id, count(*) as records, min(event_time) as first_event, max(event_time) as last_event,
-           mode(recipient_account_id) as account_id
-    from ct_stage where file_id not in (select file_id from ct_rejected)
-    group by file_id
-),
-kept as (
-    select file_id, count(*) as n from (
-        select file_id from events where file_id in (select file_id from ct_files)
-        union all
-        select file_id from insights where file_id in (select file_id from ct_files))
-    group by file_id
-)
-select f.file_id, coalesce(s.records, 0), coalesce(s.records, 0) - coalesce(k.n, 0),
-       s.account_id, s.first_event, s.last_event
-from ct_files f
-left join staged s using (file_id)
-left join kept k using (file_id)
-where f.file_id not in (select file_id from ct_rejected)`
+select file_id, count(*), min(event_time), max(event_time), mode(recipient_account_id)
+from (select file_id, event_time, recipient_account_id from events where file_id between ? and ?
+      union all
+      select file_id, event_time, recipient_account_id from insights where file_id between ? and ?)
+group by file_id`
 
 // ctFile is one CloudTrail file of a batch: its evidence row and the
 // Records-shaped file DuckDB reads (the original, or its conversion).
@@ -196,10 +211,10 @@ type ctResult struct {
 	reject string
 }
 
-// loadCloudTrailBatch loads files in one transaction. It returns the outcome
-// of every file, or an error when the statement itself failed (a file DuckDB
-// cannot read, for instance): the caller then retries file by file.
-func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, files []ctFile, record func(*sql.Tx, []ctFile, map[int64]ctResult) error) error {
+// loadCloudTrailBatch loads files in one transaction. It returns an error when
+// a statement failed (a file DuckDB cannot read, a record without a time): the
+// caller then retries file by file and rejects the file that fails alone.
+func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, files []ctFile, record func(*sql.Tx, map[int64]ctResult) error) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -210,50 +225,37 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	for i, f := range files {
 		locals[i], ids[i] = f.local, f.fileID
 	}
-	steps := []struct {
-		name string
-		sql  string
-		args []any
-	}{
-		{"files", "create or replace temp table ct_files as select unnest(?::varchar[]) as local_path, unnest(?::bigint[]) as file_id", []any{locals, ids}},
-		{"read", readRecordsSQL, []any{locals}},
-		{"stage", stageSQL, nil},
-		{"rejected", "create or replace temp table ct_rejected (file_id bigint, record_index bigint, event_time_text varchar, bad bigint)", nil},
-		{"bad records", "insert into ct_rejected " + badRecordsSQL, nil},
-		{"actions", "create or replace temp table ct_actions as select event_source, event_name, iam_action_of(event_source, event_name) as iam_action from (select distinct event_source, event_name from ct_stage where event_source is not null and event_name is not null)", nil},
-		{"events", insertEventsSQL, nil},
-		{"insights", insertInsightsSQL, nil},
-	}
-	for _, s := range steps {
+	lo, hi := ids[0], ids[len(ids)-1]
+	run := func(name, query string, args ...any) error {
 		start := time.Now()
-		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
-			return err
-		}
-		log.Debug("cloudtrail batch step", "step", s.name, "files", len(files), "seconds", time.Since(start).Seconds())
-	}
-	results := map[int64]ctResult{}
-	rows, err := tx.QueryContext(ctx, "select file_id, record_index, event_time_text, bad from ct_rejected")
-	if err != nil {
+		_, err := tx.ExecContext(ctx, query, args...)
+		log.Debug("cloudtrail batch step", "step", name, "files", len(files), "seconds", time.Since(start).Seconds())
 		return err
 	}
-	for rows.Next() {
-		var id, idx, bad int64
-		var text sql.NullString
-		if err := rows.Scan(&id, &idx, &text, &bad); err != nil {
-			rows.Close()
+	if err := run("files", "create or replace temp table ct_files as select unnest(?::varchar[]) as local_path, unnest(?::bigint[]) as file_id", locals, ids); err != nil {
+		return err
+	}
+	if err := run("insert", insertEventsSQL, locals); err != nil {
+		return err
+	}
+	for _, q := range actionsSQL {
+		if err := run("actions", q, lo, hi); err != nil {
 			return err
 		}
-		msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)
-		if !text.Valid {
-			msg = fmt.Sprintf("record %d: no eventTime", idx)
-		}
-		if bad > 1 {
-			msg = fmt.Sprintf("%d records have no valid eventTime, the first: %s", bad, msg)
-		}
-		results[id] = ctResult{reject: msg}
 	}
-	rows.Close()
-	rows, err = tx.QueryContext(ctx, fileStatsSQL)
+	for i, q := range insightsSQL {
+		args := []any{lo, hi}
+		if i == 1 {
+			args = []any{locals}
+		} else if i == 2 {
+			args = nil
+		}
+		if err := run("insights", q, args...); err != nil {
+			return err
+		}
+	}
+	results := map[int64]ctResult{}
+	rows, err := tx.QueryContext(ctx, fileStatsSQL, lo, hi, lo, hi)
 	if err != nil {
 		return err
 	}
@@ -262,7 +264,7 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 		var st fileStats
 		var account sql.NullString
 		var first, last sql.NullTime
-		if err := rows.Scan(&id, &st.Records, &st.Duplicates, &account, &first, &last); err != nil {
+		if err := rows.Scan(&id, &st.Records, &first, &last, &account); err != nil {
 			rows.Close()
 			return err
 		}
@@ -273,11 +275,61 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := record(tx, files, results); err != nil {
+	if err := run("dedupe", dedupeSQL, lo, hi); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "drop table ct_raw; drop table ct_stage"); err != nil {
+	for id, res := range results { // a file none of whose records is kept has no row below
+		res.stats.Duplicates = res.stats.Records
+		results[id] = res
+	}
+	rows, err = tx.QueryContext(ctx, `select file_id, count(*) from (
+		select file_id from events where file_id between ? and ?
+		union all select file_id from insights where file_id between ? and ?) group by file_id`, lo, hi, lo, hi)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, kept int64
+		if err := rows.Scan(&id, &kept); err != nil {
+			rows.Close()
+			return err
+		}
+		res := results[id]
+		res.stats.Duplicates = res.stats.Records - kept
+		results[id] = res
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := record(tx, results); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// badRecord explains why a single file failed to load when its records can
+// be read: the first record without a valid time. It returns "" otherwise.
+func badRecord(ctx context.Context, conn *sql.Conn, f ctFile) string {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return ""
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "create or replace temp table ct_files as select ? as local_path, ?::bigint as file_id", f.local, f.fileID); err != nil {
+		return ""
+	}
+	var idx, bad int64
+	var text sql.NullString
+	if err := tx.QueryRowContext(ctx, badRecordSQL, []string{f.local}).Scan(&idx, &text, &bad); err != nil {
+		return ""
+	}
+	msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)
+	if !text.Valid {
+		msg = fmt.Sprintf("record %d: no eventTime", idx)
+	}
+	if bad > 1 {
+		msg = fmt.Sprintf("%d records have no valid eventTime, the first: %s", bad, msg)
+	}
+	return msg
 }

@@ -49,28 +49,42 @@ func (c closers) Close() error {
 	return errors.Join(errs...)
 }
 
-// recordsWriter writes {"Records":[…]} one raw record at a time.
+// recordsWriter writes {"offset":N,"Records":[…]} objects one raw record at
+// a time, starting a new object every chunkRecords records or chunkBytes
+// bytes so that none comes near read_json's maximum object size. offset is
+// the position of the chunk's first record in the original file.
 type recordsWriter struct {
-	w *bufio.Writer
-	n int
+	w      *bufio.Writer
+	n      int // records written
+	chunkN int // records in the open chunk
+	chunkB int // bytes in the open chunk
 }
 
+const (
+	chunkRecords = 10_000
+	chunkBytes   = maxRecordFileBytes / 4
+)
+
 func (rw *recordsWriter) add(record []byte) error {
-	sep := ","
-	if rw.n == 0 {
-		sep = `{"Records":[`
+	if rw.chunkN > 0 && (rw.chunkN >= chunkRecords || rw.chunkB+len(record) > chunkBytes) {
+		rw.w.WriteString("]}\n")
+		rw.chunkN, rw.chunkB = 0, 0
+	}
+	if rw.chunkN == 0 {
+		fmt.Fprintf(rw.w, `{"offset":%d,"Records":[`, rw.n)
+	} else {
+		rw.w.WriteByte(',')
 	}
 	rw.n++
-	if _, err := rw.w.WriteString(sep); err != nil {
-		return err
-	}
+	rw.chunkN++
+	rw.chunkB += len(record) + 1
 	_, err := rw.w.Write(record)
 	return err
 }
 
 func (rw *recordsWriter) close() error {
-	if rw.n == 0 {
-		rw.w.WriteString(`{"Records":[`)
+	if rw.chunkN == 0 {
+		fmt.Fprintf(rw.w, `{"offset":%d,"Records":[`, rw.n)
 	}
 	rw.w.WriteString("]}\n")
 	return rw.w.Flush()

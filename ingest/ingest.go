@@ -251,12 +251,35 @@ func (r *ingestRun) record(ctx context.Context, tx *sql.Tx, ev evidence) error {
 	return r.recordAll(ctx, tx, []evidence{ev})
 }
 
-// recordAll writes evidence rows in one statement.
+// recordAll writes evidence rows in one statement and reports them.
 func (r *ingestRun) recordAll(ctx context.Context, tx *sql.Tx, evs []evidence) error {
 	var db execer = r.conn
 	if tx != nil {
 		db = tx
 	}
+	outcomes, err := insertEvidence(ctx, db, evs, r.ingestedAt)
+	if err != nil {
+		return err
+	}
+	r.report(outcomes)
+	return nil
+}
+
+// report adds outcomes of files whose evidence is committed.
+func (r *ingestRun) report(outcomes []FileOutcome) {
+	for _, o := range outcomes {
+		if o.Status == StatusRejected {
+			r.log.Info("rejected", "file", o.Path, "reason", o.Error)
+		}
+	}
+	r.outcomes = append(r.outcomes, outcomes...)
+	if r.opts.Progress != nil {
+		r.opts.Progress(len(r.outcomes), r.total)
+	}
+}
+
+// insertEvidence writes evidence rows in one statement.
+func insertEvidence(ctx context.Context, db execer, evs []evidence, ingestedAt time.Time) ([]FileOutcome, error) {
 	n := len(evs)
 	// duckdb-go binds lists of plain values only: empty strings, -1 and the
 	// zero time stand for NULL and are turned back into it in SQL.
@@ -295,20 +318,11 @@ func (r *ingestRun) recordAll(ctx context.Context, tx *sql.Tx, evs []evidence) e
 		       nullif(unnest(?::timestamptz[]), '0001-01-01 00:00:00+00'::timestamptz), ?::timestamptz,
 		       nullif(unnest(?::bigint[]), 0)`,
 		ids, paths, kinds, formats, shas, sizes, records, dups, statuses, msgs, accts, firsts, lasts,
-		r.ingestedAt, dupOf)
+		ingestedAt, dupOf)
 	if err != nil {
-		return fmt.Errorf("record evidence: %w", err)
+		return nil, fmt.Errorf("record evidence: %w", err)
 	}
-	for _, o := range outcomes {
-		if o.Status == StatusRejected {
-			r.log.Warn("rejected", "file", o.Path, "reason", o.Error)
-		}
-	}
-	r.outcomes = append(r.outcomes, outcomes...)
-	if r.opts.Progress != nil {
-		r.opts.Progress(len(r.outcomes), r.total)
-	}
-	return nil
+	return outcomes, nil
 }
 
 func (r *ingestRun) reject(ctx context.Context, tx *sql.Tx, ev evidence, reason string) error {
@@ -373,7 +387,8 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 	if limit <= 0 {
 		limit = defaultBatchBytes
 	}
-	record := func(tx *sql.Tx, batch []ctFile, results map[int64]ctResult) error {
+	// evidenceOf turns a batch's results into evidence rows.
+	evidenceOf := func(batch []ctFile, results map[int64]ctResult) []evidence {
 		evs := make([]evidence, len(batch))
 		for i, f := range batch {
 			res := results[f.fileID]
@@ -387,7 +402,37 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			}
 			evs[i] = ev
 		}
-		return r.recordAll(ctx, tx, evs)
+		return evs
+	}
+	// load loads a batch; when it fails, its halves are loaded, down to the
+	// single file that fails alone and is rejected.
+	var load func(batch []ctFile) error
+	load = func(batch []ctFile) error {
+		var outcomes []FileOutcome
+		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
+			var err error
+			outcomes, err = insertEvidence(ctx, tx, evidenceOf(batch, results), r.ingestedAt)
+			return err
+		})
+		switch {
+		case err == nil:
+			r.report(outcomes)
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case len(batch) > 1:
+			r.log.Debug("batch failed, loading its halves", "files", len(batch), "err", err)
+			if err := load(batch[:len(batch)/2]); err != nil {
+				return err
+			}
+			return load(batch[len(batch)/2:])
+		}
+		f := batch[0]
+		reason := badRecord(ctx, r.conn, f)
+		if reason == "" {
+			reason = duckDBReason(err, f)
+		}
+		return r.recordAll(ctx, nil, evidenceOf(batch, map[int64]ctResult{f.fileID: {reject: reason}}))
 	}
 	for start := 0; start < len(files); {
 		end, size := start, int64(0)
@@ -395,43 +440,12 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			size += files[end].in.size
 			end++
 		}
-		batch := files[start:end]
+		if err := load(files[start:end]); err != nil {
+			return err
+		}
 		start = end
-		mark := len(r.outcomes)
-		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, record)
-		if err == nil {
-			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.outcomes = r.outcomes[:mark] // the transaction was rolled back
-		if len(batch) > 1 {
-			r.log.Debug("batch failed, loading its files one by one", "files", len(batch), "err", err)
-		}
-		for _, f := range batch {
-			err := loadCloudTrailBatch(ctx, r.conn, r.log, []ctFile{f}, record)
-			if err == nil {
-				continue
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			r.outcomes = r.outcomes[:len(r.outcomes)-countOutcomes(r.outcomes, f.fileID)]
-			one := map[int64]ctResult{f.fileID: {reject: duckDBReason(err, f)}}
-			if rerr := record(nil, []ctFile{f}, one); rerr != nil {
-				return rerr
-			}
-		}
 	}
 	return nil
-}
-
-func countOutcomes(outcomes []FileOutcome, fileID int64) int {
-	if n := len(outcomes); n > 0 && outcomes[n-1].FileID == fileID {
-		return 1
-	}
-	return 0
 }
 
 // duckDBReason turns a DuckDB reader error into a one-line reason that names

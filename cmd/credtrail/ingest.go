@@ -41,7 +41,7 @@ A file that cannot be loaded is recorded as rejected with the reason; the rest s
 
 func addEngineFlags(cmd *cobra.Command, o *ingest.Options) {
 	cmd.Flags().IntVar(&o.Threads, "threads", 0, "DuckDB threads (0: one per core)")
-	cmd.Flags().StringVar(&o.MemoryLimit, "memory-limit", "2GB", "DuckDB memory limit")
+	cmd.Flags().StringVar(&o.MemoryLimit, "memory-limit", "1GB", "DuckDB memory limit (beyond it DuckDB spills to disk)")
 }
 
 func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
