@@ -28,6 +28,10 @@ var recordColumns = strings.Join([]string{
 	"addendum JSON", "insightDetails JSON",
 }, ", ")
 
+// RecordColumns is the read_json schema of one CloudTrail record, for
+// measurements that compare ingest with a bare DuckDB load of the same files.
+func RecordColumns() string { return recordColumns }
+
 // maxRecordFileBytes is the largest uncompressed log file read_json accepts
 // (its maximum_object_size; DuckDB reserves twice it per thread inside the
 // memory limit). CloudTrail delivers files far below it (about 45,000
@@ -305,7 +309,10 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	if err := record(tx, results); err != nil {
 		return err
 	}
-	return tx.Commit()
+	start := time.Now()
+	err = tx.Commit()
+	log.Debug("cloudtrail batch step", "step", "commit", "files", len(files), "seconds", time.Since(start).Seconds())
+	return err
 }
 
 // badRecord explains why a single file failed to load when its records can

@@ -72,7 +72,9 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	defer conn.Close()
 
+	start := time.Now()
 	all, bundleErrs := expandBundles(ctx, inputs, sc)
+	log.Debug("files hashed and sniffed", "files", len(all), "seconds", time.Since(start).Seconds())
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -138,9 +140,11 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 			known[in.sha256] = id
 		}
 	}
+	start = time.Now()
 	if err := run.loadCloudTrail(ctx, cloudTrail); err != nil {
 		return run.outcomes, err
 	}
+	log.Debug("cloudtrail loaded", "files", len(cloudTrail), "seconds", time.Since(start).Seconds())
 	return run.outcomes, run.countDuplicateFiles(ctx)
 }
 

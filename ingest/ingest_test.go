@@ -458,3 +458,19 @@ func TestBatchWithABadFileStillLoadsTheGoodOnes(t *testing.T) {
 		t.Errorf("evidence rows: %d, want 3 (one per file, none twice)", n)
 	}
 }
+
+func TestFolderGivenAsSymlinkIsWalked(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, filepath.Join(fixtureDir, "shapes"))
+	link := filepath.Join(t.TempDir(), "evidence")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	outcomes := ingestPaths(t, c, link)
+	if len(outcomes) != 8 {
+		t.Fatalf("%d files through the link, want 8", len(outcomes))
+	}
+	if o := outcomeOf(t, outcomes, "array.json"); o.Path != filepath.Join(link, "array.json") || o.Status != StatusLoaded {
+		t.Errorf("file through the link: %+v", o)
+	}
+}

@@ -73,12 +73,22 @@ func collect(paths []string) ([]*input, error) {
 			out = append(out, &input{display: p, local: p})
 			continue
 		}
-		err = filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+		// A folder given as a symbolic link is walked where it points;
+		// its files keep the name the user gave.
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("evidence path: %w", err)
+		}
+		err = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("walk %s: %w", name, err)
 			}
 			if d.Type().IsRegular() || (d.Type()&fs.ModeSymlink != 0 && isRegularFile(name)) {
-				out = append(out, &input{display: name, local: name})
+				rel, err := filepath.Rel(root, name)
+				if err != nil {
+					return err
+				}
+				out = append(out, &input{display: filepath.Join(p, rel), local: name})
 			}
 			return nil
 		})

@@ -1,0 +1,179 @@
+// Command credtrail-bench measures credtrail on a generated case: sample
+// generation speed, and ingest throughput and peak memory against DuckDB's own
+// read_json loading the same files (the bar PERF.md sets). `make bench` runs it.
+package main
+
+import (
+	"database/sql"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/credtrail/credtrail/ingest"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/credtrail", "credtrail binary to measure")
+	dir := flag.String("dir", "out/bench", "work folder (the archive is kept there between runs)")
+	perDay := flag.Int("events-per-day", 17000, "events per account per day of the generated archive")
+	days := flag.Int("days", 30, "days of the generated archive")
+	memory := flag.String("memory-limit", "1GB", "DuckDB memory limit for both loads")
+	bare := flag.String("bare-load", "", "internal: load ARCHIVE's CloudTrail files with read_json into this database")
+	flag.Parse()
+	if *bare != "" {
+		if err := bareLoad(*bare, flag.Arg(0), *memory); err != nil {
+			fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*bin, *dir, *perDay, *days, *memory); err != nil {
+		fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// measured is one child process's wall time and peak resident memory.
+type measured struct {
+	seconds float64
+	peakMiB float64
+}
+
+func measure(name string, args ...string) (measured, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return measured{}, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	m := measured{seconds: time.Since(start).Seconds()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.peakMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	return m, nil
+}
+
+func run(bin, dir string, perDay, days int, memory string) error {
+	archive := filepath.Join(dir, fmt.Sprintf("archive-%dx%d", perDay, days))
+	if _, err := os.Stat(archive); err != nil {
+		gen, err := measure(bin, "samples", "generate", archive,
+			"--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days), "--accounts", "2")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("generate: %d days x %d events/day x 2 accounts in %.2f s (%.0f events/s), peak %.0f MiB\n",
+			days, perDay, gen.seconds, float64(2*perDay*days)/gen.seconds, gen.peakMiB)
+	}
+	files, gz, err := cloudTrailFiles(archive)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	caseDB := filepath.Join(dir, "bench-case.duckdb")
+	bareDB := filepath.Join(dir, "bench-bare.duckdb")
+	for _, p := range []string{caseDB, caseDB + ".wal", bareDB, bareDB + ".wal"} {
+		os.Remove(p)
+	}
+	// The bare load first, so both runs find the files in the page cache.
+	b, err := measure(self, "-bare-load", bareDB, "-memory-limit", memory, archive)
+	if err != nil {
+		return err
+	}
+	in, err := measure(bin, "ingest", "--memory-limit", memory, caseDB, archive)
+	if err != nil {
+		return err
+	}
+	events, records, err := counts(caseDB, bareDB)
+	if err != nil {
+		return err
+	}
+	mb := float64(gz) / 1e6
+	fmt.Printf("archive: %d CloudTrail files, %.1f MB gzipped, %d records, %d distinct events\n", files, mb, records, events)
+	fmt.Printf("bare read_json load: %6.2f s  %8.0f records/s  %6.1f MB/s  peak %5.0f MiB\n",
+		b.seconds, float64(records)/b.seconds, mb/b.seconds, b.peakMiB)
+	fmt.Printf("credtrail ingest:    %6.2f s  %8.0f records/s  %6.1f MB/s  peak %5.0f MiB  (hash, sniff, normalise, de-duplicate)\n",
+		in.seconds, float64(records)/in.seconds, mb/in.seconds, in.peakMiB)
+	fmt.Printf("ratio to bare load:  %.2fx (target <= 1.10x), peak memory target < 2048 MiB\n", in.seconds/b.seconds)
+	return nil
+}
+
+func cloudTrailFiles(root string) (n int, bytes int64, err error) {
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return 0, 0, err
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") || strings.Contains(p, "CloudTrail-Digest") {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n++
+		bytes += info.Size()
+		return nil
+	})
+	return n, bytes, err
+}
+
+func counts(caseDB, bareDB string) (events, records int64, err error) {
+	for _, q := range []struct {
+		path, sql string
+		into      *int64
+	}{
+		{caseDB, "select count(*) from events", &events},
+		{bareDB, "select count(*) from bare", &records},
+	} {
+		db, err := sql.Open("duckdb", q.path+"?access_mode=READ_ONLY")
+		if err != nil {
+			return 0, 0, err
+		}
+		err = db.QueryRow(q.sql).Scan(q.into)
+		db.Close()
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", q.path, err)
+		}
+	}
+	return events, records, nil
+}
+
+// bareLoad is PERF.md's tuned load: explicit schema, preserve_insertion_order
+// off, same threads and memory limit, every log file in one statement.
+func bareLoad(path, archive, memory string) error {
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cols := strings.ReplaceAll(ingest.RecordColumns(), "'", "''")
+	archive, err = filepath.EvalSymlinks(archive)
+	if err != nil {
+		return err
+	}
+	glob := filepath.Join(archive, "**", "*_CloudTrail_*.json.gz")
+	for _, q := range []string{
+		fmt.Sprintf("set threads = %d", runtime.NumCPU()),
+		"set memory_limit = '" + strings.ReplaceAll(memory, "'", "") + "'",
+		"set preserve_insertion_order = false",
+		"create table bare as select unnest(Records, max_depth := 2) from read_json('" + strings.ReplaceAll(glob, "'", "''") +
+			"', format = 'unstructured', maximum_object_size = 67108864, columns = {Records: 'STRUCT(" + cols + ")[]'})",
+		"checkpoint",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			return fmt.Errorf("%.60s: %w", q, err)
+		}
+	}
+	return nil
+}
