@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const shapes = "../../ingest/testdata/cloudtrail/shapes"
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"Records":[{"eventID":"x","eventTime":"never"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout or stderr
+	}{
+		{"ingest", []string{"ingest", caseDB, shapes}, exitOK, "case: 8 files, 9 events, 1 insights events"},
+		{"re-ingest adds nothing", []string{"ingest", caseDB, shapes}, exitOK, "cloudtrail             duplicate 8"},
+		{"rejected file warns", []string{"ingest", caseDB, bad}, exitOK, `record 0: eventTime: invalid time "never"`},
+		{"strict makes it an error", []string{"ingest", "--strict", filepath.Join(dir, "other.duckdb"), bad}, exitError, "1 file(s) rejected (--strict)"},
+		{"missing path", []string{"ingest", caseDB, filepath.Join(dir, "nope")}, exitError, "no such file or directory"},
+		{"unknown flag", []string{"ingest", "--nope", caseDB, shapes}, exitUsage, "unknown flag"},
+		{"missing arguments", []string{"ingest", caseDB}, exitUsage, "requires at least 2 arg(s)"},
+		{"query", []string{"query", caseDB, "select identity_type, count(*) as n from events group by 1 order by 2 desc, 1"}, exitOK, "IAMUser             2"},
+		{"query csv", []string{"query", "--format", "csv", caseDB, "select user_agent from events where event_id = '00000000-0000-4000-8000-000000000050'"}, exitOK, "user_agent\nconsole.amazonaws.com\n"},
+		{"query bad format", []string{"query", "--format", "xml", caseDB, "select 1"}, exitUsage, "unknown --format"},
+		{"query is read-only", []string{"query", caseDB, "delete from events"}, exitError, "read-only"},
+		{"query of no case", []string{"query", filepath.Join(dir, "none.duckdb"), "select 1"}, exitError, "no such file"},
+		{"help lists exit codes", []string{"--help"}, exitOK, "130  interrupted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d, want %d; want %q in\nstdout: %s\nstderr: %s", code, tc.code, tc.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestQueryCSVNeutralisesFormulas(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	ev := filepath.Join(dir, "ev.json")
+	os.WriteFile(ev, []byte(`{"Records":[{"eventID":"f1","eventTime":"2024-01-01T00:00:00Z","userAgent":"=cmd|' /C calc'!A0"}]}`), 0o644)
+	if code, _, errOut := runCLI(t, "ingest", caseDB, ev); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, out, _ := runCLI(t, "query", "--format", "csv", caseDB, "select user_agent from events")
+	if !strings.Contains(out, `'=cmd|' /C calc'!A0`) {
+		t.Errorf("formula not neutralised: %q", out)
+	}
+	_, out, _ = runCLI(t, "query", "--format", "json", caseDB, "select user_agent from events")
+	if strings.TrimSpace(out) != `{"user_agent":"=cmd|' /C calc'!A0"}` {
+		t.Errorf("json output: %q", out)
+	}
+}
