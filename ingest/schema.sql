@@ -339,3 +339,26 @@ create table if not exists public_keys (
     validity_end_time   timestamptz,
     file_id             bigint not null
 );
+
+-- Analysis (written by `credtrail analyze`, package queries). Parameters of
+-- the last run, one row each, so every finding can be explained and replayed.
+create table if not exists analysis_parameters (
+    name  varchar primary key,   -- since, until, as_of, key_max_age_days, unused_after_days, allowed_regions, trusted_accounts, trusted_cidrs, ...
+    value varchar                -- as text; lists as JSON arrays
+);
+
+-- One row per finding of the last analysis; a new analysis replaces them all.
+create table if not exists findings (
+    finding_id    varchar primary key,  -- stable: hash of rule_id and subject (account, principal, resource)
+    rule_id       varchar not null,
+    severity      varchar not null,     -- critical, high, medium, low, info
+    account_id    varchar,
+    principal_arn varchar,
+    resource      varchar,
+    title         varchar not null,
+    detail        varchar,
+    evidence      json,                 -- event IDs, report rows, policy statements that prove it
+    first_seen    timestamptz,
+    last_seen     timestamptz,
+    event_count   bigint
+);
