@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-	"time"
 
 	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/report"
@@ -84,4 +83,3 @@ func workbook(tb testing.TB, r *report.Report) []byte {
 	return buf.Bytes()
 }
 
-var asOf = time.Date(2024, 3, 7, 0, 0, 0, 0, time.UTC)

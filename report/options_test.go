@@ -1,5 +1,22 @@
 package report_test
 
-import "github.com/credtrail/credtrail/report"
+import (
+	"os"
+	"testing"
+)
 
-func reportOptions() report.Options { return report.Options{Version: "test"} }
+func writeFile(tb testing.TB, path, body string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func readFile(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}

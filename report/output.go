@@ -107,7 +107,7 @@ func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string,
 	var paths []string
 	write := func(name string, fill func(io.Writer) error) error {
 		path := filepath.Join(dir, name+"."+format)
-		if err := writeFileAtomic(path, fill); err != nil {
+		if err := WriteFileAtomic(path, fill); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		paths = append(paths, path)
@@ -138,8 +138,8 @@ func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string,
 	return paths, nil
 }
 
-// writeFileAtomic writes a file through a temporary one renamed into place.
-func writeFileAtomic(path string, fill func(io.Writer) error) error {
+// WriteFileAtomic writes a file through a temporary one renamed into place.
+func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 
 // WriteFile writes the workbook to path atomically.
 func (r *Report) WriteFile(ctx context.Context, path string) error {
-	if err := writeFileAtomic(path, func(w io.Writer) error { return r.WriteWorkbook(ctx, w) }); err != nil {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteWorkbook(ctx, w) }); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -465,14 +465,24 @@ func sheetRef(sheet string, row int) string {
 
 // normaliseZip rewrites a saved workbook so that it does not depend on Go
 // map order: excelize v2.11.1 writes the Default entries of
-// [Content_Types].xml from a map. Entries keep their order and (fixed) times.
+// [Content_Types].xml from a map, and the parts of streamed sheets in map
+// order too. Entries are sorted by name ([Content_Types].xml first) and keep
+// their (fixed) times; only the content-types part is rewritten.
 func normaliseZip(data []byte, w io.Writer) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fmt.Errorf("reread workbook: %w", err)
 	}
+	entries := append([]*zip.File(nil), zr.File...)
+	sort.SliceStable(entries, func(i, j int) bool {
+		a, b := entries[i].Name, entries[j].Name
+		if (a == "[Content_Types].xml") != (b == "[Content_Types].xml") {
+			return a == "[Content_Types].xml"
+		}
+		return a < b
+	})
 	zw := zip.NewWriter(w)
-	for _, e := range zr.File {
+	for _, e := range entries {
 		if e.Name != "[Content_Types].xml" {
 			if err := zw.Copy(e); err != nil {
 				return err
@@ -500,9 +510,9 @@ func normaliseZip(data []byte, w io.Writer) error {
 	return zw.Close()
 }
 
-var defaultEntry = regexp.MustCompile(`<Default [^>]*/>`)
+var defaultEntry = regexp.MustCompile(`<Default [^>]*(?:/>|></Default>)`)
 
-// sortContentTypeDefaults sorts the <Default .../> elements by extension,
+// sortContentTypeDefaults sorts the Default elements by extension,
 // keeping them where the first one was.
 func sortContentTypeDefaults(body []byte) []byte {
 	locs := defaultEntry.FindAllIndex(body, -1)
