@@ -82,4 +82,3 @@ func workbook(tb testing.TB, r *report.Report) []byte {
 	}
 	return buf.Bytes()
 }
-
