@@ -150,22 +150,22 @@ func (b *book) writeSummary(ctx context.Context) error {
 		s.set(3, s.row, open, b.style.integer)
 		s.row++
 	}
+	// One series per severity, so each bar carries its severity's colour
+	// (excelize colours single points only in pie charts).
 	sevChart := &excelize.Chart{
-		Type: excelize.Col,
-		Series: []excelize.ChartSeries{{
-			Name:       "Summary!$B$" + fmt.Sprint(sevFirst-1),
-			Categories: fmt.Sprintf("Summary!$A$%d:$A$%d", sevFirst, sevFirst+4),
-			Values:     fmt.Sprintf("Summary!$B$%d:$B$%d", sevFirst, sevFirst+4),
-		}},
+		Type:      excelize.Col,
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Findings by severity"}}},
-		Legend:    excelize.ChartLegend{Position: "none"},
+		Legend:    excelize.ChartLegend{Position: "bottom"},
 		Dimension: excelize.ChartDimension{Width: 520, Height: 280},
 		Format:    excelize.GraphicOptions{AltText: "Column chart: number of findings per severity", Name: "Findings by severity"},
 		PlotArea:  excelize.ChartPlotArea{ShowVal: true},
 	}
 	for i, sev := range Severities {
-		sevChart.Series[0].DataPoint = append(sevChart.Series[0].DataPoint, excelize.ChartDataPoint{
-			Index: i, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{severityColours[sev]}},
+		sevChart.Series = append(sevChart.Series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("Summary!$A$%d", sevFirst+i),
+			Categories: fmt.Sprintf("Summary!$B$%d", sevFirst-1),
+			Values:     fmt.Sprintf("Summary!$B$%d", sevFirst+i),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{severityColours[sev]}},
 		})
 	}
 	if s.err == nil {
@@ -259,7 +259,8 @@ func (b *book) writeSummary(ctx context.Context) error {
 				Name:       fmt.Sprintf("Summary!$C$%d", dayFirst-1),
 				Categories: fmt.Sprintf("Summary!$A$%d:$A$%d", dayFirst, dayLast),
 				Values:     fmt.Sprintf("Summary!$C$%d:$C$%d", dayFirst, dayLast),
-				Line:       excelize.LineOptions{Width: 2.25, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}}},
+				Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}},
+				Line:       excelize.LineOptions{Width: 2.25},
 				Marker:     excelize.ChartMarker{Symbol: "circle", Size: 6, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}}},
 			}},
 			YAxis: excelize.ChartAxis{Secondary: true},
