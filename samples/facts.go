@@ -13,7 +13,7 @@ type Fact struct {
 	Fact     string   `json:"fact"`
 	Category string   `json:"category"` // root, credentials, structure, trust, usage, incident
 	Subject  string   `json:"subject"`  // an ARN or an access key id
-	Evidence []string `json:"evidence"` // event ids, "credential_report:account=…:user=…", "authorization_details:<ARN or policy_ref>"
+	Evidence []string `json:"evidence"` // event ids, "credential_report:account=…:user=…[:access_key_N]", "authorization_details:<ARN or policy_ref>"
 	Detail   string   `json:"detail"`
 }
 
@@ -21,6 +21,12 @@ var categoryOrder = map[string]int{"root": 0, "credentials": 1, "structure": 2, 
 
 func reportRow(a *account, user string) string {
 	return "credential_report:account=" + a.id + ":user=" + user
+}
+
+// keyRef names one access key column group of a report row: the report has
+// no key ids, so keys are known by user and slot (1 or 2).
+func keyRef(a *account, user string, slot int) string {
+	return fmt.Sprintf("%s:access_key_%d", reportRow(a, user), slot)
 }
 
 func authz(ref string) string { return "authorization_details:" + ref }
@@ -96,7 +102,7 @@ func (g *generator) rootFacts(a *account, add func(Fact)) {
 	}
 	if k := root.key; k != nil && k.active {
 		l := g.keyLastUse(k)
-		add(Fact{Fact: "root_access_key_active", Category: "root", Subject: k.id, Evidence: []string{row},
+		add(Fact{Fact: "root_access_key_active", Category: "root", Subject: arn, Evidence: []string{keyRef(a, "<root_account>", 1)},
 			Detail: fmt.Sprintf("the root user has an active access key, created %s, last used %s (%s, %s)", date(k.created), date(l.t), l.service, l.region)})
 	}
 }
@@ -137,20 +143,21 @@ func (g *generator) credentialFacts(a *account, u *iamUser, add func(Fact)) {
 		}
 		active++
 		l := g.keyLastUse(k)
-		name := fmt.Sprintf("%s's access key %d", u.name, slot+1)
+		name := fmt.Sprintf("%s's access key %d (%s)", u.name, slot+1, k.id)
+		key := []string{keyRef(a, u.name, slot+1)}
 		if days(k.created) > 90 {
-			add(Fact{Fact: "access_key_not_rotated_90_days", Category: "credentials", Subject: k.id, Evidence: row,
+			add(Fact{Fact: "access_key_not_rotated_90_days", Category: "credentials", Subject: u.arn, Evidence: key,
 				Detail: fmt.Sprintf("%s is active and was created %s (%d days before the report)", name, date(k.created), days(k.created))})
 		}
 		ref, what := l.t, "last used "+date(l.t)
 		if l.t == 0 {
 			ref, what = k.created, "never used since it was created on "+date(k.created)
-			add(Fact{Fact: "access_key_never_used", Category: "credentials", Subject: k.id, Evidence: row,
+			add(Fact{Fact: "access_key_never_used", Category: "credentials", Subject: u.arn, Evidence: key,
 				Detail: name + " is active and has never been used (last used N/A)"})
 		}
 		for _, n := range []int64{45, 90} {
 			if days(ref) > n {
-				add(Fact{Fact: fmt.Sprintf("credentials_unused_%d_days", n), Category: "credentials", Subject: k.id, Evidence: row,
+				add(Fact{Fact: fmt.Sprintf("credentials_unused_%d_days", n), Category: "credentials", Subject: u.arn, Evidence: key,
 					Detail: fmt.Sprintf("%s is active and %s (%d days before the report)", name, what, days(ref))})
 			}
 		}

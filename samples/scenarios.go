@@ -26,9 +26,14 @@ const (
 	bulkObjects     = 180
 )
 
-// inWindow moves a story's time into the window when the window is short.
-func (w *world) inWindow(t int64) int64 {
-	return clamp(t, w.windowStart+3600, w.asOf-3600)
+// storyTime is when a planted story happens: daysAgo before the as-of
+// time, or, when the window is too short for that, at the fraction frac of
+// the window, so that every story keeps its place in a short window too.
+func (w *world) storyTime(daysAgo, frac float64) int64 {
+	if t := w.daysAgo(daysAgo); t >= w.windowStart+4*3600 {
+		return t
+	}
+	return w.windowStart + int64(frac*float64(w.asOf-w.windowStart))
 }
 
 func (w *world) plantProduction(a *account) {
@@ -105,9 +110,9 @@ func (w *world) plantProduction(a *account) {
 	erin.groups = append(erin.groups, developers)
 	w.addKey(erin, r, w.ago(r, 300), true).usedBefore(w.priorUse(r, 130), "us-east-1", "ec2")
 	erinOld := w.addKey(erin, r, w.ago(r, 400), false).usedBefore(w.priorUse(r, 380), "us-east-1", "s3")
-	w.facts = append(w.facts, Fact{Fact: "inactive_old_key_not_flagged", Category: "credentials", Subject: erinOld.id,
-		Evidence: []string{reportRow(a, "erin")},
-		Detail:   "erin's second key is 400 days old and unused for over a year but inactive: key-age and unused-credential checks must not report it"})
+	w.facts = append(w.facts, Fact{Fact: "inactive_old_key_not_flagged", Category: "credentials", Subject: erin.arn,
+		Evidence: []string{keyRef(a, "erin", 2)},
+		Detail:   "erin's second access key (" + erinOld.id + ") is 400 days old and unused for over a year but inactive: key-age and unused-credential checks must not report it"})
 
 	// frank: project access limited by a permissions boundary that takes away
 	// every EC2 action but Describe*; his attempts to launch and terminate are denied.
@@ -247,7 +252,7 @@ func (w *world) plantProduction(a *account) {
 	// Frank tries what his boundary removes.
 	frankWho := userKey(frank, frankKey, "192.0.2.150", cliAgents[1])
 	frankWho.cliUA = true
-	ft := w.inWindow(w.daysAgo(3.55))
+	ft := w.storyTime(3.55, 0.65)
 	var frankDenied []string
 	for i, name := range []string{"ec2:RunInstances", "ec2:TerminateInstances", "ec2:RunInstances"} {
 		frankDenied = append(frankDenied, pl.call(a, a.regions[1], ft+int64(i*47), call(name), frankWho, opt{denied: true, boundary: true}).id())
@@ -262,7 +267,7 @@ func (w *world) plantProduction(a *account) {
 // passwords for bob, then a success (bob has no MFA) and a look around.
 func (w *world) plantBruteForce(a *account, pl *planter, bob *iamUser) {
 	const ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36"
-	t := w.inWindow(w.daysAgo(4.62))
+	t := w.storyTime(4.62, 0.5)
 	var ev []string
 	for range 3 {
 		ev = append(ev, pl.consoleLogin(a, t, nil, false, false, false, bruteForceIP, ua).id())
@@ -297,11 +302,14 @@ func (w *world) plantBruteForce(a *account, pl *planter, bob *iamUser) {
 // ops-admin, whose session stops a trail and reads the archive bucket in
 // bulk from a region the organization never used.
 func (w *world) plantIncident(a *account, pl *planter, ci *iamUser, ciKey *accessKey, alice, target *iamUser, opsAdmin *iamRole) {
-	t0 := w.inWindow(w.daysAgo(1.905))
+	t0 := w.storyTime(1.905, 0.85)
 	attacker := func(command string) who {
 		by := userKey(ci, ciKey, attackerIP, attackerCLI+command)
 		return by
 	}
+	// The pipeline's own use of the key earlier that day, from its usual address.
+	pl.call(a, "us-east-1", t0-5*3600, call("sts:GetCallerIdentity"), userKey(ci, ciKey, ciLegacyIP, ciLegacyUA), opt{})
+	pl.call(a, a.res.artifactsRgn, t0-5*3600+4, call("s3:GetObject"), userKey(ci, ciKey, ciLegacyIP, ciLegacyUA), opt{bucket: a.res.artifacts, key: "builds/main/4711/app.zip"})
 	var all, recon []string
 	step := func(t int64, region, name string, ua string, o opt) *plantedEvent {
 		c := call(name)
@@ -438,15 +446,15 @@ func (w *world) plantRootMisuse(b *account) {
 
 	script := who{identity: identityRoot(b, root.key.id, 0, false), ip: rootScriptIP, ua: rootScriptUA, p: root.principal, cred: root.key.cred, arn: rootArn}
 	var keyUse []string
-	for _, ago := range []float64{11.3, 6.3, 3.3} {
-		t := w.inWindow(w.daysAgo(ago))
+	for i, ago := range []float64{11.3, 6.3, 3.3} {
+		t := w.storyTime(ago, 0.1+0.25*float64(i))
 		keyUse = append(keyUse, pl.call(b, "us-east-1", t, call("s3:ListBuckets"), script, opt{}).id())
 		for i := range 3 {
 			keyUse = append(keyUse, pl.call(b, "us-east-1", t+int64(5+i*11), call("s3:PutObject"), script, opt{bucket: b.res.backups, key: fmt.Sprintf("legacy-db/%s-%d.sql.gz", compactDate(t), i)}).id())
 		}
 	}
 
-	t := w.inWindow(w.daysAgo(8.4))
+	t := w.storyTime(8.4, 0.3)
 	const browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 	login := pl.consoleLogin(b, t, nil, true, true, false, rootConsoleIP, browser)
 	sess := accessKeyID(pl.r, "ASIA")
