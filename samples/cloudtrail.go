@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -83,6 +84,15 @@ type taskState struct {
 	res        taskResult
 }
 
+// gzipWriter returns a compressor to reuse: each holds about 1 MB of state.
+func (g *generator) gzipWriter() *gzip.Writer {
+	if zw, ok := g.gzipPool.Get().(*gzip.Writer); ok {
+		return zw
+	}
+	zw, _ := gzip.NewWriterLevel(io.Discard, g.level)
+	return zw
+}
+
 func (g *generator) runTask(ctx context.Context, t task) (taskResult, error) {
 	w := g.w
 	a := w.accounts[t.account]
@@ -90,7 +100,8 @@ func (g *generator) runTask(ctx context.Context, t task) (taskResult, error) {
 	if t.region != "us-east-1" {
 		st.tableIdx = 1
 	}
-	st.gz, _ = gzip.NewWriterLevel(&st.zbuf, g.level)
+	st.gz = g.gzipWriter()
+	defer g.gzipPool.Put(st.gz)
 	st.plans = make([][]session, len(a.actors))
 	st.active = make([]int64, len(a.actors))
 	st.identities = make([][][]byte, len(a.actors))

@@ -2,7 +2,6 @@ package samples
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -128,7 +127,9 @@ func (g *generator) writeGzip(dir, name string, body []byte) error {
 		return err
 	}
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, g.level)
+	zw := g.gzipWriter()
+	defer g.gzipPool.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(body); err != nil {
 		return err
 	}
