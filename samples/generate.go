@@ -40,7 +40,8 @@ func DefaultOptions() Options {
 	return Options{Accounts: 1, Users: 6, Roles: 4, Days: 14, EventsPerDay: 5000, Seed: 1, AsOf: DefaultAsOf}
 }
 
-func (o Options) validate() error {
+// Validate reports options out of range; Generate calls it too.
+func (o Options) Validate() error {
 	switch {
 	case o.Accounts < 1 || o.Accounts > 100:
 		return fmt.Errorf("accounts must be between 1 and 100, not %d", o.Accounts)
@@ -94,7 +95,7 @@ type generator struct {
 
 // Generate writes a case into dir, which must not hold a case already.
 func Generate(ctx context.Context, dir string, opts Options) (Summary, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return Summary{}, err
 	}
 	opts.AsOf = opts.AsOf.UTC().Truncate(time.Minute)

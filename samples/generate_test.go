@@ -127,11 +127,11 @@ func TestOptionsValidate(t *testing.T) {
 	} {
 		o := DefaultOptions()
 		c.mod(&o)
-		if err := o.validate(); err == nil {
-			t.Errorf("%s: validate() = nil", c.name)
+		if err := o.Validate(); err == nil {
+			t.Errorf("%s: Validate() = nil", c.name)
 		}
 	}
-	if err := DefaultOptions().validate(); err != nil {
+	if err := DefaultOptions().Validate(); err != nil {
 		t.Errorf("default options: %v", err)
 	}
 }
