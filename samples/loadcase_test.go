@@ -283,7 +283,7 @@ func loadCase(dir string, opts Options) (*caseData, error) {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
 			c.reports[acct] = rows
-		case strings.HasSuffix(rel, "/get-credential-report.json"):
+		case rel == "README.md", strings.HasSuffix(rel, "/get-credential-report.json"):
 		case strings.Contains(rel, "/get-account-authorization-details"):
 			acct := strings.Split(rel, "/")[1]
 			if c.gaad[acct] == nil {
