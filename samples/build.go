@@ -389,7 +389,7 @@ func (w *world) background(a *account) {
 			name := "worker-" + strconv.Itoa(i/2+1)
 			ro := w.addRole(a, r, name, "/", w.ago(r, 200+float64(r.IntN(500))), trustService("ec2.amazonaws.com"))
 			ro.instanceProfile = true
-			ro.attached = []*managedPolicy{w.awsPolicy("AmazonSSMManagedInstanceCore"), w.appServerPolicy2(a, r)}
+			ro.attached = []*managedPolicy{w.awsPolicy("AmazonSSMManagedInstanceCore"), w.workerPolicy(a, r)}
 			rg := a.regions[i%len(a.regions)]
 			ac := &actor{
 				acct: a, name: name, kind: kindServiceRole, weight: 6, regions: only(a, rg), role: ro, principal: ro.principal,
@@ -410,7 +410,7 @@ func (w *world) background(a *account) {
 	}
 }
 
-func (w *world) appServerPolicy2(a *account, r *rand.Rand) *managedPolicy {
+func (w *world) workerPolicy(a *account, r *rand.Rand) *managedPolicy {
 	if p := findPolicy(a, "worker-runtime"); p != nil {
 		return p
 	}

@@ -288,7 +288,7 @@ func (g *generator) boundaryFact(arn, name string, ps *policySet, add func(Fact)
 	}
 	add(Fact{Fact: "permissions_boundary_removes_permissions", Category: "structure", Subject: arn,
 		Evidence: []string{authz(arn), authz(ps.boundary.ref)},
-		Detail: fmt.Sprintf("%s's policies grant %s but the permissions boundary %s allows only %s: everything else in them is removed (e.g. ec2:RunInstances, ec2:TerminateInstances are denied)",
+		Detail: fmt.Sprintf("%s's policies grant %s but the permissions boundary %s allows only %s: the rest is removed, and attempts at it are denied",
 			name, strings.Join(cut, ", "), ps.boundary.name, strings.Join(allowed, ", "))})
 }
 

@@ -226,8 +226,11 @@ func expiration(t int64) string {
 	return time.Unix(t, 0).UTC().Format("Jan 2, 2006, 3:04:05 PM")
 }
 
-// iamDate formats an IAM response date: "Oct 31, 2026, 11:12:29 PM".
-func iamDate(t int64) string { return expiration(t) }
+// iamDate formats a date in an IAM response, without the comma STS puts
+// after the year: "Oct 31, 2026 11:12:29 PM".
+func iamDate(t int64) string {
+	return time.Unix(t, 0).UTC().Format("Jan 2, 2006 3:04:05 PM")
+}
 
 // assumeRoleEvent shapes rec as the AssumeRole call that created a session.
 func assumeRoleEvent(rec *record, ro *iamRole, sessName, key string, duration int, extra string, r *rand.Rand) {

@@ -235,7 +235,7 @@ func (w *world) ago(r *rand.Rand, n float64) int64 {
 // priorUse is a last-use time at least minDays old and before the CloudTrail
 // window, so that no event in the archive contradicts it.
 func (w *world) priorUse(r *rand.Rand, minDays float64) int64 {
-	t := w.daysAgo(minDays + r.Float64()*3)
+	t := w.daysAgo(minDays + float64(r.Float64()*3)) // float64(): no fused multiply-add, same bytes on every CPU
 	if lim := w.windowStart - int64(1+r.IntN(5))*day - int64(r.IntN(day)); t > lim {
 		t = lim
 	}
