@@ -77,18 +77,21 @@ func (w *world) newAccount(i int, id string) *account {
 		secrets:       []string{"prod/orders/db-credentials", "prod/payments/stripe-api-key", "prod/app/jwt-signing-key"},
 		parameters:    []string{"/prod/app/config", "/prod/app/feature-flags", "/prod/orders/queue-url"},
 		kmsKeys:       map[string]string{},
+		kmsKeyARN:     map[string]string{},
 		stacks:        []string{"orders-api", "web-frontend", "networking", "data-pipeline"},
 		vpcEndpoint:   map[string]string{},
 	}
 	for _, rg := range a.regions {
 		a.res.dataBuckets[rg] = a.alias + "-app-data-" + rg
 		a.res.kmsKeys[rg] = uuid(r)
+		a.res.kmsKeyARN[rg] = "arn:aws:kms:" + rg + ":" + a.id + ":key/" + a.res.kmsKeys[rg]
 		a.res.vpcEndpoint[rg] = "vpce-0" + randomHex(r, 16)
 		for range 3 {
 			a.instanceID[rg] = append(a.instanceID[rg], "i-0"+randomHex(r, 16))
 		}
 	}
 	a.res.kmsKeys["ap-southeast-3"] = uuid(r)
+	a.res.kmsKeyARN["ap-southeast-3"] = "arn:aws:kms:ap-southeast-3:" + a.id + ":key/" + a.res.kmsKeys["ap-southeast-3"]
 	if i == 0 {
 		a.res.archive = a.alias + "-archive-apse3"
 	}

@@ -131,9 +131,7 @@ func (c *callCtx) stack() string {
 
 func (c *callCtx) secret() string { return pick(c.r, c.acct.res.secrets) }
 
-func (c *callCtx) kmsKeyARN() string {
-	return "arn:aws:kms:" + c.region + ":" + c.acct.id + ":key/" + c.acct.res.kmsKeys[c.region]
-}
+func (c *callCtx) kmsKeyARN() string { return c.acct.res.kmsKeyARN[c.region] }
 
 func (c *callCtx) someUser() string {
 	if c.target != "" {
@@ -202,9 +200,9 @@ func (c *callCtx) s3BucketResource(bucket string) {
 	s := c.start()
 	c.b = append(c.b, `[{"accountId":"`...)
 	c.b = append(c.b, c.acct.id...)
-	c.b = append(c.b, `","type":"AWS::S3::Bucket","ARN":`...)
-	c.b = appendString(c.b, "arn:aws:s3:::"+bucket)
-	c.b = append(c.b, `}]`...)
+	c.b = append(c.b, `","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::`...)
+	c.b = appendEscaped(c.b, bucket)
+	c.b = append(c.b, `"}]`...)
 	c.rec.resources = c.frag(s)
 }
 
@@ -252,13 +250,15 @@ func s3ObjectCall(write bool) func(c *callCtx) {
 			c.s3Addl(0, size)
 		}
 		s = c.start()
-		c.b = append(c.b, `[{"type":"AWS::S3::Object","ARN":`...)
-		c.b = appendString(c.b, "arn:aws:s3:::"+bucket+"/"+key)
-		c.b = append(c.b, `},{"accountId":"`...)
+		c.b = append(c.b, `[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::`...)
+		c.b = appendEscaped(c.b, bucket)
+		c.b = append(c.b, '/')
+		c.b = appendEscaped(c.b, key)
+		c.b = append(c.b, `"},{"accountId":"`...)
 		c.b = append(c.b, c.acct.id...)
-		c.b = append(c.b, `","type":"AWS::S3::Bucket","ARN":`...)
-		c.b = appendString(c.b, "arn:aws:s3:::"+bucket)
-		c.b = append(c.b, `}]`...)
+		c.b = append(c.b, `","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::`...)
+		c.b = appendEscaped(c.b, bucket)
+		c.b = append(c.b, `"}]`...)
 		c.rec.resources = c.frag(s)
 	}
 }

@@ -73,24 +73,31 @@ type taskState struct {
 	weights    float64 // sum of the weights of the active actors
 	identities [][][]byte
 	planted    []*plantedEvent
-	stubs      []stub
 	rec        record
-	arena      []byte
-	body       []byte
-	zbuf       bytes.Buffer
-	gz         *gzip.Writer
 	dirs       map[string]bool
 	tr         *tracker
 	res        taskResult
+	*scratch
 }
 
-// gzipWriter returns a compressor to reuse: each holds about 1 MB of state.
-func (g *generator) gzipWriter() *gzip.Writer {
-	if zw, ok := g.gzipPool.Get().(*gzip.Writer); ok {
-		return zw
+// scratch holds the buffers a task reuses from event to event; tasks pass
+// them on to the next task, so that the buffers do not grow again from
+// nothing in every task (which made the garbage collector interrupt the
+// compressor often).
+type scratch struct {
+	stubs []stub
+	arena []byte // JSON fragments of the event being rendered
+	body  []byte // the log file being built
+	zbuf  bytes.Buffer
+	gz    *gzip.Writer
+}
+
+func (g *generator) getScratch() *scratch {
+	if sc, ok := g.scratchPool.Get().(*scratch); ok {
+		return sc
 	}
 	zw, _ := gzip.NewWriterLevel(io.Discard, g.level)
-	return zw
+	return &scratch{gz: zw}
 }
 
 func (g *generator) runTask(ctx context.Context, t task) (taskResult, error) {
@@ -100,8 +107,8 @@ func (g *generator) runTask(ctx context.Context, t task) (taskResult, error) {
 	if t.region != "us-east-1" {
 		st.tableIdx = 1
 	}
-	st.gz = g.gzipWriter()
-	defer g.gzipPool.Put(st.gz)
+	st.scratch = g.getScratch()
+	defer g.scratchPool.Put(st.scratch)
 	st.plans = make([][]session, len(a.actors))
 	st.active = make([]int64, len(a.actors))
 	st.identities = make([][][]byte, len(a.actors))

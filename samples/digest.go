@@ -127,13 +127,13 @@ func (g *generator) writeGzip(dir, name string, body []byte) error {
 		return err
 	}
 	var buf bytes.Buffer
-	zw := g.gzipWriter()
-	defer g.gzipPool.Put(zw)
-	zw.Reset(&buf)
-	if _, err := zw.Write(body); err != nil {
+	sc := g.getScratch()
+	defer g.scratchPool.Put(sc)
+	sc.gz.Reset(&buf)
+	if _, err := sc.gz.Write(body); err != nil {
 		return err
 	}
-	if err := zw.Close(); err != nil {
+	if err := sc.gz.Close(); err != nil {
 		return err
 	}
 	g.digestBytes += int64(buf.Len())

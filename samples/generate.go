@@ -80,12 +80,12 @@ const gzipLevel = 2
 const recordsPerDelivery = 300
 
 type generator struct {
-	w        *world
-	dir      string
-	level    int
-	interval []map[string]int64 // per account and region: seconds per delivery
-	tr       *tracker           // merged from every task
-	gzipPool sync.Pool
+	w           *world
+	dir         string
+	level       int
+	interval    []map[string]int64 // per account and region: seconds per delivery
+	tr          *tracker           // merged from every task
+	scratchPool sync.Pool
 
 	digests     int64
 	digestBytes int64

@@ -197,6 +197,7 @@ type resources struct {
 	secrets       []string
 	parameters    []string
 	kmsKeys       map[string]string // region → key id
+	kmsKeyARN     map[string]string // region → key ARN
 	stacks        []string
 	clusters      []string
 	vpcEndpoint   map[string]string // region → S3 gateway endpoint id
