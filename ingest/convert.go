@@ -257,10 +257,10 @@ func convertEventHistoryCSV(r io.Reader, rw *recordsWriter) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+			return err // a *csv.ParseError names its line
 		}
+		line, _ := cr.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue
 		}
