@@ -159,6 +159,8 @@ func (b *book) writeSummary(ctx context.Context) error {
 		Dimension: excelize.ChartDimension{Width: 520, Height: 280},
 		Format:    excelize.GraphicOptions{AltText: "Column chart: number of findings per severity", Name: "Findings by severity"},
 		PlotArea:  excelize.ChartPlotArea{ShowVal: true},
+		XAxis:     excelize.ChartAxis{Font: axisFont},
+		YAxis:     excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: axisFont},
 	}
 	for i, sev := range Severities {
 		sevChart.Series = append(sevChart.Series, excelize.ChartSeries{
@@ -221,6 +223,8 @@ func (b *book) writeSummary(ctx context.Context) error {
 			Dimension: excelize.ChartDimension{Width: 520, Height: 280},
 			Format:    excelize.GraphicOptions{AltText: "Column chart: active access keys by days since rotation", Name: "Access-key age"},
 			PlotArea:  excelize.ChartPlotArea{ShowVal: true},
+			XAxis:     excelize.ChartAxis{Font: axisFont},
+			YAxis:     excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: axisFont},
 		})
 	}
 
@@ -251,7 +255,8 @@ func (b *book) writeSummary(ctx context.Context) error {
 			Legend:    excelize.ChartLegend{Position: "bottom"},
 			Dimension: excelize.ChartDimension{Width: 520, Height: 300},
 			Format:    excelize.GraphicOptions{AltText: "Columns: CloudTrail events per day; line: root events per day", Name: "Events per day"},
-			XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}},
+			XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}, Font: axisFont},
+			YAxis:     excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: axisFont},
 		}
 		root := &excelize.Chart{
 			Type: excelize.Line,
@@ -263,7 +268,7 @@ func (b *book) writeSummary(ctx context.Context) error {
 				Line:       excelize.LineOptions{Width: 2.25},
 				Marker:     excelize.ChartMarker{Symbol: "circle", Size: 6, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}}},
 			}},
-			YAxis: excelize.ChartAxis{Secondary: true},
+			YAxis: excelize.ChartAxis{Secondary: true, Minimum: &zero, Font: axisFont},
 		}
 		s.err = f.AddChart(SheetSummary, "G36", events, root)
 	}
@@ -275,6 +280,12 @@ func (b *book) writeSummary(ctx context.Context) error {
 	}
 	return f.SetSheetProps(SheetSummary, &excelize.SheetPropsOptions{FitToPage: boolPtr(true)})
 }
+
+// Chart axes: dark labels (the default is a faint grey) and counts from zero.
+var (
+	axisFont = excelize.Font{Color: "404040", Size: 9}
+	zero     = 0.0
+)
 
 func strPtr(s string) *string { return &s }
 func intPtr(n int) *int       { return &n }

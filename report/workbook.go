@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -153,11 +154,22 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	if err := b.setProperties(); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	// Saved to a temporary file first, not memory: a large book stays on disk
+	// until it is normalised into w.
+	tmp, err := os.CreateTemp("", "credtrail-*.xlsx")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := f.Write(tmp); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
-	return normaliseZip(buf.Bytes(), w)
+	size, err := tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	return normaliseZip(tmp, size, w)
 }
 
 func (b *book) newStyles() error {
@@ -468,8 +480,8 @@ func sheetRef(sheet string, row int) string {
 // [Content_Types].xml from a map, and the parts of streamed sheets in map
 // order too. Entries are sorted by name ([Content_Types].xml first) and keep
 // their (fixed) times; only the content-types part is rewritten.
-func normaliseZip(data []byte, w io.Writer) error {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+func normaliseZip(data io.ReaderAt, size int64, w io.Writer) error {
+	zr, err := zip.NewReader(data, size)
 	if err != nil {
 		return fmt.Errorf("reread workbook: %w", err)
 	}
