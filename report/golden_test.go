@@ -75,8 +75,8 @@ var ingestedAt = regexp.MustCompile(`(O\d+ d:)\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 
 func TestWorkbookGolden(t *testing.T) {
 	r := load(t, newCase(t), report.Options{
-		BaselinePath: "previous.jsonl",
-		Baseline:     []report.Finding{{FindingID: "f-root-login", RuleID: "root_console_login_without_mfa", Severity: "critical"}, {FindingID: "f-gone", RuleID: "old_rule", Severity: "low", Title: "Gone"}},
+		BaselinePath:     "previous.jsonl",
+		Baseline:         []report.Finding{{FindingID: "f-root-login", RuleID: "root_console_login_without_mfa", Severity: "critical"}, {FindingID: "f-gone", RuleID: "old_rule", Severity: "low", Title: "Gone"}},
 		SuppressionsPath: "accepted.json",
 		Suppressions:     []report.Suppression{{FindingID: "f-denied", Reason: "test account", Expires: "2025-01-01"}},
 	})
