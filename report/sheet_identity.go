@@ -151,8 +151,11 @@ func (b *book) writeUnused(ctx context.Context) error {
 	cols := make([]column, len(types))
 	for i, t := range types {
 		cols[i] = column{header: headerOf(t.Name()), width: 22, kind: kindOf(t.DatabaseTypeName())}
-		if cols[i].kind == kWrap {
+		switch cols[i].kind {
+		case kWrap:
 			cols[i].width = 40
+		case kDateTime:
+			cols[i].header += " (UTC)"
 		}
 	}
 	return b.writeTable(ctx, table{

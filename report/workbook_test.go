@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -357,5 +358,30 @@ func TestTablesExport(t *testing.T) {
 	body := readFile(t, dir+"/events.jsonl")
 	if strings.Count(body, "\n") != 4 || !strings.Contains(body, `"user_agent":"=cmd|' /C calc'!A0"`) {
 		t.Errorf("events.jsonl:\n%s", body)
+	}
+}
+
+func TestUnusedPermissionsWhenPresent(t *testing.T) {
+	c := newCase(t)
+	_, err := c.DB.Exec(`
+create table permission_usage (principal_arn varchar, service varchar, granted_actions varchar[], used_actions integer, last_used timestamptz, coverage varchar);
+insert into permission_usage values
+  ('arn:aws:iam::111122223333:user/ops', 's3', ['s3:*'], 1, '2024-03-05T11:00:00Z', 'cloudtrail'),
+  ('arn:aws:iam::111122223333:user/ops', 'iam', ['iam:*'], 0, null, 'cloudtrail');
+update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as_of'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := load(t, c, report.Options{})
+	if got := r.AsOf.Format(time.RFC3339); got != "2024-03-07T00:00:00Z" {
+		t.Errorf("as_of in DuckDB's text form read as %s", got)
+	}
+	f := open(t, workbook(t, r))
+	rows, _ := f.GetRows("Unused Permissions")
+	if got := strings.Join(rows[1], "|"); got != "Principal arn|Service|Granted actions|Used actions|Last used (UTC)|Coverage" {
+		t.Errorf("header %s", got)
+	}
+	if len(rows) != 4 || rows[2][1] != "iam" || rows[3][4] != "2024-03-05 11:00:00" {
+		t.Errorf("rows %q", rows)
 	}
 }
