@@ -8,11 +8,14 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -375,6 +378,16 @@ func (b *book) writeTable(ctx context.Context, t table) error {
 // streamRows writes a table sheet from next, which fills a row and reports
 // whether there was one.
 func (b *book) streamRows(ctx context.Context, t table, total, limit int64, next func([]any) (bool, error)) error {
+	// Printed (or converted to PDF): landscape, as wide as the page, header rows on every page.
+	if err := b.f.SetSheetProps(t.sheet, &excelize.SheetPropsOptions{FitToPage: boolPtr(true)}); err != nil {
+		return err
+	}
+	if err := b.f.SetPageLayout(t.sheet, &excelize.PageLayoutOptions{Orientation: strPtr("landscape"), FitToWidth: intPtr(1), FitToHeight: intPtr(0)}); err != nil {
+		return err
+	}
+	if err := b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$2", t.sheet), Scope: t.sheet}); err != nil {
+		return err
+	}
 	sw, err := b.f.NewStreamWriter(t.sheet)
 	if err != nil {
 		return err
@@ -442,7 +455,11 @@ func (b *book) streamRows(ctx context.Context, t table, total, limit int64, next
 			t.onRow(vals, row)
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, row)
-		if err := sw.SetRow(cell, cells); err != nil {
+		var opts []excelize.RowOpts
+		if h := rowHeight(t.columns, vals); h > 0 {
+			opts = append(opts, excelize.RowOpts{Height: h})
+		}
+		if err := sw.SetRow(cell, cells, opts...); err != nil {
 			return err
 		}
 		row++
@@ -468,6 +485,32 @@ func (b *book) streamRows(ctx context.Context, t table, total, limit int64, next
 		}
 	}
 	return sw.Flush()
+}
+
+// rowHeight estimates the height a row of wrapped text needs (neither Excel
+// nor LibreOffice fits streamed rows on opening); 0 keeps the default.
+func rowHeight(cols []column, vals []any) float64 {
+	lines := 1
+	for i, c := range cols {
+		if c.kind != kWrap || vals[i] == nil {
+			continue
+		}
+		perLine := int(c.width * 1.1)
+		if perLine < 1 {
+			perLine = 1
+		}
+		n := 0
+		for _, l := range strings.Split(text(vals[i]), "\n") {
+			n += 1 + utf8.RuneCountInString(l)/perLine
+		}
+		if n > lines {
+			lines = n
+		}
+	}
+	if lines == 1 {
+		return 0
+	}
+	return math.Min(15*float64(lines), 300)
 }
 
 // sheetRef is a location for an internal hyperlink.
