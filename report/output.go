@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -91,31 +92,23 @@ var exportTables = []struct{ name, orderBy string }{
 }
 
 // WriteTables writes the findings and the main tables into dir, one file
-// each (findings.jsonl, events.jsonl, ...; or .csv), and returns the paths written.
+// each (findings.jsonl, events.jsonl, ...; or .csv), and returns the paths
+// written. Tables are written by DuckDB's COPY, out of core: a case of
+// millions of events exports with flat memory. Times are RFC 3339 UTC; in
+// CSV, text a spreadsheet would run as a formula is neutralised.
 func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string, error) {
-	rowFormat := FormatJSON
-	switch format {
-	case FormatJSONL:
-	case FormatCSV:
-		rowFormat = FormatCSV
-	default:
+	if format != FormatJSONL && format != FormatCSV {
 		return nil, fmt.Errorf("unknown format %q (jsonl or csv)", format)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var paths []string
-	write := func(name string, fill func(io.Writer) error) error {
-		path := filepath.Join(dir, name+"."+format)
-		if err := WriteFileAtomic(path, fill); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		paths = append(paths, path)
-		return nil
+	path := filepath.Join(dir, "findings."+format)
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteFindings(w, format) }); err != nil {
+		return paths, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := write("findings", func(w io.Writer) error { return r.WriteFindings(w, format) }); err != nil {
-		return paths, err
-	}
+	paths = append(paths, path)
 	for _, t := range exportTables {
 		if !r.tables[t.name] && t.name != "credential_report" && t.name != "access_keys" {
 			continue
@@ -123,19 +116,62 @@ func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string,
 		if err := ctx.Err(); err != nil {
 			return paths, err
 		}
-		err := write(t.name, func(w io.Writer) error {
-			rows, err := r.db.QueryContext(ctx, "select * from "+t.name+" order by "+t.orderBy)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			return WriteRows(w, rows, rowFormat)
-		})
-		if err != nil {
-			return paths, err
+		path := filepath.Join(dir, t.name+"."+format)
+		if err := r.copyTable(ctx, t.name, t.orderBy, path, format); err != nil {
+			return paths, fmt.Errorf("%s: %w", path, err)
 		}
+		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// copyTable writes one table with COPY into a temporary file renamed into place.
+func (r *Report) copyTable(ctx context.Context, table, orderBy, path, format string) error {
+	rows, err := queryRows(ctx, r.db, `select column_name, data_type from information_schema.columns
+where table_schema = 'main' and table_name = ? order by ordinal_position`, table)
+	if err != nil {
+		return err
+	}
+	exprs := make([]string, len(rows))
+	for i, row := range rows {
+		name, typ := text(row[0]), strings.ToUpper(text(row[1]))
+		col := `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		switch {
+		case strings.HasPrefix(typ, "TIMESTAMP"):
+			exprs[i] = fmt.Sprintf(`strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ') as %s`, col, col)
+		case format == FormatCSV && !isNumeric(typ) && typ != "BOOLEAN" && typ != "DATE":
+			// Text, JSON, lists and maps: as text, formula-like cells neutralised (OWASP).
+			exprs[i] = fmt.Sprintf(neutraliseSQL, col)
+		default:
+			exprs[i] = col
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	options := "format json"
+	if format == FormatCSV {
+		options = "format csv, header true"
+	}
+	q := fmt.Sprintf("copy (select %s from %s order by %s) to '%s' (%s)",
+		strings.Join(exprs, ", "), table, orderBy, strings.ReplaceAll(tmp.Name(), "'", "''"), options)
+	if _, err := r.db.ExecContext(ctx, q); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// neutraliseSQL is SafeCSVCell in SQL, for a column %[1]s.
+const neutraliseSQL = `case when left(%[1]s::varchar, 1) in ('=', '+', '-', '@', chr(9), chr(13)) then '''' || %[1]s::varchar else %[1]s::varchar end as %[1]s`
+
+func isNumeric(typ string) bool {
+	return strings.Contains(typ, "INT") || typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL" || strings.HasPrefix(typ, "DECIMAL")
 }
 
 // WriteFileAtomic writes a file through a temporary one renamed into place.

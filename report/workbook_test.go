@@ -356,8 +356,24 @@ func TestTablesExport(t *testing.T) {
 		t.Errorf("paths %q", paths)
 	}
 	body := readFile(t, dir+"/events.jsonl")
-	if strings.Count(body, "\n") != 4 || !strings.Contains(body, `"user_agent":"=cmd|' /C calc'!A0"`) {
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], `"user_agent":"=cmd|' /C calc'!A0"`) ||
+		!strings.Contains(lines[0], `"event_time":"2024-03-04T09:15:00.000000Z"`) ||
+		!strings.Contains(lines[3], `"event_id":"11111111-0000-4000-8000-000000000004"`) {
 		t.Errorf("events.jsonl:\n%s", body)
+	}
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("events.jsonl line %d is not JSON", i+1)
+		}
+	}
+	csvDir := t.TempDir()
+	if _, err := r.WriteTables(context.Background(), csvDir, report.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	body = readFile(t, csvDir+"/events.csv")
+	if !strings.Contains(body, `'=cmd|' /C calc'!A0`) || !strings.Contains(body, `'@SUM(1+1)*cmd|' /C calc'!A0`) || strings.Contains(body, `,=cmd`) {
+		t.Errorf("events.csv does not neutralise formulas:\n%s", body)
 	}
 }
 

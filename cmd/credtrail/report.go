@@ -104,6 +104,7 @@ for machines (--format; --tables adds the main tables). The same case and flags 
 		},
 	}
 	addReportFlags(cmd, &opts.flags)
+	addEngineFlags(cmd, &opts.engine)
 	return cmd
 }
 
