@@ -157,7 +157,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		return run.outcomes, err
 	}
 	log.Debug("cloudtrail loaded", "files", len(cloudTrail), "seconds", time.Since(start).Seconds())
-	return run.outcomes, run.countDuplicateFiles(ctx)
+	start = time.Now()
+	err = run.countDuplicateFiles(ctx)
+	log.Debug("duplicate files counted", "seconds", time.Since(start).Seconds())
+	return run.outcomes, err
 }
 
 // countDuplicateFiles gives each duplicate file of this run the record count
