@@ -33,6 +33,7 @@ func newWorld(opts Options) *world {
 	for _, a := range w.accounts {
 		w.baseline(a)
 		w.background(a)
+		w.plantServiceEvents(a)
 	}
 	for _, a := range w.accounts {
 		for i, ac := range a.actors {

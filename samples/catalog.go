@@ -458,13 +458,8 @@ func init() {
 	def("cloudformation", "ExecuteChangeSet", "cloudformation:ExecuteChangeSet", false, stackParam)
 
 	// KMS, Secrets Manager, SSM
-	kmsKey := func(c *callCtx) {
+	kmsResource := func(c *callCtx) {
 		s := c.start()
-		c.b = append(c.b, `{"keyId":`...)
-		c.b = appendString(c.b, c.kmsKeyARN())
-		c.b = append(c.b, `,"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}`...)
-		c.rec.params = c.frag(s)
-		s = c.start()
 		c.b = append(c.b, `[{"accountId":"`...)
 		c.b = append(c.b, c.acct.id...)
 		c.b = append(c.b, `","type":"AWS::KMS::Key","ARN":`...)
@@ -472,11 +467,28 @@ func init() {
 		c.b = append(c.b, `}]`...)
 		c.rec.resources = c.frag(s)
 	}
+	kmsKey := func(c *callCtx) {
+		s := c.start()
+		c.b = append(c.b, `{"keyId":`...)
+		c.b = appendString(c.b, c.kmsKeyARN())
+		c.b = append(c.b, `,"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}`...)
+		c.rec.params = c.frag(s)
+		kmsResource(c)
+	}
 	def("kms", "Decrypt", "kms:Decrypt", true, kmsKey, errThrottle)
 	def("kms", "GenerateDataKey", "kms:GenerateDataKey", true, kmsKey, errThrottle)
 	def("kms", "DescribeKey", "kms:DescribeKey", true, kmsKey)
 	def("kms", "ListKeys", "kms:ListKeys", true, nil)
 	def("kms", "ListAliases", "kms:ListAliases", true, nil)
+	// The yearly automatic rotation, an AwsServiceEvent (see plantServiceEvents).
+	def("kms", "RotateKey", "", false, func(c *callCtx) {
+		kmsResource(c)
+		s := c.start()
+		c.b = append(c.b, `{"keyId":`...)
+		c.b = appendString(c.b, c.acct.res.kmsKeys[c.region])
+		c.b = append(c.b, '}')
+		c.rec.serviceDetails = c.frag(s)
+	})
 	def("secretsmanager", "GetSecretValue", "secretsmanager:GetSecretValue", true, paramsKV("secretId", (*callCtx).secret), errNotFound)
 	def("secretsmanager", "DescribeSecret", "secretsmanager:DescribeSecret", true, paramsKV("secretId", (*callCtx).secret))
 	def("secretsmanager", "ListSecrets", "secretsmanager:ListSecrets", true, nil)

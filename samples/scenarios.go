@@ -473,6 +473,18 @@ func (w *world) plantRootMisuse(b *account) {
 	)
 }
 
+// plantServiceEvents plants a KMS key's yearly automatic rotation: an
+// AwsServiceEvent whose userIdentity has no type, only the account and
+// "AWS Internal".
+func (w *world) plantServiceEvents(a *account) {
+	pl := &planter{w: w, r: w.rng("service-events", a.index)}
+	region := a.regions[len(a.regions)-1]
+	t := w.storyTime(3.2+0.3*float64(a.index%5), 0.4)
+	by := who{identity: []byte(`{"accountId":"` + a.id + `","invokedBy":"AWS Internal"}`), ip: "AWS Internal", ua: "AWS Internal"}
+	rec := &pl.call(a, region, t, call("kms:RotateKey"), by, opt{}).rec
+	rec.eventType, rec.tlsHost, rec.requestID = "AwsServiceEvent", "", nil
+}
+
 func compactDate(t int64) string {
 	y, m, d := civil(t / day)
 	return fmt.Sprintf("%04d%02d%02d", y, m, d)
