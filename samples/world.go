@@ -24,6 +24,7 @@ type world struct {
 	trailBucket string
 	trailName   string
 	mgmtAccount string // the organization's management account, not in the archive
+	vendorAcct  string // the monitoring vendor's account, outside the organization
 	accounts    []*account
 	principals  []*principal  // users, roles and roots: who usage is tracked for
 	creds       []*credential // access keys, passwords and roles: what "last used" is tracked for
