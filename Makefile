@@ -27,8 +27,10 @@ demo: build
 sample-large: build
 	$(BIN) samples generate $(OUT)/sample-large --events-per-day 100000 --days 30
 
-# Throughput and memory of ingest on a generated archive.
+# Sample generation speed, then ingest throughput and memory on a generated
+# 1M-event archive against DuckDB's own read_json load of the same files.
 bench: build
+	$(GO) test ./samples -run '^$$' -bench BenchmarkGenerate -benchtime 3x
 	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench
 
 # Refresh golden files after a reviewed change.
