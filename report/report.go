@@ -75,6 +75,9 @@ func Load(ctx context.Context, db *sql.DB, opts Options) (*Report, error) {
 	return r, nil
 }
 
+// Cut lists the sheets of the last workbook written that were cut at the row limit.
+func (r *Report) Cut() []string { return r.cut }
+
 func (r *Report) maxRows() int {
 	if r.opts.MaxRows > 0 && r.opts.MaxRows < ExcelMaxRows-3 {
 		return r.opts.MaxRows

@@ -302,8 +302,8 @@ func (b *book) cellValue(v any, k kind) excelize.Cell {
 			return excelize.Cell{StyleID: style}
 		case int, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
 			return excelize.Cell{StyleID: style, Value: n}
-		case string:
-			if x, err := strconv.ParseFloat(n, 64); err == nil {
+		default: // HUGEINT, DECIMAL and the like arrive as *big.Int or a Stringer
+			if x, err := strconv.ParseFloat(text(n), 64); err == nil {
 				return excelize.Cell{StyleID: style, Value: x}
 			}
 		}

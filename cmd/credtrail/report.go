@@ -144,6 +144,9 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) er
 			return err
 		}
 		fmt.Fprintf(s.err, "workbook written to %s (%d findings)\n", o.out, len(r.Findings))
+		for _, c := range r.Cut() {
+			fmt.Fprintf(s.err, "warning: sheet cut at the row limit: %s (every row: --format jsonl --tables)\n", c)
+		}
 	case o.tables:
 		paths, err := r.WriteTables(ctx, o.out, o.format)
 		if err != nil {
