@@ -69,6 +69,12 @@ func TestLibreOfficeReadsWorkbook(t *testing.T) {
 			t.Errorf("%s: %d rows in LibreOffice", name, len(rows))
 		}
 	}
+	summary := strings.Join(flatten(sheet("Summary")), "\n")
+	for _, want := range []string{"CloudTrail events,4", "Findings,4", "As of (UTC),2024-03-07 00:00:00", "critical,1,1", "2024-03-04,2,2"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("Summary in LibreOffice lacks %q:\n%s", want, summary)
+		}
+	}
 	// The formula-like user agent is read as the text it is, not run.
 	root := sheet("Root Activity")
 	if got := root[2][6]; got != formulaUA {

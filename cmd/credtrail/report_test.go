@@ -80,6 +80,7 @@ func TestReportAndRunExitCodes(t *testing.T) {
 		{"missing baseline", []string{"report", caseDB, "--format", "jsonl", "--baseline", filepath.Join(dir, "none.jsonl")}, exitError, "no such file"},
 		{"bad suppressions", []string{"report", caseDB, "--format", "jsonl", "--suppressions", prev}, exitError, "suppressions"},
 		{"no case", []string{"report", filepath.Join(dir, "none.duckdb"), "-o", book}, exitError, "no such file"},
+		{"a cut sheet warns", []string{"report", caseDB, "-o", filepath.Join(dir, "cut.xlsx"), "--max-rows", "1"}, exitOK, "warning: sheet cut at the row limit: Findings: first 1 of 3 rows"},
 		{"help lists exit codes", []string{"report", "--help"}, exitOK, "3    findings at or above --fail-on"},
 	}
 	for _, tc := range tests {
