@@ -158,7 +158,9 @@ with rule_rows as (
 )
 select substr(sha256(concat_ws(chr(31), ?, coalesce(account_id, ''), coalesce(principal_arn, ''), coalesce(resource, ''))), 1, 32),
        ?, ?, account_id, principal_arn, resource, ?, detail, evidence, first_seen, last_seen, event_count
-from rule_rows`
+from rule_rows
+-- one finding per subject even if a rule names a subject twice
+qualify row_number() over (partition by account_id, principal_arn, resource order by detail, evidence::varchar) = 1`
 	if _, err := tx.ExecContext(ctx, q, r.ID, r.ID, r.Severity, r.Title); err != nil {
 		return fmt.Errorf("rule %s: %w", r.ID, err)
 	}
@@ -287,6 +289,13 @@ var macros = []string{
 	`create or replace temp macro ipv4_in_cidr(ip, cidr) as
 		ipv4_num(ip) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint
 		= ipv4_num(string_split(cidr, '/')[1]) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint`,
+	// The condition keys of a policy statement's Condition, lower-cased.
+	`create or replace temp macro condition_keys(c) as
+		coalesce(list_transform(flatten(list_transform(map_values(try_cast(c as map(varchar, map(varchar, json)))),
+			lambda m: map_keys(m))), lambda k: lower(k)), [])`,
+	// The account of a principal named in a policy: an ARN or a bare account id.
+	`create or replace temp macro principal_account(v) as
+		case when regexp_full_match(v, '\d{12}') then v else nullif(split_part(v, ':', 5), '') end`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 }
