@@ -33,6 +33,9 @@ type Params struct {
 	BulkObjects        int     // objects read by one principal from one bucket within an hour: 100
 	GroupLimitWarn     int     // groups of a user that is near the limit of 10: 8
 	LoggingGapHours    int     // hours without events in an account and region that otherwise log: 3
+	LoggingCoverage    float64 // share of hours with events that makes an account and region "continuously logging": 0.9
+	BulkMinutes        int     // the window of BulkObjects: 60
+	NewIPHours         int     // how long an address counts as new after a credential's first call from it: 24
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -52,6 +55,11 @@ func (p *Params) fill() {
 	def(&p.BulkObjects, 100)
 	def(&p.GroupLimitWarn, 8)
 	def(&p.LoggingGapHours, 3)
+	def(&p.BulkMinutes, 60)
+	def(&p.NewIPHours, 24)
+	if p.LoggingCoverage <= 0 {
+		p.LoggingCoverage = 0.9
+	}
 	if p.RareRegionShare <= 0 {
 		p.RareRegionShare = 0.01
 	}
@@ -223,15 +231,17 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 	_, err := tx.ExecContext(ctx, `create or replace temp table params as select
 		?::timestamptz as since, ?::timestamptz as until, ?::timestamptz as as_of,
 		?::integer as key_max_age_days, ?::integer as unused_after_days,
-		from_json(?::json, '["VARCHAR"]') as allowed_regions,
-		coalesce(from_json(?::json, '["VARCHAR"]'), []::varchar[]) as trusted_accounts,
-		from_json(?::json, '["VARCHAR"]') as trusted_cidrs,
+		from_json(?::json, '["VARCHAR"]')::varchar[] as allowed_regions,
+		coalesce(from_json(?::json, '["VARCHAR"]')::varchar[], []::varchar[]) as trusted_accounts,
+		from_json(?::json, '["VARCHAR"]')::varchar[] as trusted_cidrs,
 		?::integer as brute_force_failures, ?::integer as denied_burst, ?::integer as burst_minutes,
 		?::double as rare_region_share, ?::integer as bulk_objects, ?::integer as group_limit_warn,
-		?::integer as logging_gap_hours`,
+		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
+		?::integer as new_ip_hours`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
-		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours)
+		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
+		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -265,6 +275,9 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"bulk_objects", strconv.Itoa(p.BulkObjects)},
 		{"group_limit_warn", strconv.Itoa(p.GroupLimitWarn)},
 		{"logging_gap_hours", strconv.Itoa(p.LoggingGapHours)},
+		{"logging_coverage", strconv.FormatFloat(p.LoggingCoverage, 'g', -1, 64)},
+		{"bulk_minutes", strconv.Itoa(p.BulkMinutes)},
+		{"new_ip_hours", strconv.Itoa(p.NewIPHours)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {
@@ -296,6 +309,16 @@ var macros = []string{
 	// The account of a principal named in a policy: an ARN or a bare account id.
 	`create or replace temp macro principal_account(v) as
 		case when regexp_full_match(v, '\d{12}') then v else nullif(split_part(v, ':', 5), '') end`,
+	// An error code that means the caller lacked permission.
+	`create or replace temp macro is_denied(code) as
+		coalesce(code ilike '%accessdenied%' or code ilike '%unauthorized%' or code in ('Forbidden', 'AuthorizationError', 'AuthFailure'), false)`,
+	// A source address that is an IP literal, not a service name or "AWS Internal".
+	`create or replace temp macro is_ip(ip) as
+		coalesce(regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}') or (ip like '%:%' and regexp_full_match(ip, '[0-9a-fA-F:.]+')), false)`,
+	// A call that changes something: readOnly false, or for old events without
+	// readOnly, a name that does not start with a reading verb.
+	`create or replace temp macro is_write(read_only, event_name) as
+		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 }
