@@ -19,9 +19,13 @@ test:
 demo: build
 	@mkdir -p $(OUT)
 	@rm -f $(OUT)/demo.duckdb $(OUT)/demo.duckdb.wal
-	$(BIN) ingest $(OUT)/demo.duckdb samples/case
+	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam
 	$(BIN) query $(OUT)/demo.duckdb "select kind, status, count(*) as files, sum(records) as records from evidence_files group by all order by all"
 	@echo "demo case written to $(OUT)/demo.duckdb (explore it with: $(BIN) query $(OUT)/demo.duckdb \"select ...\")"
+
+# A large generated case for benchmarks (not committed).
+sample-large: build
+	$(BIN) samples generate $(OUT)/sample-large --events-per-day 100000 --days 30
 
 # Throughput and memory of ingest on a generated archive.
 bench: build

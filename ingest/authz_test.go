@@ -23,48 +23,9 @@ func authzFixture(tb testing.TB, name string) []byte {
 	return body
 }
 
-// authzQuery returns the rows of a query, each as its columns joined by " | ",
-// NULL for a null.
-func authzQuery(tb testing.TB, db *sql.DB, q string, args ...any) []string {
-	tb.Helper()
-	rows, err := db.Query(q, args...)
-	if err != nil {
-		tb.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for rows.Next() {
-		values := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			tb.Fatal(err)
-		}
-		fields := make([]string, len(values))
-		for i, v := range values {
-			if v == nil {
-				fields[i] = "NULL"
-			} else {
-				fields[i] = fmt.Sprint(v)
-			}
-		}
-		out = append(out, strings.Join(fields, " | "))
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
 func checkRows(tb testing.TB, db *sql.DB, want []string, q string, args ...any) {
 	tb.Helper()
-	got := authzQuery(tb, db, q, args...)
+	got := dumpRows(tb, db, q, args...)
 	if !reflect.DeepEqual(got, want) {
 		tb.Errorf("%s\n got:\n\t%s\nwant:\n\t%s", q, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 	}

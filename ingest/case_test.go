@@ -86,3 +86,18 @@ func TestIAMActionMacro(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestOpenRefusesAMalformedMemoryLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.duckdb")
+	for _, limit := range []string{"1GB'; drop table events; --", "lots", "1 GB x"} {
+		if c, err := Open(context.Background(), path, Options{MemoryLimit: limit}); err == nil {
+			c.Close()
+			t.Errorf("memory limit %q accepted", limit)
+		}
+	}
+	c, err := Open(context.Background(), path, Options{MemoryLimit: "512MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}

@@ -90,18 +90,17 @@ func (rw *recordsWriter) close() error {
 	return rw.w.Flush()
 }
 
-// convertToRecords rewrites in's body into a scratch Records file and
-// returns its path and the number of records.
-func convertToRecords(in *input, sc *scratch) (string, int, error) {
+// convertToRecords rewrites in's body into the Records file name and
+// returns the number of records.
+func convertToRecords(in *input, name string) (int, error) {
 	body, err := openBody(in.local, in.sniff.gzipped)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	defer body.Close()
-	name := sc.file(".records.json")
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	defer f.Close()
 	rw := &recordsWriter{w: bufio.NewWriterSize(f, 1<<20)}
@@ -118,12 +117,12 @@ func convertToRecords(in *input, sc *scratch) (string, int, error) {
 		err = fmt.Errorf("no conversion for format %q", in.sniff.format)
 	}
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	if err := rw.close(); err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	return name, rw.n, f.Close()
+	return rw.n, f.Close()
 }
 
 // isObject reports whether a raw JSON value is an object.
@@ -257,10 +256,10 @@ func convertEventHistoryCSV(r io.Reader, rw *recordsWriter) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+			return err // a *csv.ParseError names its line
 		}
+		line, _ := cr.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue
 		}

@@ -119,14 +119,20 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 			err = run.record(ctx, nil, ev)
 		case in.sniff.kind == KindCloudTrail:
 			known[in.sha256] = id
-			f := ctFile{in: in, fileID: id, local: in.local}
-			if in.sniff.format != formatRecords {
-				local, n, cerr := convertToRecords(in, sc)
+			f := ctFile{in: in, fileID: id}
+			if in.sniff.format == formatRecords {
+				f.local = ctLocalName(sc, id, in.sniff.gzipped)
+				if err = linkForReading(in.local, f.local); err != nil {
+					return run.outcomes, err
+				}
+			} else {
+				f.local = ctLocalName(sc, id, false)
+				n, cerr := convertToRecords(in, f.local)
 				if cerr != nil {
 					err = run.reject(ctx, nil, ev, cerr.Error())
 					break
 				}
-				f.local, f.records = local, n
+				f.records = n
 			}
 			cloudTrail = append(cloudTrail, f)
 			continue

@@ -474,3 +474,28 @@ func TestFolderGivenAsSymlinkIsWalked(t *testing.T) {
 		t.Errorf("file through the link: %+v", o)
 	}
 }
+
+// Logstash-style exports carry @timestamp instead of eventTime; it is used
+// only when eventTime is absent.
+func TestTimestampAliasOnlyWithoutEventTime(t *testing.T) {
+	c := openTestCase(t)
+	p := filepath.Join(t.TempDir(), "logstash.ndjson")
+	body := `{"eventID":"ls-1","@timestamp":"2020-09-14T00:44:23.000Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","recipientAccountId":"123456789123"}
+{"eventID":"ls-2","eventTime":"2020-09-14T01:00:00Z","@timestamp":"2020-09-14T05:00:00.000Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","recipientAccountId":"123456789123"}
+`
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o := ingestPaths(t, c, p)[0]; o.Status != StatusLoaded || o.Records != 2 {
+		t.Fatalf("%+v", o)
+	}
+	for id, want := range map[string]string{"ls-1": "2020-09-14T00:44:23Z", "ls-2": "2020-09-14T01:00:00Z"} {
+		var got time.Time
+		if err := c.DB.QueryRow("select event_time from events where event_id = ?", id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.UTC().Format(time.RFC3339) != want {
+			t.Errorf("%s: %v, want %s", id, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 
@@ -27,6 +28,10 @@ type Options struct {
 	Threads     int    // 0: one per core
 	MemoryLimit string // DuckDB size, e.g. "1GB"; empty: DuckDB's default
 }
+
+// memoryLimitPattern is what DuckDB's memory_limit accepts; the value is
+// checked because a SET statement cannot take a bound parameter.
+var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?(B|[KMGT]i?B)$`)
 
 // Case is an open case database.
 type Case struct {
@@ -79,6 +84,9 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 		"set preserve_insertion_order = false",
 	}
 	if opts.MemoryLimit != "" {
+		if !memoryLimitPattern.MatchString(opts.MemoryLimit) {
+			return fmt.Errorf("memory limit %q: want a size such as 512MB or 2GB", opts.MemoryLimit)
+		}
 		settings = append(settings, "set memory_limit = '"+opts.MemoryLimit+"'")
 	}
 	for _, s := range settings {
