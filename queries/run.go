@@ -36,6 +36,10 @@ type Params struct {
 	LoggingCoverage    float64 // share of hours with events that makes an account and region "continuously logging": 0.9
 	BulkMinutes        int     // the window of BulkObjects: 60
 	NewIPHours         int     // how long an address counts as new after a credential's first call from it: 24
+	BaselineHours      int     // a region first seen after this many hours of the window is new: 24
+	PasswordMinLength  int     // CIS 1.8: 14
+	PasswordReuse      int     // CIS 1.9: 24
+	PasswordMaxAgeDays int     // Security Hub IAM.17: 90
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -57,6 +61,10 @@ func (p *Params) fill() {
 	def(&p.LoggingGapHours, 3)
 	def(&p.BulkMinutes, 60)
 	def(&p.NewIPHours, 24)
+	def(&p.BaselineHours, 24)
+	def(&p.PasswordMinLength, 14)
+	def(&p.PasswordReuse, 24)
+	def(&p.PasswordMaxAgeDays, 90)
 	if p.LoggingCoverage <= 0 {
 		p.LoggingCoverage = 0.9
 	}
@@ -237,11 +245,12 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::integer as brute_force_failures, ?::integer as denied_burst, ?::integer as burst_minutes,
 		?::double as rare_region_share, ?::integer as bulk_objects, ?::integer as group_limit_warn,
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
-		?::integer as new_ip_hours`,
+		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
+		?::integer as password_reuse, ?::integer as password_max_age_days`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
-		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours)
+		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -278,6 +287,10 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"logging_coverage", strconv.FormatFloat(p.LoggingCoverage, 'g', -1, 64)},
 		{"bulk_minutes", strconv.Itoa(p.BulkMinutes)},
 		{"new_ip_hours", strconv.Itoa(p.NewIPHours)},
+		{"baseline_hours", strconv.Itoa(p.BaselineHours)},
+		{"password_min_length", strconv.Itoa(p.PasswordMinLength)},
+		{"password_reuse", strconv.Itoa(p.PasswordReuse)},
+		{"password_max_age_days", strconv.Itoa(p.PasswordMaxAgeDays)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {
@@ -309,6 +322,14 @@ var macros = []string{
 	// The account of a principal named in a policy: an ARN or a bare account id.
 	`create or replace temp macro principal_account(v) as
 		case when regexp_full_match(v, '\d{12}') then v else nullif(split_part(v, ':', 5), '') end`,
+	// Whether a statement's Action / NotAction covers action (IAM wildcards).
+	`create or replace temp macro statement_covers(actions, not_actions, action) as
+		case when actions is not null then len(list_filter(actions, lambda x: iam_like(action, x))) > 0
+		     when not_actions is not null then len(list_filter(not_actions, lambda x: iam_like(action, x))) = 0
+		     else false end`,
+	// A statement that allows every action on every resource.
+	`create or replace temp macro grants_all(effect, actions, resources) as
+		effect = 'Allow' and (list_contains(actions, '*') or list_contains(actions, '*:*')) and list_contains(resources, '*')`,
 	// An error code that means the caller lacked permission.
 	`create or replace temp macro is_denied(code) as
 		coalesce(code ilike '%accessdenied%' or code ilike '%unauthorized%' or code in ('Forbidden', 'AuthorizationError', 'AuthFailure'), false)`,
