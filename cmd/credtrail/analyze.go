@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/queries"
+)
+
+type analyzeOptions struct {
+	casePath                string
+	since, until, asOf      string
+	keyMaxAge, unusedAfter  string
+	allowedRegions, trusted []string
+	trustedCIDRs            []string
+	engine                  ingest.Options
+}
+
+func newAnalyzeCmd(s *streams) *cobra.Command {
+	opts := &analyzeOptions{}
+	cmd := &cobra.Command{
+		Use:   "analyze CASE.duckdb",
+		Short: "Run the finding rules over a case into its findings table",
+		Long: `Run every rule of the catalogue (credtrail rules) over the case. The findings replace those
+of the previous analysis in the table findings; the parameters used are recorded in
+analysis_parameters. Times are RFC 3339 or YYYY-MM-DD (UTC). Credential ages are measured at
+--as-of, by default the credential report's generation time, else the latest event: never the
+wall clock, so the same evidence always gives the same answer.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.casePath = args[0]
+			return runAnalyze(cmd, s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.since, "since", "", "start of the window (default: the first event)")
+	f.StringVar(&opts.until, "until", "", "end of the window (default: the last event)")
+	f.StringVar(&opts.asOf, "as-of", "", "time credential ages are measured at (default: the credential report's, else the last event's)")
+	f.StringVar(&opts.keyMaxAge, "key-max-age", "90d", "age after which an active access key should have been rotated")
+	f.StringVar(&opts.unusedAfter, "unused-after", "90d", "idle time after which a credential or role counts as unused (CIS 1.12 uses 45d)")
+	f.StringSliceVar(&opts.allowedRegions, "allowed-regions", nil, "regions where activity is expected (default: regions with at least 1% of an account's events)")
+	f.StringSliceVar(&opts.trusted, "trusted-accounts", nil, "accounts whose principals may assume roles here")
+	f.StringSliceVar(&opts.trustedCIDRs, "trusted-cidrs", nil, "IPv4 networks console sign-ins and IAM changes are expected from")
+	addEngineFlags(cmd, &opts.engine)
+	return cmd
+}
+
+func (o *analyzeOptions) params() (queries.Params, error) {
+	var p queries.Params
+	var err error
+	for _, t := range []struct {
+		flag, value string
+		to          *time.Time
+	}{{"--since", o.since, &p.Since}, {"--until", o.until, &p.Until}, {"--as-of", o.asOf, &p.AsOf}} {
+		if t.value == "" {
+			continue
+		}
+		if *t.to, err = parseTime(t.value); err != nil {
+			return p, usageError{fmt.Errorf("%s: %w", t.flag, err)}
+		}
+	}
+	if p.KeyMaxAgeDays, err = parseDays(o.keyMaxAge); err != nil {
+		return p, usageError{fmt.Errorf("--key-max-age: %w", err)}
+	}
+	if p.UnusedAfterDays, err = parseDays(o.unusedAfter); err != nil {
+		return p, usageError{fmt.Errorf("--unused-after: %w", err)}
+	}
+	for _, a := range o.trusted {
+		if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+			return p, usageError{fmt.Errorf("--trusted-accounts: %q is not a 12-digit account id", a)}
+		}
+	}
+	for _, c := range o.trustedCIDRs {
+		if !validCIDR(c) {
+			return p, usageError{fmt.Errorf("--trusted-cidrs: %q is not an IPv4 address or network (a.b.c.d/n)", c)}
+		}
+	}
+	p.AllowedRegions, p.TrustedAccounts, p.TrustedCIDRs = o.allowedRegions, o.trusted, o.trustedCIDRs
+	return p, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q (want RFC 3339 or YYYY-MM-DD)", s)
+}
+
+// parseDays reads a whole number of days: "90d" or "90".
+func parseDays(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid duration %q (want days, e.g. 90d)", s)
+	}
+	return n, nil
+}
+
+func validCIDR(c string) bool {
+	addr, bits, hasBits := strings.Cut(c, "/")
+	if hasBits {
+		n, err := strconv.Atoi(bits)
+		if err != nil || n < 0 || n > 32 {
+			return false
+		}
+	}
+	parts := strings.Split(addr, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 255 {
+			return false
+		}
+	}
+	return true
+}
+
+func runAnalyze(cmd *cobra.Command, s *streams, opts *analyzeOptions) error {
+	p, err := opts.params()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	// Open would create a missing case; analyzing nothing is a mistake.
+	if _, err := os.Stat(opts.casePath); err != nil {
+		return fmt.Errorf("open case: %w", err)
+	}
+	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sum, err := queries.Run(ctx, c.DB, p)
+	if err != nil {
+		return err
+	}
+	writeAnalyzeSummary(s.out, sum)
+	return nil
+}
+
+func writeAnalyzeSummary(w io.Writer, sum queries.Summary) {
+	p := sum.Params
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "none"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(w, "window: %s .. %s (UTC); as of %s\n", ts(p.Since), ts(p.Until), ts(p.AsOf))
+	fmt.Fprintf(w, "thresholds: access keys rotated within %d days; credentials and roles unused after %d days", p.KeyMaxAgeDays, p.UnusedAfterDays)
+	if p.UnusedAfterDays != 45 {
+		fmt.Fprint(w, " (CIS 1.12 uses 45)")
+	}
+	fmt.Fprintln(w)
+	for _, warning := range sum.Warnings {
+		fmt.Fprintf(w, "note: %s\n", warning)
+	}
+	fmt.Fprintf(w, "%d rules, %d findings:", sum.Rules, sum.Total)
+	for _, sev := range queries.Severities {
+		fmt.Fprintf(w, " %s %d", sev, sum.Counts[sev])
+		if sev != queries.Severities[len(queries.Severities)-1] {
+			fmt.Fprint(w, ",")
+		}
+	}
+	fmt.Fprintln(w)
+	if len(sum.Top) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "top findings:")
+	for _, f := range sum.Top {
+		subject := f.PrincipalARN
+		if f.Resource != "" {
+			if subject != "" {
+				subject += " "
+			}
+			subject += f.Resource
+		}
+		fmt.Fprintf(w, "  %-8s %-38s %s\n", f.Severity, f.RuleID, terminalText(subject, 120))
+		fmt.Fprintf(w, "           %s\n", terminalText(f.Detail, 200))
+	}
+	fmt.Fprintln(w, "all findings: credtrail query CASE \"select * from findings\"")
+}
+
+// terminalText makes evidence text safe for a terminal: CloudTrail strings
+// are attacker-controlled, so control and line-separator characters are
+// shown escaped, never sent, and long text is cut.
+func terminalText(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		} else {
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return b.String()
+}

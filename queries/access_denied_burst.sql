@@ -1,0 +1,41 @@
+-- id: access_denied_burst
+-- title: Burst of refused calls by one credential (reconnaissance)
+-- severity: high
+-- controls: CIS 4.1
+-- rationale: Many AccessDenied answers within minutes from one credential is someone mapping what a credential can do, typically with a stolen key.
+-- remediation: Identify the credential's owner and whether they made these calls; if not, deactivate the key and investigate where it leaked.
+with denied as (
+    select e.recipient_account_id as account_id, e.principal_arn, coalesce(e.access_key_id, e.principal_arn) as credential,
+           e.event_id, e.event_time, e.event_source, e.event_name, e.source_ip
+    from events e, params p
+    where is_denied(e.error_code) and e.principal_arn is not null
+      and e.event_time between p.since and p.until
+),
+starts as (
+    -- each refused call that opens a window holding enough refused calls
+    select a.account_id, a.credential, a.event_id, a.event_time
+    from denied a
+    join denied b on b.account_id = a.account_id and b.credential = a.credential
+         and b.event_time >= a.event_time
+    cross join params p
+    where b.event_time <= a.event_time + to_minutes(p.burst_minutes)
+    group by all
+    having count(*) >= any_value(p.denied_burst)
+),
+burst as (
+    select distinct d.*
+    from denied d
+    join starts s on s.account_id = d.account_id and s.credential = d.credential
+    cross join params p
+    where d.event_time >= s.event_time and d.event_time <= s.event_time + to_minutes(p.burst_minutes)
+)
+select account_id, any_value(principal_arn), credential,
+       count(*) || ' refused calls by ' || any_value(principal_arn)
+         || case when credential <> any_value(principal_arn) then ' with key ' || credential else '' end
+         || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%H:%M:%S')
+         || ' across ' || count(distinct event_source) || ' service(s) from ' || string_agg(distinct source_ip, ', ' order by source_ip)
+         || ': ' || string_agg(distinct split_part(event_source, '.', 1) || ':' || event_name, ', ' order by split_part(event_source, '.', 1) || ':' || event_name),
+       json_object('event_ids', list(event_id order by event_time, event_id)),
+       min(event_time), max(event_time), count(*)
+from burst
+group by account_id, credential

@@ -1,0 +1,78 @@
+package queries_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/credtrail/credtrail/queries"
+)
+
+func TestCatalog(t *testing.T) {
+	rules, err := queries.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) == 0 {
+		t.Fatal("no rules")
+	}
+	for _, r := range rules {
+		if strings.Contains(strings.ToLower(r.SQL), "now()") || strings.Contains(strings.ToLower(r.SQL), "current_timestamp") {
+			t.Errorf("%s reads the wall clock", r.ID)
+		}
+	}
+}
+
+func TestValidControl(t *testing.T) {
+	for c, want := range map[string]bool{"CIS 1.4": true, "CIS 1.22": true, "CIS 1.23": false, "CIS 2.1": false,
+		"CIS 3.1": true, "CIS 4.16": true, "IAM.4": true, "IAM.28": true, "IAM.29": false, "IAM.0": false, "cis 1.4": false} {
+		if got := queries.ValidControl(c); got != want {
+			t.Errorf("ValidControl(%q) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+// Every rule runs on an empty case without error and finds nothing.
+func TestRulesOnEmptyCase(t *testing.T) {
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), nil)
+	sum, err := queries.Run(context.Background(), c.DB, queries.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Total != 0 {
+		t.Errorf("empty case: %d findings", sum.Total)
+	}
+}
+
+// The README's rule table is generated from the catalog.
+func TestREADMERules(t *testing.T) {
+	rules, err := queries.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- rules:begin (generated from queries/*.sql by go test ./queries -update) -->\n", "<!-- rules:end -->"
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q ... %q section", strings.TrimSpace(begin), end)
+	}
+	want := queries.MarkdownTable(rules)
+	got := s[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md rule table is out of date: run go test ./queries -update")
+}

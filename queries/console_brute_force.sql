@@ -1,0 +1,44 @@
+-- id: console_brute_force
+-- title: Console brute force followed by a successful sign-in
+-- severity: high
+-- controls: CIS 4.6
+-- rationale: Many failed console sign-ins from one address and then a success from the same address means a password was guessed or sprayed, and it worked.
+-- remediation: Reset the user's password, require MFA, end their sessions, and review what the session did (session_event_ids in the evidence).
+with logins as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.source_ip, e.user_agent,
+           e.console_login = 'Success' as ok, coalesce(e.mfa_used, false) as mfa
+    from events e, params p
+    where e.event_name = 'ConsoleLogin' and e.event_time between p.since and p.until
+),
+success as (
+    -- the first success from each address after a burst of failures
+    select s.account_id, s.source_ip, s.principal_arn, s.event_id, s.event_time, s.mfa,
+           list(f.event_id order by f.event_time, f.event_id) as failures,
+           count(f.event_id) as n_failures, min(f.event_time) as first_failure,
+           count(distinct coalesce(f.user_name, '')) as names
+    from logins s
+    join logins f on f.account_id = s.account_id and f.source_ip = s.source_ip and not f.ok
+         and f.event_time < s.event_time
+    cross join params p
+    where s.ok and f.event_time >= s.event_time - to_minutes(p.burst_minutes)
+    group by s.account_id, s.source_ip, s.principal_arn, s.event_id, s.event_time, s.mfa
+    having count(f.event_id) >= any_value(p.brute_force_failures)
+    qualify row_number() over (partition by s.account_id, s.source_ip, s.principal_arn order by s.event_time, s.event_id) = 1
+),
+session as (
+    select s.event_id as login_id, list(e.event_id order by e.event_time, e.event_id) as ids, count(*) as n
+    from success s
+    join events e on e.recipient_account_id = s.account_id and e.principal_arn = s.principal_arn and e.source_ip = s.source_ip
+         and e.event_name <> 'ConsoleLogin' and e.event_time > s.event_time
+         and e.event_time <= s.event_time + interval 12 hour
+    group by s.event_id
+)
+select s.account_id, s.principal_arn, s.source_ip,
+       s.n_failures || ' failed console sign-ins from ' || s.source_ip || ' within ' || date_diff('minute', s.first_failure, s.event_time) + 1
+         || ' minutes (' || s.names || ' user name(s)), then a successful sign-in as ' || coalesce(s.principal_arn, 'an unknown user')
+         || case when s.mfa then ' with MFA' else ' without MFA' end
+         || coalesce('; the session then made ' || x.n || ' call(s) from the same address', ''),
+       json_object('failure_event_ids', s.failures, 'success_event_id', s.event_id, 'session_event_ids', coalesce(x.ids, [])),
+       s.first_failure, s.event_time, s.n_failures + 1
+from success s
+left join session x on x.login_id = s.event_id

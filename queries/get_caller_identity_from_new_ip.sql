@@ -1,0 +1,27 @@
+-- id: get_caller_identity_from_new_ip
+-- title: Access key checked with GetCallerIdentity from a new address
+-- severity: high
+-- controls: -
+-- rationale: The first thing done with a stolen key is "aws sts get-caller-identity"; a key that has a usual address and suddenly starts from another one with that call has probably leaked.
+-- remediation: Ask the key's owner about the address; if unknown, deactivate the key and review everything it did from there.
+with k as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.access_key_id, e.event_id, e.event_time, e.event_name,
+           e.source_ip, e.user_agent
+    from events e, params p
+    where e.access_key_id like 'AKIA%' and is_ip(e.source_ip)
+      and e.event_time between p.since and p.until
+),
+first_from_ip as (
+    select *,
+           min(event_time) over (partition by access_key_id) as key_first
+    from k
+    qualify row_number() over (partition by access_key_id, source_ip order by event_time, event_id) = 1
+)
+select f.account_id, f.principal_arn, f.access_key_id,
+       'key ' || f.access_key_id || ' of ' || coalesce(f.principal_arn, 'an unknown principal') || ', used before from '
+         || (select string_agg(distinct o.source_ip, ', ' order by o.source_ip) from k o where o.access_key_id = f.access_key_id and o.event_time < f.event_time)
+         || ', is first seen from ' || f.source_ip || ' with GetCallerIdentity (user agent ' || coalesce(f.user_agent, 'none') || ')',
+       json_object('event_ids', [f.event_id], 'access_key_id', f.access_key_id),
+       f.event_time, f.event_time, 1
+from first_from_ip f
+where f.event_name = 'GetCallerIdentity' and f.event_time > f.key_first

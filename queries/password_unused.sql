@@ -1,0 +1,17 @@
+-- id: password_unused
+-- title: Console password unused past the threshold
+-- severity: medium
+-- controls: CIS 1.12, IAM.8, IAM.22
+-- rationale: A password nobody has used for months belongs to someone who left or never needed it; it can still be guessed or phished.
+-- remediation: Remove the login profile (aws iam delete-login-profile); give it back on request, with MFA.
+select c.account_id, c.arn, 'password',
+       c.user_name || '''s password '
+         || case when c.password_last_used is null then 'has never been used since it was set on ' || strftime(c.password_last_changed, '%Y-%m-%d')
+                 else 'was last used ' || strftime(c.password_last_used, '%Y-%m-%d') end
+         || ' (' || date_diff('day', coalesce(c.password_last_used, c.password_last_changed), p.as_of) || ' days before '
+         || strftime(p.as_of, '%Y-%m-%d') || ', threshold ' || p.unused_after_days || ')',
+       json_object('credential_report', json_object('file_id', c.file_id, 'row', c.row_number, 'user', c.user_name)),
+       coalesce(c.password_last_used, c.password_last_changed), c.generated_at, null
+from credential_report c, params p
+where c.user_name <> '<root_account>' and c.password_enabled
+  and coalesce(c.password_last_used, c.password_last_changed, c.user_creation_time) < p.as_of - to_days(p.unused_after_days)

@@ -1,0 +1,407 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Params are the window and thresholds of one analysis. Zero values take
+// the defaults described on each field; Run records the values it used in
+// analysis_parameters.
+type Params struct {
+	Since, Until time.Time // zero: the first and the last event of the case
+	// AsOf is the time credential ages are measured at. Zero: the newest
+	// credential report's generation time, else the latest event. Never the
+	// wall clock: the same evidence always gives the same answer.
+	AsOf            time.Time
+	KeyMaxAgeDays   int      // 0: 90 (CIS 1.14)
+	UnusedAfterDays int      // 0: 90 (CIS 1.12 uses 45)
+	AllowedRegions  []string // nil: regions with less than RareRegionShare of the account's events are unusual
+	TrustedAccounts []string // accounts whose principals may assume roles here
+	TrustedCIDRs    []string // nil: no source-address rules
+
+	// Detection thresholds; 0 takes the default.
+	BruteForceFailures int     // failed console sign-ins from one address within BurstMinutes: 10
+	DeniedBurst        int     // refused calls of one principal within BurstMinutes: 10
+	BurstMinutes       int     // 15
+	RareRegionShare    float64 // 0.01
+	BulkObjects        int     // objects read by one principal from one bucket within an hour: 100
+	GroupLimitWarn     int     // groups of a user that is near the limit of 10: 8
+	LoggingGapHours    int     // hours without events in an account and region that otherwise log: 3
+	LoggingCoverage    float64 // share of hours with events that makes an account and region "continuously logging": 0.9
+	BulkMinutes        int     // the window of BulkObjects: 60
+	NewIPHours         int     // how long an address counts as new after a credential's first call from it: 24
+	BaselineHours      int     // a region first seen after this many hours of the window is new: 24
+	PasswordMinLength  int     // CIS 1.8: 14
+	PasswordReuse      int     // CIS 1.9: 24
+	PasswordMaxAgeDays int     // Security Hub IAM.17: 90
+
+	// Rules limits the run to these rule ids; empty: every rule.
+	Rules []string
+}
+
+func (p *Params) fill() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&p.KeyMaxAgeDays, 90)
+	def(&p.UnusedAfterDays, 90)
+	def(&p.BruteForceFailures, 10)
+	def(&p.DeniedBurst, 10)
+	def(&p.BurstMinutes, 15)
+	def(&p.BulkObjects, 100)
+	def(&p.GroupLimitWarn, 8)
+	def(&p.LoggingGapHours, 3)
+	def(&p.BulkMinutes, 60)
+	def(&p.NewIPHours, 24)
+	def(&p.BaselineHours, 24)
+	def(&p.PasswordMinLength, 14)
+	def(&p.PasswordReuse, 24)
+	def(&p.PasswordMaxAgeDays, 90)
+	if p.LoggingCoverage <= 0 {
+		p.LoggingCoverage = 0.9
+	}
+	if p.RareRegionShare <= 0 {
+		p.RareRegionShare = 0.01
+	}
+}
+
+// Finding is one row of the findings table.
+type Finding struct {
+	FindingID, RuleID, Severity       string
+	AccountID, PrincipalARN, Resource string
+	Title, Detail                     string
+	Evidence                          string // JSON
+	FirstSeen, LastSeen               time.Time
+	EventCount                        int64
+}
+
+// Summary is what one analysis found.
+type Summary struct {
+	Params   Params           // as used, defaults filled in
+	Rules    int              // rules run
+	Counts   map[string]int64 // findings by severity
+	Total    int64
+	Top      []Finding // the most severe findings, at most topN
+	Warnings []string  // what limits the analysis (no events, no credential report, ...)
+}
+
+const topN = 15
+
+// Run runs the rules into the findings table, replacing the previous
+// analysis, and records its parameters, all in one transaction.
+func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
+	p.fill()
+	sum := Summary{Counts: map[string]int64{}}
+	rules, err := Rules()
+	if err != nil {
+		return sum, err
+	}
+	if len(p.Rules) > 0 {
+		want := map[string]bool{}
+		for _, id := range p.Rules {
+			want[id] = true
+		}
+		var some []Rule
+		for _, r := range rules {
+			if want[r.ID] {
+				some = append(some, r)
+				delete(want, r.ID)
+			}
+		}
+		for id := range want {
+			return sum, fmt.Errorf("no rule %q", id)
+		}
+		rules = some
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return sum, err
+	}
+	defer tx.Rollback()
+	if err := resolveDefaults(ctx, tx, &p, &sum); err != nil {
+		return sum, err
+	}
+	if !p.Since.IsZero() && !p.Until.IsZero() && p.Until.Before(p.Since) {
+		return sum, fmt.Errorf("until %s is before since %s", p.Until.Format(time.RFC3339), p.Since.Format(time.RFC3339))
+	}
+	if err := writeParams(ctx, tx, p); err != nil {
+		return sum, err
+	}
+	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
+		return sum, fmt.Errorf("clear findings: %w", err)
+	}
+	for _, r := range rules {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if err := runRule(ctx, tx, r); err != nil {
+			return sum, err
+		}
+	}
+	for _, s := range []string{"drop table if exists params"} {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return sum, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return sum, fmt.Errorf("commit findings: %w", err)
+	}
+	sum.Params = p
+	sum.Rules = len(rules)
+	if err := summarize(ctx, db, &sum); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+func runRule(ctx context.Context, tx *sql.Tx, r Rule) error {
+	q := `insert into findings (finding_id, rule_id, severity, account_id, principal_arn, resource, title, detail, evidence, first_seen, last_seen, event_count)
+with rule_rows as (
+    select account_id::varchar as account_id, principal_arn::varchar as principal_arn, resource::varchar as resource,
+           detail::varchar as detail, evidence::json as evidence, first_seen::timestamptz as first_seen,
+           last_seen::timestamptz as last_seen, event_count::bigint as event_count
+    from (
+` + r.SQL + `
+    ) as r (account_id, principal_arn, resource, detail, evidence, first_seen, last_seen, event_count)
+)
+select substr(sha256(concat_ws(chr(31), ?, coalesce(account_id, ''), coalesce(principal_arn, ''), coalesce(resource, ''))), 1, 32),
+       ?, ?, account_id, principal_arn, resource, ?, detail, evidence, first_seen, last_seen, event_count
+from rule_rows
+-- one finding per subject even if a rule names a subject twice
+qualify row_number() over (partition by account_id, principal_arn, resource order by detail, evidence::varchar) = 1`
+	if _, err := tx.ExecContext(ctx, q, r.ID, r.ID, r.Severity, r.Title); err != nil {
+		return fmt.Errorf("rule %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// resolveDefaults fills the window and the as-of time from the evidence.
+func resolveDefaults(ctx context.Context, tx *sql.Tx, p *Params, sum *Summary) error {
+	var first, last, report sql.NullTime
+	if err := tx.QueryRowContext(ctx, "select min(event_time), max(event_time) from events").Scan(&first, &last); err != nil {
+		return fmt.Errorf("evidence span: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, "select max(generated_at) from current_credential_reports").Scan(&report); err != nil {
+		return fmt.Errorf("credential report time: %w", err)
+	}
+	if p.Since.IsZero() && first.Valid {
+		p.Since = first.Time.UTC()
+	}
+	if p.Until.IsZero() && last.Valid {
+		p.Until = last.Time.UTC()
+	}
+	if p.AsOf.IsZero() {
+		switch {
+		case report.Valid:
+			p.AsOf = report.Time.UTC()
+		case last.Valid:
+			p.AsOf = last.Time.UTC()
+		}
+	}
+	if !first.Valid {
+		sum.Warnings = append(sum.Warnings, "no CloudTrail events in the case: CloudTrail detections not assessed")
+	}
+	if !report.Valid {
+		sum.Warnings = append(sum.Warnings, "no credential report in the case: credential rules not assessed")
+	}
+	if p.AsOf.IsZero() {
+		sum.Warnings = append(sum.Warnings, "no as-of time (no credential report and no events): credential ages not assessed")
+	}
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func jsonList(l []string) any {
+	if l == nil {
+		return nil
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+// writeParams fills the temporary one-row table params that rules read and
+// the analysis_parameters table that records the run.
+func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
+	_, err := tx.ExecContext(ctx, `create or replace temp table params as select
+		?::timestamptz as since, ?::timestamptz as until, ?::timestamptz as as_of,
+		?::integer as key_max_age_days, ?::integer as unused_after_days,
+		from_json(?::json, '["VARCHAR"]')::varchar[] as allowed_regions,
+		coalesce(from_json(?::json, '["VARCHAR"]')::varchar[], []::varchar[]) as trusted_accounts,
+		from_json(?::json, '["VARCHAR"]')::varchar[] as trusted_cidrs,
+		?::integer as brute_force_failures, ?::integer as denied_burst, ?::integer as burst_minutes,
+		?::double as rare_region_share, ?::integer as bulk_objects, ?::integer as group_limit_warn,
+		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
+		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
+		?::integer as password_reuse, ?::integer as password_max_age_days`,
+		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
+		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
+		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
+		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays)
+	if err != nil {
+		return fmt.Errorf("parameters: %w", err)
+	}
+	for _, m := range macros {
+		if _, err := tx.ExecContext(ctx, m); err != nil {
+			return fmt.Errorf("macro: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "delete from analysis_parameters"); err != nil {
+		return fmt.Errorf("clear parameters: %w", err)
+	}
+	list := func(l []string) any {
+		if l == nil {
+			return nil
+		}
+		return jsonList(l)
+	}
+	rows := [][2]any{
+		{"since", nullTime(p.Since)},
+		{"until", nullTime(p.Until)},
+		{"as_of", nullTime(p.AsOf)},
+		{"key_max_age_days", strconv.Itoa(p.KeyMaxAgeDays)},
+		{"unused_after_days", strconv.Itoa(p.UnusedAfterDays)},
+		{"allowed_regions", list(p.AllowedRegions)},
+		{"trusted_accounts", list(p.TrustedAccounts)},
+		{"trusted_cidrs", list(p.TrustedCIDRs)},
+		{"brute_force_failures", strconv.Itoa(p.BruteForceFailures)},
+		{"denied_burst", strconv.Itoa(p.DeniedBurst)},
+		{"burst_minutes", strconv.Itoa(p.BurstMinutes)},
+		{"rare_region_share", strconv.FormatFloat(p.RareRegionShare, 'g', -1, 64)},
+		{"bulk_objects", strconv.Itoa(p.BulkObjects)},
+		{"group_limit_warn", strconv.Itoa(p.GroupLimitWarn)},
+		{"logging_gap_hours", strconv.Itoa(p.LoggingGapHours)},
+		{"logging_coverage", strconv.FormatFloat(p.LoggingCoverage, 'g', -1, 64)},
+		{"bulk_minutes", strconv.Itoa(p.BulkMinutes)},
+		{"new_ip_hours", strconv.Itoa(p.NewIPHours)},
+		{"baseline_hours", strconv.Itoa(p.BaselineHours)},
+		{"password_min_length", strconv.Itoa(p.PasswordMinLength)},
+		{"password_reuse", strconv.Itoa(p.PasswordReuse)},
+		{"password_max_age_days", strconv.Itoa(p.PasswordMaxAgeDays)},
+		{"rules", list(p.Rules)},
+	}
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, "insert into analysis_parameters values (?, ?)", r[0], r[1]); err != nil {
+			return fmt.Errorf("record parameter %s: %w", r[0], err)
+		}
+	}
+	return nil
+}
+
+// macros are the helpers rules share. IAM compares action names without
+// regard to case; * matches any run of characters and ? one character.
+var macros = []string{
+	`create or replace temp macro iam_pattern(pattern) as
+		replace(replace(replace(replace(replace(lower(pattern), '\', '\\'), '%', '\%'), '_', '\_'), '*', '%'), '?', '_')`,
+	`create or replace temp macro iam_like(action, pattern) as like_escape(lower(action), iam_pattern(pattern), '\')`,
+	// IPv4 only: an address that is not dotted-quad IPv4 is in no CIDR.
+	`create or replace temp macro ipv4_num(ip) as
+		case when regexp_full_match(coalesce(ip, ''), '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}')
+		then (string_split(ip, '.')[1]::bigint * 16777216 + string_split(ip, '.')[2]::bigint * 65536
+		      + string_split(ip, '.')[3]::bigint * 256 + string_split(ip, '.')[4]::bigint) end`,
+	`create or replace temp macro ipv4_in_cidr(ip, cidr) as
+		ipv4_num(ip) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint
+		= ipv4_num(string_split(cidr, '/')[1]) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint`,
+	// The condition keys of a policy statement's Condition, lower-cased.
+	`create or replace temp macro condition_keys(c) as
+		coalesce(list_transform(flatten(list_transform(map_values(try_cast(c as map(varchar, map(varchar, json)))),
+			lambda m: map_keys(m))), lambda k: lower(k)), [])`,
+	// The account of a principal named in a policy: an ARN or a bare account id.
+	`create or replace temp macro principal_account(v) as
+		case when regexp_full_match(v, '\d{12}') then v else nullif(split_part(v, ':', 5), '') end`,
+	// Whether a statement's Action / NotAction covers action (IAM wildcards).
+	`create or replace temp macro statement_covers(actions, not_actions, action) as
+		case when actions is not null then len(list_filter(actions, lambda x: iam_like(action, x))) > 0
+		     when not_actions is not null then len(list_filter(not_actions, lambda x: iam_like(action, x))) = 0
+		     else false end`,
+	// A statement that allows every action on every resource.
+	`create or replace temp macro grants_all(effect, actions, resources) as
+		effect = 'Allow' and (list_contains(actions, '*') or list_contains(actions, '*:*')) and list_contains(resources, '*')`,
+	// An error code that means the caller lacked permission.
+	`create or replace temp macro is_denied(code) as
+		coalesce(code ilike '%accessdenied%' or code ilike '%unauthorized%' or code in ('Forbidden', 'AuthorizationError', 'AuthFailure'), false)`,
+	// A source address that is an IP literal, not a service name or "AWS Internal".
+	`create or replace temp macro is_ip(ip) as
+		coalesce(regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}') or (ip like '%:%' and regexp_full_match(ip, '[0-9a-fA-F:.]+')), false)`,
+	// A call that changes something: readOnly false, or for old events without
+	// readOnly, a name that does not start with a reading verb.
+	`create or replace temp macro is_write(read_only, event_name) as
+		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
+	`create or replace temp macro in_cidrs(ip, cidrs) as
+		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
+}
+
+func summarize(ctx context.Context, db *sql.DB, sum *Summary) error {
+	rows, err := db.QueryContext(ctx, "select severity, count(*) from findings group by severity")
+	if err != nil {
+		return fmt.Errorf("count findings: %w", err)
+	}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		sum.Counts[s] = n
+		sum.Total += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	sum.Top, err = Findings(ctx, db, topN)
+	return err
+}
+
+// Findings returns up to limit findings (all when limit <= 0), most severe
+// first, then by the number of events, rule and finding id.
+func Findings(ctx context.Context, db *sql.DB, limit int) ([]Finding, error) {
+	var order strings.Builder
+	order.WriteString("case severity")
+	for i, s := range Severities {
+		fmt.Fprintf(&order, " when '%s' then %d", s, i)
+	}
+	order.WriteString(" else 9 end")
+	q := `select finding_id, rule_id, severity, coalesce(account_id, ''), coalesce(principal_arn, ''), coalesce(resource, ''),
+		title, coalesce(detail, ''), coalesce(evidence::varchar, ''), first_seen, last_seen, coalesce(event_count, 0)
+		from findings order by ` + order.String() + `, event_count desc nulls last, rule_id, finding_id`
+	if limit > 0 {
+		q += " limit " + strconv.Itoa(limit)
+	}
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read findings: %w", err)
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var f Finding
+		var first, last sql.NullTime
+		if err := rows.Scan(&f.FindingID, &f.RuleID, &f.Severity, &f.AccountID, &f.PrincipalARN, &f.Resource,
+			&f.Title, &f.Detail, &f.Evidence, &first, &last, &f.EventCount); err != nil {
+			return nil, err
+		}
+		if first.Valid {
+			f.FirstSeen = first.Time.UTC()
+		}
+		if last.Valid {
+			f.LastSeen = last.Time.UTC()
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

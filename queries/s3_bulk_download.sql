@@ -1,0 +1,38 @@
+-- id: s3_bulk_download
+-- title: Bulk download of objects from one bucket
+-- severity: high
+-- controls: -
+-- rationale: Hundreds of GetObject calls by one principal on one bucket within an hour is what exfiltration looks like in S3 data events.
+-- remediation: Confirm the job with the data owner; if unknown, revoke the principal's sessions and review what was read (the object keys are in the events).
+with g as (
+    select e.recipient_account_id as account_id, e.principal_arn, json_extract_string(e.request_parameters, '$.bucketName') as bucket,
+           e.event_id, e.event_time, e.source_ip
+    from events e, params p
+    where e.event_source = 's3.amazonaws.com' and e.event_name = 'GetObject' and e.error_code is null
+      and e.principal_arn is not null and e.event_time between p.since and p.until
+),
+starts as (
+    select a.account_id, a.principal_arn, a.bucket, a.event_time
+    from g a
+    join g b on b.account_id = a.account_id and b.principal_arn = a.principal_arn and b.bucket = a.bucket
+         and b.event_time >= a.event_time
+    cross join params p
+    where b.event_time <= a.event_time + to_minutes(p.bulk_minutes)
+    group by all
+    having count(*) >= any_value(p.bulk_objects)
+),
+bulk as (
+    select distinct g.*
+    from g
+    join starts s on s.account_id = g.account_id and s.principal_arn = g.principal_arn and s.bucket = g.bucket
+    cross join params p
+    where g.event_time >= s.event_time and g.event_time <= s.event_time + to_minutes(p.bulk_minutes)
+)
+select account_id, principal_arn, 'arn:aws:s3:::' || bucket,
+       count(*) || ' objects read from ' || bucket || ' by ' || principal_arn || ' between '
+         || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
+         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
+       json_object('event_ids', list(event_id order by event_time, event_id)),
+       min(event_time), max(event_time), count(*)
+from bulk
+group by account_id, principal_arn, bucket
