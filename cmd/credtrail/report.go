@@ -29,7 +29,9 @@ type reportFlags struct {
 	maxRows      int
 }
 
-func addReportFlags(cmd *cobra.Command, o *reportFlags) {
+// addReportFlags adds the report's flags; withAsOf false leaves --as-of to
+// the analysis (credtrail run), whose as-of time the report then takes.
+func addReportFlags(cmd *cobra.Command, o *reportFlags, withAsOf bool) {
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "output file: the workbook (.xlsx), or the findings file for --format jsonl|csv (default stdout); with --tables, a directory")
 	f.StringVar(&o.format, "format", formatXLSX, "xlsx (the workbook), jsonl (one finding per line) or csv")
@@ -38,7 +40,9 @@ func addReportFlags(cmd *cobra.Command, o *reportFlags) {
 	f.BoolVar(&o.failOnNew, "fail-on-new", false, "with --baseline: count only findings new since the baseline for --fail-on")
 	f.StringVar(&o.baseline, "baseline", "", "findings JSON lines of an earlier run: mark each finding new or unchanged, list the resolved ones")
 	f.StringVar(&o.suppressions, "suppressions", "", `JSON file of accepted risks: {"suppressions":[{"finding_id"|"rule_id"+"subject", "reason", "expires": "YYYY-MM-DD"}]}`)
-	f.StringVar(&o.asOf, "as-of", "", "the time the report speaks for (RFC 3339; default: the analysis as-of time, else the newest evidence)")
+	if withAsOf {
+		f.StringVar(&o.asOf, "as-of", "", "the time the report speaks for (RFC 3339; default: the analysis as-of time, else the newest evidence)")
+	}
 	f.IntVar(&o.maxRows, "max-rows", 0, "rows per sheet at most (default: as many as Excel holds); longer sheets are cut with a note")
 	_ = f.MarkHidden("max-rows")
 }
@@ -103,7 +107,7 @@ for machines (--format; --tables adds the main tables). The same case and flags 
 			return runReport(cmd.Context(), s, opts)
 		},
 	}
-	addReportFlags(cmd, &opts.flags)
+	addReportFlags(cmd, &opts.flags, true)
 	addEngineFlags(cmd, &opts.engine)
 	return cmd
 }

@@ -6,13 +6,16 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/queries"
 )
 
 type runOptions struct {
 	casePath string
 	paths    []string
+	analyze  analyzeOptions
 	flags    reportFlags
 	engine   ingest.Options
 }
@@ -24,11 +27,15 @@ func newRunCmd(s *streams) *cobra.Command {
 		Short: "Ingest, analyze and report in one go",
 		Long: `Load PATH... into a case, analyze it and write the report: the common path.
 The case database is kept beside the output (case.xlsx → case.duckdb) unless --case names one;
-running again on the same inputs loads nothing twice. Report flags are those of credtrail report.`,
+running again on the same inputs loads nothing twice. Analysis flags are those of credtrail
+analyze, report flags those of credtrail report; the report speaks as of the analysis --as-of.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.paths = args
 			if err := opts.flags.check(); err != nil {
+				return err
+			}
+			if err := opts.readAnalyzeFlags(cmd.Flags()); err != nil {
 				return err
 			}
 			if opts.casePath == "" {
@@ -41,9 +48,39 @@ running again on the same inputs loads nothing twice. Report flags are those of 
 		},
 	}
 	cmd.Flags().StringVar(&opts.casePath, "case", "", "the case database (default: beside the output, named after it)")
-	addReportFlags(cmd, &opts.flags)
+	// The analysis flags are credtrail analyze's own, defined once in analyze.go.
+	newAnalyzeCmd(s).Flags().VisitAll(func(f *pflag.Flag) {
+		if cmd.Flags().Lookup(f.Name) == nil && f.Name != "threads" && f.Name != "memory-limit" {
+			cmd.Flags().AddFlag(f)
+		}
+	})
+	addReportFlags(cmd, &opts.flags, false)
 	addEngineFlags(cmd, &opts.engine)
 	return cmd
+}
+
+// readAnalyzeFlags copies the analysis flags into the options analyze reads.
+func (o *runOptions) readAnalyzeFlags(f *pflag.FlagSet) error {
+	a := &o.analyze
+	var err error
+	for _, s := range []struct {
+		name string
+		to   *string
+	}{{"since", &a.since}, {"until", &a.until}, {"as-of", &a.asOf}, {"key-max-age", &a.keyMaxAge}, {"unused-after", &a.unusedAfter}} {
+		if *s.to, err = f.GetString(s.name); err != nil {
+			return err
+		}
+	}
+	for _, s := range []struct {
+		name string
+		to   *[]string
+	}{{"allowed-regions", &a.allowedRegions}, {"trusted-accounts", &a.trusted}, {"trusted-cidrs", &a.trustedCIDRs}} {
+		if *s.to, err = f.GetStringSlice(s.name); err != nil {
+			return err
+		}
+	}
+	_, err = a.params() // usage errors before any work
+	return err
 }
 
 // caseBeside names the case database after the output: out/case.xlsx →
@@ -56,6 +93,10 @@ func caseBeside(out string, dir bool) string {
 }
 
 func runRun(ctx context.Context, s *streams, opts *runOptions) error {
+	params, err := opts.analyze.params()
+	if err != nil {
+		return err
+	}
 	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
 	if err != nil {
 		return err
@@ -71,13 +112,12 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
-	// stdout may carry the findings: the ingest summary goes to stderr.
+	// stdout may carry the findings: the summaries go to stderr.
 	writeIngestSummary(s.err, outcomes, sum)
-
-	// ANALYZE (issue #4): when package queries lands, run the query pack here,
-	// the one call site between ingest and report:
-	//	if err := queries.Run(ctx, c.DB, opts.analyze); err != nil { return err }
-	// Until then the report shows the findings already in the case.
-
+	analysis, err := queries.Run(ctx, c.DB, params)
+	if err != nil {
+		return err
+	}
+	writeAnalyzeSummary(s.err, analysis)
 	return writeReport(ctx, s, c.DB, &opts.flags)
 }
