@@ -29,6 +29,19 @@ type Options struct {
 
 	SuppressionsPath string
 	Suppressions     []Suppression
+
+	// Rules is the catalog of the rules the analysis ran (the caller takes
+	// it from package queries): their controls give the Summary its
+	// pass/fail table and their remediation the Findings sheet. Nil: a
+	// rules table in the case when there is one, else controls are not assessed.
+	Rules []Rule
+}
+
+// Rule is what the report needs of a finding rule's metadata.
+type Rule struct {
+	ID, Title, Severity string
+	Controls            []string // "CIS 1.4", "IAM.4"
+	Remediation         string
 }
 
 // Report is a case read for reporting: its findings with their baseline

@@ -21,6 +21,7 @@ var findingColumns = []column{
 	{"Detail", 60, kWrap},
 	{"Proof", 24, kText},
 	{"Finding ID", 22, kText},
+	{"Remediation", 50, kWrap},
 }
 
 func (b *book) writeFindings(ctx context.Context) error {
@@ -30,6 +31,10 @@ func (b *book) writeFindings(ctx context.Context) error {
 		note = "No findings in this case. " + analyzedNote(r)
 	}
 	b.findingRow = map[string]int{}
+	remediation := map[string]string{}
+	for _, rule := range r.opts.Rules {
+		remediation[rule.ID] = rule.Remediation
+	}
 	i := 0
 	return b.streamRows(ctx, table{
 		sheet:   SheetFindings,
@@ -52,7 +57,7 @@ func (b *book) writeFindings(ctx context.Context) error {
 		proofText, loc := b.proofOf(f)
 		vals := []any{f.Severity, f.Status, nilIfEmpty(suppressed), f.RuleID, f.Title, nilIfEmpty(f.AccountID),
 			nilIfEmpty(f.PrincipalARN), nilIfEmpty(f.Resource), timeOrNil(f.FirstSeen), timeOrNil(f.LastSeen),
-			int64OrNil(f.EventCount), nilIfEmpty(f.Detail), nilIfEmpty(proofText), f.FindingID}
+			int64OrNil(f.EventCount), nilIfEmpty(f.Detail), nilIfEmpty(proofText), f.FindingID, nilIfEmpty(remediation[f.RuleID])}
 		copy(dst, vals)
 		b.findingRow[f.FindingID] = i + 2
 		b.pendingLink = loc

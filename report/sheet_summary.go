@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,7 +182,7 @@ func (b *book) writeSummary(ctx context.Context) error {
 		return err
 	}
 	if len(controls) == 0 {
-		s.set(1, s.row, "Not assessed: the case carries no rule catalog (a rules table with each rule's controls). Findings list the rules that fired.", b.style.note)
+		s.set(1, s.row, "Not assessed: no rule catalog was given (credtrail report and run give it). Findings list the rules that fired.", b.style.note)
 		s.row++
 	} else {
 		s.header("Control", "Status", "Rules")
@@ -190,9 +191,9 @@ func (b *book) writeSummary(ctx context.Context) error {
 			st := b.style.text
 			switch c.status {
 			case "fail":
-				st = b.style.severity["high"]
+				st = b.style.fail
 			case "pass":
-				st = b.style.boolean
+				st = b.style.pass
 			}
 			s.set(2, s.row, c.status, st)
 			s.set(3, s.row, strings.Join(c.rules, ", "), b.style.text)
@@ -394,16 +395,24 @@ type controlStatus struct {
 	rules           []string
 }
 
-// controls reads the rule catalog when analyze left one in the case (a
-// rules table with rule_id and controls) and marks each control pass or fail.
+// controls marks each control of the rule catalog: fail when a rule mapped
+// to it has a finding that is not suppressed, pass when the analysis ran and
+// none has, not assessed before any analysis. The catalog comes from the
+// options, else from a rules table (rule_id, controls) in the case.
 func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
 	r := b.r
-	if !r.tables["rules"] {
-		return nil, nil
+	catalog := map[string][]string{}
+	for _, rule := range r.opts.Rules {
+		catalog[rule.ID] = rule.Controls
 	}
-	rows, err := queryRows(ctx, r.db, `select rule_id, controls::varchar from rules order by rule_id`)
-	if err != nil {
-		return nil, fmt.Errorf("rule catalog: %w", err)
+	if len(r.opts.Rules) == 0 && r.tables["rules"] {
+		rows, err := queryRows(ctx, r.db, `select rule_id, controls::varchar from rules order by rule_id`)
+		if err != nil {
+			return nil, fmt.Errorf("rule catalog: %w", err)
+		}
+		for _, row := range rows {
+			catalog[text(row[0])] = splitList(text(row[1]))
+		}
 	}
 	failing := map[string]bool{}
 	for _, f := range r.Findings {
@@ -412,12 +421,14 @@ func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
 		}
 	}
 	byControl := map[string]*controlStatus{}
-	for _, row := range rows {
-		rule := text(row[0])
-		for _, c := range splitList(text(row[1])) {
+	for rule, controls := range catalog {
+		for _, c := range controls {
 			cs := byControl[c]
 			if cs == nil {
 				cs = &controlStatus{control: c, status: "pass"}
+				if len(r.params) == 0 {
+					cs.status = "not assessed"
+				}
 				byControl[c] = cs
 			}
 			cs.rules = append(cs.rules, rule)
@@ -428,10 +439,40 @@ func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
 	}
 	out := make([]controlStatus, 0, len(byControl))
 	for _, cs := range byControl {
+		sort.Strings(cs.rules)
 		out = append(out, *cs)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].control < out[j].control })
+	sort.Slice(out, func(i, j int) bool { return naturalLess(out[i].control, out[j].control) })
 	return out, nil
+}
+
+// naturalLess orders "CIS 1.4" before "CIS 1.10" and "IAM.9" before "IAM.10".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := leadingDigits(a), leadingDigits(b)
+		if da != "" && db != "" {
+			na, _ := strconv.Atoi(da)
+			nb, _ := strconv.Atoi(db)
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[len(da):], b[len(db):]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }
 
 // splitList reads a list written as a DuckDB list, a JSON array or commas.

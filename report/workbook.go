@@ -72,7 +72,7 @@ func int64OrNil(n *int64) any {
 func sortStrings(s []string) { sort.Strings(s) }
 
 type styles struct {
-	title, note, cutNote, header, text, wrap, date, dateTime, integer, decimal, boolean, link, label int
+	title, note, cutNote, header, text, wrap, date, dateTime, integer, decimal, boolean, link, label, pass, fail int
 	severity                                                                                         map[string]int
 }
 
@@ -205,6 +205,8 @@ func (b *book) newStyles() error {
 	b.style.decimal = mk(&excelize.Style{Alignment: top, NumFmt: 4}) // #,##0.00
 	b.style.boolean = mk(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "center"}})
 	b.style.link = mk(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}, Alignment: top})
+	b.style.pass = mk(&excelize.Style{Font: &excelize.Font{Color: "006100", Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C6EFCE"}}, Alignment: top})
+	b.style.fail = mk(&excelize.Style{Font: &excelize.Font{Color: "9C0006", Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Alignment: top})
 	b.style.severity = map[string]int{}
 	for _, s := range Severities {
 		font := &excelize.Font{Bold: true, Color: "FFFFFF"}

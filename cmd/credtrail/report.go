@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/queries"
 	"github.com/credtrail/credtrail/report"
 )
 
@@ -138,6 +139,9 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) er
 			return err
 		}
 	}
+	if ropts.Rules, err = ruleCatalog(); err != nil {
+		return err
+	}
 	r, err := report.Load(ctx, db, ropts)
 	if err != nil {
 		return err
@@ -177,4 +181,18 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) er
 		return &exitCodeError{code: exitFindings, msg: fmt.Sprintf("%d %s at or above %s (--fail-on)", n, what, o.failOn)}
 	}
 	return nil
+}
+
+// ruleCatalog hands the findings pack's rule metadata to the report, which
+// does not import queries.
+func ruleCatalog() ([]report.Rule, error) {
+	rules, err := queries.Rules()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Rule, len(rules))
+	for i, r := range rules {
+		out[i] = report.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity, Controls: r.Controls, Remediation: r.Remediation}
+	}
+	return out, nil
 }
