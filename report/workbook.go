@@ -73,7 +73,7 @@ func sortStrings(s []string) { sort.Strings(s) }
 
 type styles struct {
 	title, note, cutNote, header, text, wrap, date, dateTime, integer, decimal, boolean, link, label, pass, fail int
-	severity                                                                                         map[string]int
+	severity                                                                                                     map[string]int
 }
 
 // severityColours are the fill colours of each severity (text is white on
