@@ -78,7 +78,7 @@ func (s *summary) title(text string) {
 func (b *book) writeSummary(ctx context.Context) error {
 	r, f := b.r, b.f
 	s := &summary{b: b, row: 1}
-	for col, w := range map[string]float64{"A": 34, "B": 24, "C": 16, "D": 16, "E": 3} {
+	for col, w := range map[string]float64{"A": 34, "B": 24, "C": 44, "D": 3} {
 		if err := f.SetColWidth(SheetSummary, col, col, w); err != nil {
 			return err
 		}
@@ -172,33 +172,7 @@ func (b *book) writeSummary(ctx context.Context) error {
 		})
 	}
 	if s.err == nil {
-		s.err = f.AddChart(SheetSummary, "G4", sevChart)
-	}
-
-	// Controls.
-	s.title("Controls (CIS AWS Foundations, AWS Security Hub)")
-	controls, err := b.controls(ctx)
-	if err != nil {
-		return err
-	}
-	if len(controls) == 0 {
-		s.set(1, s.row, "Not assessed: no rule catalog was given (credtrail report and run give it). Findings list the rules that fired.", b.style.note)
-		s.row++
-	} else {
-		s.header("Control", "Status", "Rules")
-		for _, c := range controls {
-			s.set(1, s.row, c.control, b.style.text)
-			st := b.style.text
-			switch c.status {
-			case "fail":
-				st = b.style.fail
-			case "pass":
-				st = b.style.pass
-			}
-			s.set(2, s.row, c.status, st)
-			s.set(3, s.row, strings.Join(c.rules, ", "), b.style.text)
-			s.row++
-		}
+		s.err = f.AddChart(SheetSummary, "E4", sevChart)
 	}
 
 	// Access-key ages, and their chart.
@@ -211,7 +185,7 @@ func (b *book) writeSummary(ctx context.Context) error {
 		s.row++
 	}
 	if s.err == nil {
-		s.err = f.AddChart(SheetSummary, "G20", &excelize.Chart{
+		s.err = f.AddChart(SheetSummary, "E20", &excelize.Chart{
 			Type: excelize.Col,
 			Series: []excelize.ChartSeries{{
 				Name:       fmt.Sprintf("Summary!$B$%d", ageFirst-1),
@@ -271,8 +245,40 @@ func (b *book) writeSummary(ctx context.Context) error {
 			}},
 			YAxis: excelize.ChartAxis{Secondary: true, Minimum: &zero, Font: axisFont},
 		}
-		s.err = f.AddChart(SheetSummary, "G36", events, root)
+		s.err = f.AddChart(SheetSummary, "E36", events, root)
 	}
+	// Controls last: their rows grow with the rule lists, and the charts
+	// beside the tables above are anchored to rows of default height.
+	// Controls.
+	s.title("Controls (CIS AWS Foundations, AWS Security Hub)")
+	controls, err := b.controls(ctx)
+	if err != nil {
+		return err
+	}
+	if len(controls) == 0 {
+		s.set(1, s.row, "Not assessed: no rule catalog was given (credtrail report and run give it). Findings list the rules that fired.", b.style.note)
+		s.row++
+	} else {
+		s.header("Control", "Status", "Rules")
+		for _, c := range controls {
+			s.set(1, s.row, c.control, b.style.text)
+			st := b.style.text
+			switch c.status {
+			case "fail":
+				st = b.style.fail
+			case "pass":
+				st = b.style.pass
+			}
+			s.set(2, s.row, c.status, st)
+			rules := strings.Join(c.rules, ", ")
+			s.set(3, s.row, rules, b.style.wrap)
+			if lines := 1 + (len(rules)-1)/52; lines > 1 && s.err == nil {
+				s.err = f.SetRowHeight(SheetSummary, s.row, 15*float64(lines))
+			}
+			s.row++
+		}
+	}
+
 	if s.err != nil {
 		return s.err
 	}
@@ -414,9 +420,15 @@ func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
 			catalog[text(row[0])] = splitList(text(row[1]))
 		}
 	}
-	failing := map[string]bool{}
+	// Info findings imply no action and fail nothing; a rule named
+	// ..._not_assessed that fired says its controls could not be judged.
+	failing, unjudged := map[string]bool{}, map[string]bool{}
 	for _, f := range r.Findings {
-		if f.Suppressed == nil {
+		switch {
+		case f.Suppressed != nil:
+		case strings.HasSuffix(f.RuleID, "_not_assessed"):
+			unjudged[f.RuleID] = true
+		case f.Severity != "info":
 			failing[f.RuleID] = true
 		}
 	}
@@ -432,8 +444,11 @@ func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
 				byControl[c] = cs
 			}
 			cs.rules = append(cs.rules, rule)
-			if failing[rule] {
+			switch {
+			case failing[rule]:
 				cs.status = "fail"
+			case unjudged[rule] && cs.status == "pass":
+				cs.status = "not assessed"
 			}
 		}
 	}
