@@ -401,3 +401,42 @@ update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as
 		t.Errorf("rows %q", rows)
 	}
 }
+
+func TestControlsStatus(t *testing.T) {
+	c := newCase(t)
+	if _, err := c.DB.Exec(`insert into findings (finding_id, rule_id, severity, title) values
+  ('f-pp', 'password_policy_not_assessed', 'info', 'Password policy not assessed'),
+  ('f-ctx', 'role_trusted_by_service', 'info', 'Role assumable by a service')`); err != nil {
+		t.Fatal(err)
+	}
+	rules := []report.Rule{
+		{ID: "password_policy_not_assessed", Controls: []string{"CIS 1.8"}},
+		{ID: "password_policy_min_length", Controls: []string{"CIS 1.8", "IAM.15"}},
+		{ID: "role_trusted_by_service", Controls: []string{"IAM.99"}},
+		{ID: "root_console_login_without_mfa", Controls: []string{"CIS 1.5"}},
+	}
+	f := open(t, workbook(t, load(t, c, report.Options{Rules: rules})))
+	rows, _ := f.GetRows("Summary")
+	got := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 2 && (strings.HasPrefix(r[0], "CIS ") || strings.HasPrefix(r[0], "IAM.")) {
+			got[r[0]] = r[1]
+		}
+	}
+	want := map[string]string{"CIS 1.5": "fail", "CIS 1.8": "not assessed", "IAM.15": "pass", "IAM.99": "pass"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("controls %v, want %v", got, want)
+	}
+	// Before any analysis, nothing is assessed.
+	bare := newCase(t)
+	if _, err := bare.DB.Exec(`delete from analysis_parameters; delete from findings`); err != nil {
+		t.Fatal(err)
+	}
+	f = open(t, workbook(t, load(t, bare, report.Options{Rules: rules})))
+	rows, _ = f.GetRows("Summary")
+	for _, r := range rows {
+		if len(r) >= 2 && strings.HasPrefix(r[0], "CIS 1.5") && r[1] != "not assessed" {
+			t.Errorf("CIS 1.5 before analysis: %q", r[1])
+		}
+	}
+}
