@@ -368,19 +368,27 @@ func loadDigest(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fil
 		ptrOrNull(d.PreviousDigestHashAlgorithm), ptrOrNull(d.PreviousDigestSignature), contentSHA); err != nil {
 		return fileStats{}, fmt.Errorf("insert digest: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx,
-		`insert into digest_log_files (digest_file_id, log_file_index, s3_bucket, s3_object, hash_value,
-		   hash_algorithm, newest_event_time, oldest_event_time)
-		 values (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if len(rows) == 0 {
+		return st, nil
+	}
+	// One statement for all log files: a statement per row costs about 2 ms,
+	// which a month of hourly digests pays 700 times over.
+	list := make([]map[string]any, len(rows))
+	for i, r := range rows {
+		list[i] = map[string]any{"i": i, "bucket": r.f.S3Bucket, "object": r.f.S3Object, "hash": r.f.HashValue,
+			"algorithm": r.f.HashAlgorithm, "newest": r.newest, "oldest": r.oldest}
+	}
+	js, err := json.Marshal(list)
 	if err != nil {
 		return fileStats{}, fmt.Errorf("insert digest log files: %w", err)
 	}
-	defer stmt.Close()
-	for i, r := range rows {
-		if _, err := stmt.ExecContext(ctx, fileID, i, ptrOrNull(r.f.S3Bucket), ptrOrNull(r.f.S3Object),
-			ptrOrNull(r.f.HashValue), ptrOrNull(r.f.HashAlgorithm), r.newest, r.oldest); err != nil {
-			return fileStats{}, fmt.Errorf("logFiles[%d]: insert: %w", i, err)
-		}
+	if _, err := tx.ExecContext(ctx,
+		`insert into digest_log_files (digest_file_id, log_file_index, s3_bucket, s3_object, hash_value,
+		   hash_algorithm, newest_event_time, oldest_event_time)
+		 select ?, (r->>'i')::integer, r->>'bucket', r->>'object', r->>'hash', r->>'algorithm',
+		        (r->>'newest')::timestamptz, (r->>'oldest')::timestamptz
+		 from (select unnest(?::json[]) as r)`, fileID, string(js)); err != nil {
+		return fileStats{}, fmt.Errorf("insert digest log files: %w", err)
 	}
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -307,7 +308,7 @@ func writeActionMap(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("action map: %s: %w", t.name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, actionMacro); err != nil {
+	if _, err := tx.ExecContext(ctx, actionMacro()); err != nil {
 		return fmt.Errorf("action map macro: %w", err)
 	}
 	return nil
@@ -340,13 +341,66 @@ const actionBaseName = `regexp_replace(name, '` + versionSuffixPattern + `', '\1
 // (Get in GetRestApis), the key of action_word_rules.
 const actionFirstWord = `regexp_extract(` + actionBaseName + `, '^[A-Z][a-z]*')`
 
-const actionMacro = `create or replace macro iam_action_of(src, name) as (
+// actionMacro defines iam_action_of from the same slices as the tables, as
+// constant maps: a lookup per event is then an expression, cheap enough to run
+// inside the bulk insert (correlated subqueries into the tables cost 3.6 s
+// per 260k events, and updating the column afterwards made DuckDB rewrite it
+// at checkpoint).
+func actionMacro() string {
+	sources := map[string]bool{}
+	overrides := make([][2]string, 0, len(actionOverrides))
+	for _, o := range actionOverrides {
+		overrides = append(overrides, [2]string{o.Source + "|" + o.Name, o.Action})
+		sources[o.Source] = true
+	}
+	words := make([][2]string, 0, len(actionWordRules))
+	wordSources := map[string]bool{}
+	for _, w := range actionWordRules {
+		words = append(words, [2]string{w.Source + "|" + w.Word, w.Action})
+		wordSources[w.Source] = true
+	}
+	prefixes := make([][2]string, 0, len(actionPrefixes))
+	for src, prefix := range actionPrefixes {
+		prefixes = append(prefixes, [2]string{src, prefix})
+	}
+	return `create or replace macro iam_action_of(src, name) as (
   case when src is null or name is null or src = '' or name = '' then null else
   coalesce(
-    (select o.iam_action from action_overrides o
-      where o.event_source = src and o.event_name = ` + actionBaseName + `),
-    (select w.iam_action from action_word_rules w
-      where w.event_source = src and w.first_word = ` + actionFirstWord + `),
-    coalesce((select p.prefix from action_prefixes p where p.event_source = src), split_part(src, '.', 1))
-      || ':' || ` + actionBaseName + `)
+    case when list_contains(` + sqlStringList(keys(sources)) + `, src) then
+      ` + sqlMap(overrides) + `[src || '|' || ` + actionBaseName + `] end,
+    case when list_contains(` + sqlStringList(keys(wordSources)) + `, src) then
+      ` + sqlMap(words) + `[src || '|' || ` + actionFirstWord + `] end,
+    coalesce(` + sqlMap(prefixes) + `[src], split_part(src, '.', 1)) || ':' || ` + actionBaseName + `)
   end)`
+}
+
+// sqlQuote writes s as a SQL string literal. Only the project's own mapping
+// data goes through it, never evidence.
+func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func sqlStringList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, it := range items {
+		quoted[i] = sqlQuote(it)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// sqlMap writes pairs, sorted by key, as a DuckDB MAP literal.
+func sqlMap(pairs [][2]string) string {
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i][0] < pairs[j][0] })
+	entries := make([]string, len(pairs))
+	for i, p := range pairs {
+		entries[i] = sqlQuote(p[0]) + ": " + sqlQuote(p[1])
+	}
+	return "MAP {" + strings.Join(entries, ", ") + "}"
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

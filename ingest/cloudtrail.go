@@ -90,7 +90,7 @@ var insertEventsSQL = `insert into events ` + readRecords(`
     `+eventTimeSQL+`,
     r.eventSource,
     r.eventName,
-    null, -- iam_action: set per distinct (source, name) after the insert, see actionsSQL
+    iam_action_of(r.eventSource, r.eventName),
     r.awsRegion,
     r.sourceIPAddress,
     r.userAgent,
@@ -143,17 +143,6 @@ var insertEventsSQL = `insert into events ` + readRecords(`
     r.addendum,
     file_id,
     record_index`)
-
-// actionsSQL fills iam_action for the batch: the mapping macro runs once per
-// distinct (eventSource, eventName) rather than once per event.
-var actionsSQL = []string{
-	`create or replace temp table ct_actions as
-	 select event_source, event_name, iam_action_of(event_source, event_name) as iam_action
-	 from (select distinct event_source, event_name from events
-	       where file_id between ? and ? and event_source is not null and event_name is not null)`,
-	`update events set iam_action = a.iam_action from ct_actions a
-	 where events.file_id between ? and ? and events.event_source = a.event_source and events.event_name = a.event_name`,
-}
 
 // userIdentityPaths are parsed from userIdentity once per record: ui[1] … ui[11].
 const userIdentityPaths = `['$.type', '$.arn', '$.accountId', '$.sessionContext.sessionIssuer.arn', '$.userName',
@@ -268,11 +257,6 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	}
 	if err := run("insert", insertEventsSQL, locals); err != nil {
 		return err
-	}
-	for _, q := range actionsSQL {
-		if err := run("actions", q, lo, hi); err != nil {
-			return err
-		}
 	}
 	for i, q := range insightsSQL {
 		args := []any{lo, hi}

@@ -499,3 +499,30 @@ func TestTimestampAliasOnlyWithoutEventTime(t *testing.T) {
 		}
 	}
 }
+
+// Whole-file kinds load in batches; a bad file in a batch is rejected alone.
+func TestBadReportInABatchIsRejectedAlone(t *testing.T) {
+	c := openTestCase(t)
+	dir := t.TempDir()
+	for _, name := range []string{"report.csv", "report-base64.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", "credreport", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), body, 0o644)
+	}
+	bad := "user,arn,user_creation_time,password_enabled\nalice,arn:aws:iam::111122223333:user/alice,2022-13-01T00:00:00+00:00,true"
+	os.WriteFile(filepath.Join(dir, "bad-report.csv"), []byte(bad), 0o644)
+	outcomes := ingestPaths(t, c, dir)
+	if o := outcomeOf(t, outcomes, "bad-report.csv"); o.Status != StatusRejected || !strings.Contains(o.Error, "line 2: user_creation_time") {
+		t.Errorf("bad report: %+v", o)
+	}
+	for _, name := range []string{"report.csv", "report-base64.json"} {
+		if o := outcomeOf(t, outcomes, string(filepath.Separator)+name); o.Status != StatusLoaded || o.Records == 0 {
+			t.Errorf("%s: %+v", name, o)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from credential_report_rows where user_name = 'alice' and arn like '%111122223333%' and user_creation_time is null"); n != 0 {
+		t.Error("rows of the rejected report were kept")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // newWorld builds the organization: accounts, principals, credentials,
@@ -21,6 +22,7 @@ func newWorld(opts Options) *world {
 	r := w.rng("organization")
 	w.orgID = "o-" + randomString(r, lowerAlnum, 10)
 	w.mgmtAccount = accountNumber(r)
+	w.vendorAcct = accountNumber(w.rng("vendor"))
 	w.trailName = "acme-org-trail"
 	w.trailBucket = "acme-org-cloudtrail-" + w.mgmtAccount
 	for i := range opts.Accounts {
@@ -33,6 +35,7 @@ func newWorld(opts Options) *world {
 	for _, a := range w.accounts {
 		w.baseline(a)
 		w.background(a)
+		w.plantServiceEvents(a)
 	}
 	for _, a := range w.accounts {
 		for i, ac := range a.actors {
@@ -311,7 +314,7 @@ func (w *world) lambdaRole(a *account, r *rand.Rand, fn, region string) *iamRole
 }
 
 func (w *world) vendorRole(a *account, r *rand.Rand) *iamRole {
-	vendor := w.vendorAccount()
+	vendor := w.vendorAcct
 	ro := w.addRole(a, r, "VendorMonitoringRole", "/", w.ago(r, 400+float64(r.IntN(300))), trustAWS(
 		[]string{"arn:aws:iam::" + vendor + ":root"},
 		map[string]map[string][]string{"StringEquals": {"sts:ExternalId": {randomHex(w.rng("external-id", a.index), 32)}}},
@@ -331,9 +334,6 @@ func (w *world) vendorRole(a *account, r *rand.Rand) *iamRole {
 	return ro
 }
 
-// vendorAccount is the monitoring vendor's account (outside the organization).
-func (w *world) vendorAccount() string { return accountNumber(w.rng("vendor")) }
-
 func (w *world) vendorActor(a *account, ro *iamRole) {
 	r := w.rng("vendor-actor", a.index)
 	ext := ro.trust.Statements[0].Condition["StringEquals"]["sts:ExternalId"][0]
@@ -347,7 +347,7 @@ func (w *world) vendorActor(a *account, ro *iamRole) {
 		errRate: 0.03, pattern: periodic, period: 600,
 		uas:        []string{"aws-sdk-go/1.55.5 (go1.22.8; linux; amd64)", "aws-sdk-go-v2/1.32.2 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.182.0"},
 		ips:        []string{"3.233.144." + strconv.Itoa(r.IntN(250)), "3.233.145." + strconv.Itoa(r.IntN(250)), "54.87.201." + strconv.Itoa(r.IntN(250))},
-		vendorAcct: w.vendorAccount(), vendorRole: uniqueID(r, "AROA") + ":monitoring-worker", externalID: ext,
+		vendorAcct: w.vendorAcct, vendorRole: uniqueID(r, "AROA") + ":monitoring-worker", externalID: ext,
 	})
 }
 
@@ -488,7 +488,7 @@ func (w *world) ciUser(a *account, r *rand.Rand, name string) {
 	}
 	var actions []string
 	switch {
-	case name == "ci-terraform" || len(name) > 12 && name[:12] == "ci-terraform":
+	case strings.HasPrefix(name, "ci-terraform"):
 		ac.calls = calls("ec2:DescribeInstances", 10, "ec2:DescribeVpcs", 8, "ec2:DescribeSubnets", 8, "ec2:DescribeSecurityGroups", 8,
 			"iam:GetRole", 8, "iam:ListAttachedRolePolicies", 6, "iam:ListRolePolicies", 6, "s3:GetBucketPolicy", 6, "s3:GetBucketVersioning", 5,
 			"s3:GetBucketEncryption", 5, "s3:GetBucketAcl", 4, "lambda:GetFunction20150331v2", 6, "rds:DescribeDBInstances", 4,
@@ -498,7 +498,7 @@ func (w *world) ciUser(a *account, r *rand.Rand, name string) {
 		actions = []string{"ec2:Describe*", "iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
 			"s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:ListBucket", "lambda:GetFunction", "lambda:ListVersionsByFunction", "rds:Describe*", "dynamodb:DescribeTable",
 			"dynamodb:DescribeContinuousBackups", "kms:DescribeKey", "kms:GetKeyPolicy", "cloudfront:ListDistributions", "cloudfront:GetDistribution", "route53:ListHostedZones", "acm:DescribeCertificate"}
-	case len(name) >= 10 && name[:10] == "svc-backup":
+	case strings.HasPrefix(name, "svc-backup"):
 		ac.calls = calls("s3:PutObject", 70, "s3:ListObjects", 20, "s3:HeadObject", 10)
 		ac.pattern, ac.buckets, ac.keyPrefix = bursty, []string{a.res.backups}, "nightly"
 		ac.regions = only(a, "us-east-1")

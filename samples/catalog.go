@@ -206,14 +206,21 @@ func (c *callCtx) s3BucketResource(bucket string) {
 	c.rec.resources = c.frag(s)
 }
 
+// beginS3Params starts the requestParameters every S3 call has (bucket and
+// virtual host, which is also the TLS host) and returns where they start.
+func (c *callCtx) beginS3Params(bucket string) int {
+	c.rec.tlsHost = bucket + ".s3." + c.region + ".amazonaws.com"
+	s := c.start()
+	c.b = append(c.b, '{')
+	c.b = appendStringField(c.b, "bucketName", bucket)
+	c.b = appendStringField(c.b, "Host", c.rec.tlsHost)
+	return s
+}
+
 func s3BucketCall(sub string) func(c *callCtx) {
 	return func(c *callCtx) {
 		bucket := c.s3Bucket()
-		c.rec.tlsHost = bucket + ".s3." + c.region + ".amazonaws.com"
-		s := c.start()
-		c.b = append(c.b, '{')
-		c.b = appendStringField(c.b, "bucketName", bucket)
-		c.b = appendStringField(c.b, "Host", c.rec.tlsHost)
+		s := c.beginS3Params(bucket)
 		c.b = appendStringField(c.b, sub, "")
 		c.b = append(c.b, '}')
 		c.rec.params = c.frag(s)
@@ -225,11 +232,7 @@ func s3BucketCall(sub string) func(c *callCtx) {
 func s3ObjectCall(write bool) func(c *callCtx) {
 	return func(c *callCtx) {
 		bucket, key := c.s3Bucket(), c.s3Key()
-		c.rec.tlsHost = bucket + ".s3." + c.region + ".amazonaws.com"
-		s := c.start()
-		c.b = append(c.b, '{')
-		c.b = appendStringField(c.b, "bucketName", bucket)
-		c.b = appendStringField(c.b, "Host", c.rec.tlsHost)
+		s := c.beginS3Params(bucket)
 		c.b = appendStringField(c.b, "key", key)
 		if write {
 			c.b = appendStringField(c.b, "x-amz-server-side-encryption", "aws:kms")
@@ -265,11 +268,7 @@ func s3ObjectCall(write bool) func(c *callCtx) {
 
 func s3ListObjects(c *callCtx) {
 	bucket := c.s3Bucket()
-	c.rec.tlsHost = bucket + ".s3." + c.region + ".amazonaws.com"
-	s := c.start()
-	c.b = append(c.b, '{')
-	c.b = appendStringField(c.b, "bucketName", bucket)
-	c.b = appendStringField(c.b, "Host", c.rec.tlsHost)
+	s := c.beginS3Params(bucket)
 	c.b = appendStringField(c.b, "list-type", "2")
 	prefix := "data/"
 	if c.actor != nil && c.actor.keyPrefix != "" {
@@ -458,13 +457,8 @@ func init() {
 	def("cloudformation", "ExecuteChangeSet", "cloudformation:ExecuteChangeSet", false, stackParam)
 
 	// KMS, Secrets Manager, SSM
-	kmsKey := func(c *callCtx) {
+	kmsResource := func(c *callCtx) {
 		s := c.start()
-		c.b = append(c.b, `{"keyId":`...)
-		c.b = appendString(c.b, c.kmsKeyARN())
-		c.b = append(c.b, `,"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}`...)
-		c.rec.params = c.frag(s)
-		s = c.start()
 		c.b = append(c.b, `[{"accountId":"`...)
 		c.b = append(c.b, c.acct.id...)
 		c.b = append(c.b, `","type":"AWS::KMS::Key","ARN":`...)
@@ -472,11 +466,28 @@ func init() {
 		c.b = append(c.b, `}]`...)
 		c.rec.resources = c.frag(s)
 	}
+	kmsKey := func(c *callCtx) {
+		s := c.start()
+		c.b = append(c.b, `{"keyId":`...)
+		c.b = appendString(c.b, c.kmsKeyARN())
+		c.b = append(c.b, `,"encryptionAlgorithm":"SYMMETRIC_DEFAULT"}`...)
+		c.rec.params = c.frag(s)
+		kmsResource(c)
+	}
 	def("kms", "Decrypt", "kms:Decrypt", true, kmsKey, errThrottle)
 	def("kms", "GenerateDataKey", "kms:GenerateDataKey", true, kmsKey, errThrottle)
 	def("kms", "DescribeKey", "kms:DescribeKey", true, kmsKey)
 	def("kms", "ListKeys", "kms:ListKeys", true, nil)
 	def("kms", "ListAliases", "kms:ListAliases", true, nil)
+	// The yearly automatic rotation, an AwsServiceEvent (see plantServiceEvents).
+	def("kms", "RotateKey", "", false, func(c *callCtx) {
+		kmsResource(c)
+		s := c.start()
+		c.b = append(c.b, `{"keyId":`...)
+		c.b = appendString(c.b, c.acct.res.kmsKeys[c.region])
+		c.b = append(c.b, '}')
+		c.rec.serviceDetails = c.frag(s)
+	})
 	def("secretsmanager", "GetSecretValue", "secretsmanager:GetSecretValue", true, paramsKV("secretId", (*callCtx).secret), errNotFound)
 	def("secretsmanager", "DescribeSecret", "secretsmanager:DescribeSecret", true, paramsKV("secretId", (*callCtx).secret))
 	def("secretsmanager", "ListSecrets", "secretsmanager:ListSecrets", true, nil)

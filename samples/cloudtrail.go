@@ -2,6 +2,7 @@ package samples
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -186,12 +187,7 @@ func (st *taskState) hourStubs(hs, he int64) {
 			add(stub{t: p.rec.time, actor: -1, ref: int32(i), kind: stubPlanted})
 		}
 	}
-	slices.SortFunc(st.stubs, func(x, y stub) int {
-		if x.t != y.t {
-			return int(x.t - y.t)
-		}
-		return int(x.seq - y.seq)
-	})
+	slices.SortFunc(st.stubs, func(x, y stub) int { return cmp.Or(cmp.Compare(x.t, y.t), cmp.Compare(x.seq, y.seq)) })
 }
 
 type span struct {
@@ -268,8 +264,9 @@ func (d *timeDrawer) next() (int64, int) {
 
 // deliver renders the stubs of [from, to) into one or more log files.
 func (st *taskState) deliver(from, to int64) error {
-	lo, _ := slices.BinarySearchFunc(st.stubs, from, func(s stub, t int64) int { return int(s.t - t) })
-	hi, _ := slices.BinarySearchFunc(st.stubs, to, func(s stub, t int64) int { return int(s.t - t) })
+	byTime := func(s stub, t int64) int { return cmp.Compare(s.t, t) }
+	lo, _ := slices.BinarySearchFunc(st.stubs, from, byTime)
+	hi, _ := slices.BinarySearchFunc(st.stubs, to, byTime)
 	n := hi - lo
 	if n == 0 {
 		return nil

@@ -99,10 +99,6 @@ func appendIntField(b []byte, key string, v int64) []byte {
 	return strconv.AppendInt(appendKey(b, key), v, 10)
 }
 
-func appendBoolField(b []byte, key string, v bool) []byte {
-	return strconv.AppendBool(appendKey(b, key), v)
-}
-
 // appendRawField appends a member whose value is already JSON; nil means null.
 func appendRawField(b []byte, key string, raw []byte) []byte {
 	b = appendKey(b, key)

@@ -28,7 +28,7 @@ type Options struct {
 	Days         int       // days of CloudTrail, ending at AsOf
 	EventsPerDay int       // background CloudTrail events per account per day
 	Seed         uint64    // everything random is drawn from it
-	AsOf         time.Time // end of the window; the IAM exports are generated then
+	AsOf         time.Time // end of the window (rounded down to the minute); the IAM exports are generated then
 	Workers      int       // goroutines writing the archive (0: GOMAXPROCS); the output does not depend on it
 }
 

@@ -2,7 +2,6 @@ package samples
 
 import (
 	"math/rand/v2"
-	"strings"
 	"time"
 )
 
@@ -271,6 +270,3 @@ func assumeRoleEvent(rec *record, ro *iamRole, sessName, key string, duration in
 	b = append(b, `}]`...)
 	rec.resources = b[s:len(b):len(b)]
 }
-
-// s3Key builds an object key for planted S3 reads.
-func s3KeyOf(parts ...string) string { return strings.Join(parts, "/") }

@@ -1,9 +1,6 @@
 package samples
 
-import (
-	"fmt"
-	"strconv"
-)
+import "fmt"
 
 // The planted stories. plantProduction builds the production account's
 // principals (each one a small story: see the comments) and plants the
@@ -414,11 +411,11 @@ func (w *world) plantIncident(a *account, pl *planter, ci *iamUser, ciKey *acces
 		case i == 17:
 			key = `exports/=HYPERLINK("http://203.0.113.77/x","quarterly").csv`
 		case i%3 == 0:
-			key = s3KeyOf("finance", strconv.Itoa(2021+i%5), fmt.Sprintf("ledger-%04d.parquet", i))
+			key = fmt.Sprintf("finance/%d/ledger-%04d.parquet", 2021+i%5, i)
 		case i%3 == 1:
-			key = s3KeyOf("customers", fmt.Sprintf("export-%04d.csv.gz", i))
+			key = fmt.Sprintf("customers/export-%04d.csv.gz", i)
 		default:
-			key = s3KeyOf("exports", fmt.Sprintf("contracts-%04d.pdf", i))
+			key = fmt.Sprintf("exports/contracts-%04d.pdf", i)
 		}
 		bulk = append(bulk, pl.call(a, incidentRegion, t, call("s3:GetObject"), admin, opt{bucket: a.res.archive, key: key}).id())
 		t += int64(pl.r.IntN(8))
@@ -471,6 +468,18 @@ func (w *world) plantRootMisuse(b *account) {
 		Fact{Fact: "root_access_key_used", Category: "root", Subject: root.key.id, Evidence: keyUse,
 			Detail: "a script signs API calls with the root user's access key from " + rootScriptIP + " (ListBuckets and PutObject to " + b.res.backups + ")"},
 	)
+}
+
+// plantServiceEvents plants a KMS key's yearly automatic rotation: an
+// AwsServiceEvent whose userIdentity has no type, only the account and
+// "AWS Internal".
+func (w *world) plantServiceEvents(a *account) {
+	pl := &planter{w: w, r: w.rng("service-events", a.index)}
+	region := a.regions[len(a.regions)-1]
+	t := w.storyTime(3.2+0.3*float64(a.index%5), 0.4)
+	by := who{identity: []byte(`{"accountId":"` + a.id + `","invokedBy":"AWS Internal"}`), ip: "AWS Internal", ua: "AWS Internal"}
+	rec := &pl.call(a, region, t, call("kms:RotateKey"), by, opt{}).rec
+	rec.eventType, rec.tlsHost, rec.requestID = "AwsServiceEvent", "", nil
 }
 
 func compactDate(t int64) string {

@@ -24,6 +24,7 @@ type world struct {
 	trailBucket string
 	trailName   string
 	mgmtAccount string // the organization's management account, not in the archive
+	vendorAcct  string // the monitoring vendor's account, outside the organization
 	accounts    []*account
 	principals  []*principal  // users, roles and roots: who usage is tracked for
 	creds       []*credential // access keys, passwords and roles: what "last used" is tracked for
@@ -325,38 +326,35 @@ func (w *world) customerPolicy(a *account, r *rand.Rand, name string, created in
 // policySet gathers every policy in force on a user (directly and through its groups).
 func (u *iamUser) policySet() *policySet {
 	ps := &policySet{}
-	for _, ip := range u.inline {
-		ps.identity = append(ps.identity, policyRef{ref: u.arn + "#inline/" + ip.name, name: ip.name, doc: ip.doc, inline: true})
-	}
-	for _, p := range u.attached {
-		ps.identity = append(ps.identity, policyRef{ref: p.arn, name: p.name, doc: p.doc()})
-	}
+	ps.add(u.arn, u.inline, u.attached, "")
 	for _, g := range u.groups {
-		for _, ip := range g.inline {
-			ps.identity = append(ps.identity, policyRef{ref: g.arn + "#inline/" + ip.name, name: ip.name, doc: ip.doc, inline: true, viaGroup: g.arn})
-		}
-		for _, p := range g.attached {
-			ps.identity = append(ps.identity, policyRef{ref: p.arn, name: p.name, doc: p.doc(), viaGroup: g.arn})
-		}
+		ps.add(g.arn, g.inline, g.attached, g.arn)
 	}
-	if u.boundary != nil {
-		ps.boundary = &policyRef{ref: u.boundary.arn, name: u.boundary.name, doc: u.boundary.doc()}
-	}
+	ps.setBoundary(u.boundary)
 	return ps
 }
 
 func (ro *iamRole) policySet() *policySet {
 	ps := &policySet{}
-	for _, ip := range ro.inline {
-		ps.identity = append(ps.identity, policyRef{ref: ro.arn + "#inline/" + ip.name, name: ip.name, doc: ip.doc, inline: true})
-	}
-	for _, p := range ro.attached {
-		ps.identity = append(ps.identity, policyRef{ref: p.arn, name: p.name, doc: p.doc()})
-	}
-	if ro.boundary != nil {
-		ps.boundary = &policyRef{ref: ro.boundary.arn, name: ro.boundary.name, doc: ro.boundary.doc()}
-	}
+	ps.add(ro.arn, ro.inline, ro.attached, "")
+	ps.setBoundary(ro.boundary)
 	return ps
+}
+
+// add appends the inline and managed policies of owner (a principal, or the group viaGroup).
+func (ps *policySet) add(owner string, inline []inlinePolicy, attached []*managedPolicy, viaGroup string) {
+	for _, ip := range inline {
+		ps.identity = append(ps.identity, policyRef{ref: owner + "#inline/" + ip.name, name: ip.name, doc: ip.doc, inline: true, viaGroup: viaGroup})
+	}
+	for _, p := range attached {
+		ps.identity = append(ps.identity, policyRef{ref: p.arn, name: p.name, doc: p.doc(), viaGroup: viaGroup})
+	}
+}
+
+func (ps *policySet) setBoundary(p *managedPolicy) {
+	if p != nil {
+		ps.boundary = &policyRef{ref: p.arn, name: p.name, doc: p.doc()}
+	}
 }
 
 // policySet of a principal; root has no policies (it may do anything).

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -50,17 +51,23 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() {
+		start := time.Now()
+		c.Close()
+		s.log.Debug("case closed", "seconds", time.Since(start).Seconds())
+	}()
 	bar := newProgress(s.err, "ingest")
 	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	sum, err := c.Summarize(ctx)
 	if err != nil {
 		return err
 	}
+	s.log.Debug("case summarized", "seconds", time.Since(start).Seconds())
 	writeIngestSummary(s.out, outcomes, sum)
 	rejected := 0
 	for _, o := range outcomes {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/report"
+)
+
+// Output formats of report and run.
+const formatXLSX = "xlsx"
+
+// reportFlags are the output flags report and run share.
+type reportFlags struct {
+	out          string
+	format       string
+	tables       bool
+	failOn       string
+	failOnNew    bool
+	baseline     string
+	suppressions string
+	asOf         string
+	maxRows      int
+}
+
+func addReportFlags(cmd *cobra.Command, o *reportFlags) {
+	f := cmd.Flags()
+	f.StringVarP(&o.out, "output", "o", "", "output file: the workbook (.xlsx), or the findings file for --format jsonl|csv (default stdout); with --tables, a directory")
+	f.StringVar(&o.format, "format", formatXLSX, "xlsx (the workbook), jsonl (one finding per line) or csv")
+	f.BoolVar(&o.tables, "tables", false, "with --format jsonl|csv: also write the main tables, one file each, into the -o directory")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 3 when a finding at or above this severity (critical, high, medium, low, info) is not suppressed")
+	f.BoolVar(&o.failOnNew, "fail-on-new", false, "with --baseline: count only findings new since the baseline for --fail-on")
+	f.StringVar(&o.baseline, "baseline", "", "findings JSON lines of an earlier run: mark each finding new or unchanged, list the resolved ones")
+	f.StringVar(&o.suppressions, "suppressions", "", `JSON file of accepted risks: {"suppressions":[{"finding_id"|"rule_id"+"subject", "reason", "expires": "YYYY-MM-DD"}]}`)
+	f.StringVar(&o.asOf, "as-of", "", "the time the report speaks for (RFC 3339; default: the analysis as-of time, else the newest evidence)")
+	f.IntVar(&o.maxRows, "max-rows", 0, "rows per sheet at most (default: as many as Excel holds); longer sheets are cut with a note")
+	_ = f.MarkHidden("max-rows")
+}
+
+// check validates the flags before any work is done.
+func (o *reportFlags) check() error {
+	switch o.format {
+	case formatXLSX:
+		if o.out == "" {
+			return usageError{errorf("the workbook needs -o FILE.xlsx")}
+		}
+		if o.tables {
+			return usageError{errorf("--tables needs --format jsonl or csv")}
+		}
+	case report.FormatJSONL, report.FormatCSV:
+		if o.tables && o.out == "" {
+			return usageError{errorf("--tables needs -o DIRECTORY")}
+		}
+	default:
+		return usageError{errorf("unknown --format %q (xlsx, jsonl or csv)", o.format)}
+	}
+	if o.failOn != "" {
+		sev, err := report.ParseSeverity(o.failOn)
+		if err != nil {
+			return usageError{fmt.Errorf("--fail-on: %w", err)}
+		}
+		o.failOn = sev
+	}
+	if o.failOnNew && o.baseline == "" {
+		return usageError{errorf("--fail-on-new needs --baseline")}
+	}
+	if o.asOf != "" {
+		if _, err := time.Parse(time.RFC3339, o.asOf); err != nil {
+			return usageError{fmt.Errorf("--as-of: %w", err)}
+		}
+	}
+	return nil
+}
+
+type reportOptions struct {
+	casePath string
+	flags    reportFlags
+	engine   ingest.Options
+}
+
+func newReportCmd(s *streams) *cobra.Command {
+	opts := &reportOptions{}
+	cmd := &cobra.Command{
+		Use:   "report CASE.duckdb -o case.xlsx",
+		Short: "Write the workbook, or the findings as JSON lines or CSV",
+		Long: `Write the case as an Excel workbook (Summary, Findings, Root Activity, Credentials, Unused
+Permissions, Principals, Policies, Timeline, Evidence, Method), or the findings as JSON lines or CSV
+for machines (--format; --tables adds the main tables). The same case and flags give the same bytes.
+--fail-on SEVERITY exits 3 when a finding at or above it is neither suppressed nor, with
+--fail-on-new, already in the --baseline.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.casePath = args[0]
+			if err := opts.flags.check(); err != nil {
+				return err
+			}
+			return runReport(cmd.Context(), s, opts)
+		},
+	}
+	addReportFlags(cmd, &opts.flags)
+	addEngineFlags(cmd, &opts.engine)
+	return cmd
+}
+
+func runReport(ctx context.Context, s *streams, opts *reportOptions) error {
+	c, err := ingest.OpenReadOnly(ctx, opts.casePath, opts.engine)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return writeReport(ctx, s, c.DB, &opts.flags)
+}
+
+// writeReport writes the outputs the flags ask for and applies --fail-on.
+func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) error {
+	ropts := report.Options{Version: version, MaxRows: o.maxRows, BaselinePath: o.baseline, SuppressionsPath: o.suppressions}
+	if o.asOf != "" {
+		ropts.AsOf, _ = time.Parse(time.RFC3339, o.asOf)
+	}
+	var err error
+	if o.baseline != "" {
+		if ropts.Baseline, err = report.ReadBaseline(o.baseline); err != nil {
+			return err
+		}
+	}
+	if o.suppressions != "" {
+		if ropts.Suppressions, err = report.ReadSuppressions(o.suppressions); err != nil {
+			return err
+		}
+	}
+	r, err := report.Load(ctx, db, ropts)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.format == formatXLSX:
+		if err := r.WriteFile(ctx, o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.err, "workbook written to %s (%d findings)\n", o.out, len(r.Findings))
+	case o.tables:
+		paths, err := r.WriteTables(ctx, o.out, o.format)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.err, "%d files written to %s\n", len(paths), o.out)
+	case o.out == "":
+		if err := r.WriteFindings(s.out, o.format); err != nil {
+			return err
+		}
+	default:
+		if err := report.WriteFileAtomic(o.out, func(w io.Writer) error { return r.WriteFindings(w, o.format) }); err != nil {
+			return err
+		}
+	}
+	if o.failOn == "" {
+		return nil
+	}
+	if n := r.FailCount(o.failOn, o.failOnNew); n > 0 {
+		what := "finding(s)"
+		if o.failOnNew {
+			what = "new finding(s)"
+		}
+		return &exitCodeError{code: exitFindings, msg: fmt.Sprintf("%d %s at or above %s (--fail-on)", n, what, o.failOn)}
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package report
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Machine formats of the findings (and tables).
+const (
+	FormatJSONL = "jsonl"
+)
+
+// WriteFindings writes the findings, then the resolved ones of the
+// baseline (status resolved), as JSON lines or CSV.
+func (r *Report) WriteFindings(w io.Writer, format string) error {
+	all := append(append([]Finding(nil), r.Findings...), r.Resolved...)
+	switch format {
+	case FormatJSONL:
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for i := range all {
+			if err := enc.Encode(&all[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		header := []string{"finding_id", "rule_id", "severity", "account_id", "principal_arn", "resource", "title", "detail",
+			"evidence", "first_seen", "last_seen", "event_count", "status", "suppressed_reason", "suppressed_until"}
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		for _, f := range all {
+			var count, reason, until string
+			if f.EventCount != nil {
+				count = strconv.FormatInt(*f.EventCount, 10)
+			}
+			if f.Suppressed != nil {
+				reason, until = f.Suppressed.Reason, f.Suppressed.Expires
+			}
+			rec := []string{f.FindingID, f.RuleID, f.Severity, f.AccountID, f.PrincipalARN, f.Resource, f.Title, f.Detail,
+				string(f.Evidence), timeText(f.FirstSeen), timeText(f.LastSeen), count, f.Status, reason, until}
+			for i := range rec {
+				rec[i] = SafeCSVCell(rec[i])
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	default:
+		return fmt.Errorf("unknown format %q (jsonl or csv)", format)
+	}
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// exportTables are the tables --tables writes besides the findings, each in a defined order.
+var exportTables = []struct{ name, orderBy string }{
+	{"evidence_files", "file_id"},
+	{"events", "event_time, event_id, recipient_account_id"},
+	{"insights", "event_time, event_id"},
+	{"credential_report", "account_id, user_name, arn"},
+	{"access_keys", "account_id, user_name, arn, slot"},
+	{"iam_users", "arn"},
+	{"iam_groups", "arn"},
+	{"iam_roles", "arn"},
+	{"iam_policies", "arn"},
+	{"inline_policies", "policy_ref"},
+	{"group_members", "user_arn, group_arn"},
+	{"policy_attachments", "principal_arn, policy_ref, via_group_arn nulls first, is_boundary"},
+	{"policy_statements", "policy_ref, statement_index"},
+	{"role_trust", "role_arn, statement_index, principal_kind, principal_value"},
+	{"password_policy", "account_id nulls first, file_id"},
+	{"analysis_parameters", "name"},
+	{"permission_usage", "all"},
+}
+
+// WriteTables writes the findings and the main tables into dir, one file
+// each (findings.jsonl, events.jsonl, ...; or .csv), and returns the paths
+// written. Tables are written by DuckDB's COPY, out of core: a case of
+// millions of events exports with flat memory. Times are RFC 3339 UTC; in
+// CSV, text a spreadsheet would run as a formula is neutralised.
+func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string, error) {
+	if format != FormatJSONL && format != FormatCSV {
+		return nil, fmt.Errorf("unknown format %q (jsonl or csv)", format)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	path := filepath.Join(dir, "findings."+format)
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteFindings(w, format) }); err != nil {
+		return paths, fmt.Errorf("%s: %w", path, err)
+	}
+	paths = append(paths, path)
+	for _, t := range exportTables {
+		if !r.tables[t.name] && t.name != "credential_report" && t.name != "access_keys" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return paths, err
+		}
+		path := filepath.Join(dir, t.name+"."+format)
+		if err := r.copyTable(ctx, t.name, t.orderBy, path, format); err != nil {
+			return paths, fmt.Errorf("%s: %w", path, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// copyTable writes one table with COPY into a temporary file renamed into place.
+func (r *Report) copyTable(ctx context.Context, table, orderBy, path, format string) error {
+	rows, err := queryRows(ctx, r.db, `select column_name, data_type from information_schema.columns
+where table_schema = 'main' and table_name = ? order by ordinal_position`, table)
+	if err != nil {
+		return err
+	}
+	exprs := make([]string, len(rows))
+	for i, row := range rows {
+		name, typ := text(row[0]), strings.ToUpper(text(row[1]))
+		col := `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		switch {
+		case strings.HasPrefix(typ, "TIMESTAMP"):
+			exprs[i] = fmt.Sprintf(`strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ') as %s`, col, col)
+		case format == FormatCSV && !isNumeric(typ) && typ != "BOOLEAN" && typ != "DATE":
+			// Text, JSON, lists and maps: as text, formula-like cells neutralised (OWASP).
+			exprs[i] = fmt.Sprintf(neutraliseSQL, col)
+		default:
+			exprs[i] = col
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	options := "format json"
+	if format == FormatCSV {
+		options = "format csv, header true"
+	}
+	q := fmt.Sprintf("copy (select %s from %s order by %s) to '%s' (%s)",
+		strings.Join(exprs, ", "), table, orderBy, strings.ReplaceAll(tmp.Name(), "'", "''"), options)
+	if _, err := r.db.ExecContext(ctx, q); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// neutraliseSQL is SafeCSVCell in SQL, for a column %[1]s.
+const neutraliseSQL = `case when left(%[1]s::varchar, 1) in ('=', '+', '-', '@', chr(9), chr(13)) then '''' || %[1]s::varchar else %[1]s::varchar end as %[1]s`
+
+func isNumeric(typ string) bool {
+	return strings.Contains(typ, "INT") || typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL" || strings.HasPrefix(typ, "DECIMAL")
+}
+
+// WriteFileAtomic writes a file through a temporary one renamed into place.
+func WriteFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteFile writes the workbook to path atomically.
+func (r *Report) WriteFile(ctx context.Context, path string) error {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteWorkbook(ctx, w) }); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package report
+
+import (
+	"context"
+)
+
+// eventColumnsSQL are the columns of an event row on Root Activity and Timeline after the first ones.
+const eventFileSQL = `left join evidence_files ef on ef.file_id = e.file_id`
+
+func (b *book) writeRootActivity(ctx context.Context) error {
+	return b.writeTable(ctx, table{
+		sheet: SheetRootActivity,
+		note:  "Every CloudTrail event of a root user, oldest first. Times are UTC. MFA: MFA used at console sign-in, or the session's MFA flag.",
+		columns: []column{
+			{"Time (UTC)", 20, kDateTime}, {"Account", 14, kText}, {"Event source", 24, kText}, {"Event", 26, kText},
+			{"Region", 13, kText}, {"Source IP", 16, kText}, {"User agent", 40, kText}, {"MFA used", 9, kBool},
+			{"Console login", 12, kText}, {"Error code", 20, kText}, {"Error message", 36, kWrap}, {"Read only", 9, kBool},
+			{"Access key", 22, kText}, {"Event ID", 38, kText}, {"Evidence file", 48, kText}, {"Record", 8, kInt},
+		},
+		query: `
+select e.event_time, e.recipient_account_id, e.event_source, e.event_name, e.aws_region, e.source_ip, e.user_agent,
+       coalesce(e.mfa_used, e.mfa_authenticated), e.console_login, e.error_code, e.error_message, e.read_only,
+       e.access_key_id, e.event_id, ef.path, e.record_index
+from events e ` + eventFileSQL + `
+where e.identity_type = 'Root' or e.principal_arn like 'arn:%:iam::%:root'
+order by e.event_time, e.event_id, e.recipient_account_id`,
+	})
+}
+
+// evidenceRefsSQL lists (finding_id, event_id) for every event a finding's
+// evidence names: any string in the evidence JSON equal to an event id.
+const evidenceRefsSQL = `
+refs as (
+  select distinct f.finding_id, f.rule_id, s.ref
+  from findings f, unnest(regexp_extract_all(f.evidence::varchar, '"([^"\\]+)"', 1)) as s(ref)
+  where f.evidence is not null
+),
+hits as (
+  select e.event_id, e.recipient_account_id, string_agg(distinct refs.rule_id, ', ' order by refs.rule_id) as rules
+  from refs join events e on e.event_id = refs.ref
+  group by e.event_id, e.recipient_account_id
+)`
+
+func (b *book) writeTimeline(ctx context.Context) error {
+	return b.writeTable(ctx, table{
+		sheet: SheetTimeline,
+		note:  "The events that prove a finding (its evidence), oldest first, with the rules they prove. Times are UTC. Every event of one actor: credtrail timeline.",
+		columns: []column{
+			{"Time (UTC)", 20, kDateTime}, {"Findings (rules)", 30, kWrap}, {"Account", 14, kText}, {"Identity type", 14, kText},
+			{"Principal", 44, kText}, {"Access key", 22, kText}, {"Event source", 24, kText}, {"Event", 26, kText},
+			{"Region", 13, kText}, {"Source IP", 16, kText}, {"User agent", 40, kText}, {"Error code", 20, kText},
+			{"Read only", 9, kBool}, {"Event ID", 38, kText}, {"Evidence file", 48, kText}, {"Record", 8, kInt},
+		},
+		query: `
+with ` + evidenceRefsSQL + `
+select e.event_time, hits.rules, e.recipient_account_id, e.identity_type, e.principal_arn, e.access_key_id,
+       e.event_source, e.event_name, e.aws_region, e.source_ip, e.user_agent, e.error_code, e.read_only,
+       e.event_id, ef.path, e.record_index
+from events e join hits using (event_id, recipient_account_id) ` + eventFileSQL + `
+order by e.event_time, e.event_id, e.recipient_account_id`,
+		onRow: func(row []any, sheetRow int) {
+			if id, ok := row[13].(string); ok {
+				if _, seen := b.proof[id]; !seen {
+					b.proof[id] = sheetRow
+				}
+			}
+		},
+	})
+}

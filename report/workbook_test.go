@@ -1,0 +1,403 @@
+package report_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/credtrail/credtrail/report"
+)
+
+func open(tb testing.TB, b []byte) *excelize.File {
+	tb.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.Close() })
+	return f
+}
+
+func TestWorkbookSheetsAndHeaders(t *testing.T) {
+	f := open(t, workbook(t, load(t, newCase(t), report.Options{})))
+	want := []string{"Summary", "Findings", "Root Activity", "Credentials", "Unused Permissions", "Principals", "Policies", "Timeline", "Evidence", "Method"}
+	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("sheets %q, want %q", got, want)
+	}
+	headers := map[string]string{
+		"Findings":      "Severity|Baseline|Suppressed (reason)|Rule|Title|Account|Principal|Resource|First seen (UTC)|Last seen (UTC)|Events|Detail|Proof|Finding ID",
+		"Root Activity": "Time (UTC)|Account|Event source|Event|Region|Source IP|User agent|MFA used|Console login|Error code|Error message|Read only|Access key|Event ID|Evidence file|Record",
+		"Evidence":      "File|Path|Kind|Format|SHA-256|Bytes|Records|Duplicates|Status|Reason / note|Duplicate of file|Account|First event (UTC)|Last event (UTC)|Ingested (UTC)",
+	}
+	for sheet, want := range headers {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(rows[1], "|"); got != want {
+			t.Errorf("%s header\n got %s\nwant %s", sheet, got, want)
+		}
+		panes, err := f.GetPanes(sheet)
+		if err != nil || !panes.Freeze || panes.YSplit != 2 {
+			t.Errorf("%s: header not frozen: %+v %v", sheet, panes, err)
+		}
+	}
+	rows, _ := f.GetRows("Unused Permissions")
+	if !strings.HasPrefix(rows[0][0], "Not analysed") {
+		t.Errorf("Unused Permissions without permission_usage: %q", rows[0][0])
+	}
+}
+
+// cellAt finds the first cell of a sheet whose formatted value is text.
+func cellAt(tb testing.TB, f *excelize.File, sheet, text string) string {
+	tb.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for r, row := range rows {
+		for c, v := range row {
+			if v == text {
+				name, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				return name
+			}
+		}
+	}
+	tb.Fatalf("%s: no cell %q", sheet, text)
+	return ""
+}
+
+func TestWorkbookCellTypes(t *testing.T) {
+	f := open(t, workbook(t, load(t, newCase(t), report.Options{})))
+
+	// Attacker-controlled text stays text: never a formula, never evaluated.
+	for _, sheet := range []string{"Root Activity", "Timeline"} {
+		for _, ua := range []string{formulaUA, "@SUM(1+1)*cmd|' /C calc'!A0"} {
+			cell := cellAt(t, f, sheet, ua)
+			if formula, _ := f.GetCellFormula(sheet, cell); formula != "" {
+				t.Errorf("%s!%s is a formula: %q", sheet, cell, formula)
+			}
+			if typ, _ := f.GetCellType(sheet, cell); typ != excelize.CellTypeInlineString {
+				t.Errorf("%s!%s type %v, want a string", sheet, cell, typ)
+			}
+		}
+	}
+	if formula, _ := f.GetCellFormula("Findings", cellAt(t, f, "Findings", `=HYPERLINK("http://evil")`)); formula != "" {
+		t.Errorf("finding detail became a formula %q", formula)
+	}
+
+	// Dates are dates: a number with a date format, shown as UTC.
+	for _, c := range []struct{ sheet, cell, shown string }{
+		{"Root Activity", "A3", "2024-03-04 09:15:00"},
+		{"Findings", "I3", "2024-03-04 09:15:00"},
+		{"Credentials", "L4", "2023-05-01 12:00:00"},
+	} {
+		raw, _ := f.GetCellValue(c.sheet, c.cell, excelize.Options{RawCellValue: true})
+		shown, _ := f.GetCellValue(c.sheet, c.cell)
+		if _, err := fmt.Sscanf(raw, "%g", new(float64)); err != nil || shown != c.shown {
+			t.Errorf("%s!%s raw %q shown %q, want a date serial shown %q", c.sheet, c.cell, raw, shown, c.shown)
+		}
+		if typ, _ := f.GetCellType(c.sheet, c.cell); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber && typ != excelize.CellTypeDate {
+			t.Errorf("%s!%s type %v, want a number", c.sheet, c.cell, typ)
+		}
+	}
+	// Counts are numbers.
+	for _, c := range []struct{ sheet, cell, raw string }{
+		{"Findings", "K3", "1"},
+		{"Credentials", "M4", "310"}, // key age in days as of 2024-03-07
+		{"Evidence", "F3", "1146"},
+	} {
+		raw, _ := f.GetCellValue(c.sheet, c.cell, excelize.Options{RawCellValue: true})
+		typ, _ := f.GetCellType(c.sheet, c.cell)
+		if raw != c.raw || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+			t.Errorf("%s!%s = %q (type %v), want the number %s", c.sheet, c.cell, raw, typ, c.raw)
+		}
+	}
+	// Severity colours.
+	style, _ := f.GetCellStyle("Findings", "A3")
+	st, err := f.GetStyle(style)
+	if err != nil || len(st.Fill.Color) == 0 || st.Fill.Color[0] != "7B1FA2" {
+		t.Errorf("critical severity cell style %+v %v", st, err)
+	}
+}
+
+func TestWorkbookLinksAndCharts(t *testing.T) {
+	b := workbook(t, load(t, newCase(t), report.Options{}))
+	f := open(t, b)
+	for _, c := range []struct{ cell, target string }{
+		{"M3", "'Timeline'!A3"},    // critical: root console login, first Timeline row
+		{"M4", "'Timeline'!A4"},    // high: root access key
+		{"M5", "'Credentials'!A4"}, // medium: alice's key, from the credential report
+		{"M6", "'Timeline'!A5"},
+	} {
+		ok, target, err := f.GetCellHyperLink("Findings", c.cell)
+		if err != nil || !ok || target != c.target {
+			t.Errorf("Findings!%s link %v %q %v, want %q", c.cell, ok, target, err, c.target)
+		}
+	}
+	rows, _ := f.GetRows("Timeline")
+	if rows[2][13] != "11111111-0000-4000-8000-000000000001" {
+		t.Errorf("Timeline row 3 is %q, not the root console login", rows[2])
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var charts []string
+	for _, e := range zr.File {
+		if strings.HasPrefix(e.Name, "xl/charts/chart") {
+			rc, _ := e.Open()
+			body, _ := io.ReadAll(rc)
+			rc.Close()
+			charts = append(charts, e.Name+": "+chartTitle(string(body)))
+		}
+	}
+	want := []string{
+		"xl/charts/chart1.xml: Findings by severity",
+		"xl/charts/chart2.xml: Access-key age (rotation due after 90 days)",
+		"xl/charts/chart3.xml: Events per day, root activity marked",
+	}
+	sort.Strings(charts)
+	if strings.Join(charts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("charts:\n%s\nwant:\n%s", strings.Join(charts, "\n"), strings.Join(want, "\n"))
+	}
+	props, err := f.GetDocProps()
+	if err != nil || props.Created != "2024-03-07T00:00:00Z" || props.Modified != "2024-03-07T00:00:00Z" || props.Title != "credtrail case report" {
+		t.Errorf("document properties %+v %v", props, err)
+	}
+}
+
+func chartTitle(xml string) string {
+	i := strings.Index(xml, "<a:t>")
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(xml[i:], "</a:t>")
+	return xml[i+5 : i+j]
+}
+
+func TestWorkbookIsDeterministic(t *testing.T) {
+	c := newCase(t)
+	first := workbook(t, load(t, c, report.Options{}))
+	for i := 0; i < 3; i++ {
+		if again := workbook(t, load(t, c, report.Options{})); !bytes.Equal(first, again) {
+			t.Fatalf("run %d: workbook differs (%d vs %d bytes)", i+2, len(first), len(again))
+		}
+	}
+}
+
+func TestWorkbookRowLimitCut(t *testing.T) {
+	r := load(t, newCase(t), report.Options{MaxRows: 2})
+	f := open(t, workbook(t, r))
+	rows, _ := f.GetRows("Credentials") // 5 rows in the case
+	if !strings.HasPrefix(rows[0][0], "CUT: this sheet shows the first 2 of 5 rows") || !strings.Contains(rows[0][0], "--format jsonl --tables") {
+		t.Errorf("cut note: %q", rows[0][0])
+	}
+	if len(rows) != 5 || !strings.HasPrefix(rows[4][0], "CUT here: 3 more rows") {
+		t.Errorf("cut sheet has %d rows, last %q", len(rows), rows[len(rows)-1])
+	}
+	rows, _ = f.GetRows("Root Activity") // 2 rows: not cut
+	if strings.HasPrefix(rows[0][0], "CUT") || len(rows) != 4 {
+		t.Errorf("Root Activity cut at its own size: %q", rows[0])
+	}
+	summary, _ := f.GetRows("Summary")
+	found := false
+	for _, row := range summary {
+		if len(row) > 1 && row[0] == "Sheet cut at the row limit" && strings.HasPrefix(row[1], "Credentials: first 2 of 5") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("Summary does not list the cut sheet")
+	}
+}
+
+func TestFindingsJSONLRoundTrip(t *testing.T) {
+	r := load(t, newCase(t), report.Options{})
+	var buf bytes.Buffer
+	if err := r.WriteFindings(&buf, report.FormatJSONL); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 4:\n%s", len(lines), buf.String())
+	}
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("line %d is not JSON: %s", i+1, l)
+		}
+	}
+	if !strings.Contains(lines[0], `"evidence":{"event_ids":["11111111-0000-4000-8000-000000000001"]}`) ||
+		!strings.Contains(lines[0], `"first_seen":"2024-03-04T09:15:00Z"`) {
+		t.Errorf("first line: %s", lines[0])
+	}
+	back, err := report.ReadFindingsJSONL(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(r.Findings)
+	b, _ := json.Marshal(back)
+	if !bytes.Equal(a, b) {
+		t.Errorf("round trip differs:\n%s\n%s", a, b)
+	}
+}
+
+func TestFindingsCSVNeutralisesFormulas(t *testing.T) {
+	r := load(t, newCase(t), report.Options{})
+	var buf bytes.Buffer
+	if err := r.WriteFindings(&buf, report.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"'=HYPERLINK(""http://evil"")"`) {
+		t.Errorf("formula-like detail not neutralised:\n%s", buf.String())
+	}
+}
+
+func TestBaselineAndSuppressions(t *testing.T) {
+	c := newCase(t)
+	baseline := []report.Finding{
+		{FindingID: "f-root-login", RuleID: "root_console_login_without_mfa", Severity: "critical", Title: "Root signed in to the console without MFA"},
+		{FindingID: "f-gone", RuleID: "old_rule", Severity: "high", Title: "Fixed since"},
+	}
+	suppressions := []report.Suppression{
+		{FindingID: "f-root-key", Reason: "break-glass key, ticket SEC-1", Expires: "2024-12-31"},
+		{RuleID: "iam_privilege_escalation_denied", Subject: "arn:aws:iam::111122223333:user/ops", Reason: "expired", Expires: "2024-03-01"},
+	}
+	r := load(t, c, report.Options{BaselinePath: "previous.jsonl", Baseline: baseline, SuppressionsPath: "accepted.json", Suppressions: suppressions})
+	status := map[string]string{}
+	for _, f := range r.Findings {
+		status[f.FindingID] = f.Status
+		if f.Suppressed != nil {
+			status[f.FindingID] += "+suppressed"
+		}
+	}
+	want := map[string]string{"f-root-login": "unchanged", "f-root-key": "new+suppressed", "f-key-old": "new", "f-denied": "new"}
+	if fmt.Sprint(status) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", status, want)
+	}
+	if len(r.Resolved) != 1 || r.Resolved[0].FindingID != "f-gone" || r.Resolved[0].Status != "resolved" {
+		t.Errorf("resolved %+v", r.Resolved)
+	}
+	for _, c := range []struct {
+		severity string
+		newOnly  bool
+		want     int
+	}{
+		{"critical", false, 1}, {"high", false, 1}, {"high", true, 0}, {"low", false, 3}, {"low", true, 2}, {"info", false, 3},
+	} {
+		if got := r.FailCount(c.severity, c.newOnly); got != c.want {
+			t.Errorf("FailCount(%s, new only %v) = %d, want %d", c.severity, c.newOnly, got, c.want)
+		}
+	}
+	f := open(t, workbook(t, r))
+	sheets := strings.Join(f.GetSheetList(), "|")
+	if !strings.HasPrefix(sheets, "Summary|Findings|Suppressed|Resolved|Root Activity") {
+		t.Errorf("sheets %s", sheets)
+	}
+	rows, _ := f.GetRows("Suppressed")
+	if len(rows) != 4 || rows[2][0] != "suppressed" || rows[2][10] != "f-root-key" || rows[3][0] != "expired" {
+		t.Errorf("Suppressed sheet: %q", rows)
+	}
+	if ok, target, _ := f.GetCellHyperLink("Suppressed", "K3"); !ok || target != "'Findings'!A4" {
+		t.Errorf("suppressed finding links to %q", target)
+	}
+	rows, _ = f.GetRows("Resolved")
+	if len(rows) != 3 || rows[2][8] != "f-gone" {
+		t.Errorf("Resolved sheet: %q", rows)
+	}
+	// Resolved findings are written with their status and skipped when read back as a baseline.
+	var buf bytes.Buffer
+	if err := r.WriteFindings(&buf, report.FormatJSONL); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"finding_id":"f-gone"`) {
+		t.Error("resolved finding not in the JSON lines")
+	}
+	back, _ := report.ReadFindingsJSONL(&buf)
+	if len(back) != 4 {
+		t.Errorf("read back %d findings, want the 4 current ones", len(back))
+	}
+}
+
+func TestSuppressionFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"no reason":    `{"suppressions":[{"finding_id":"x"}]}`,
+		"no subject":   `[{"rule_id":"r","reason":"ok"}]`,
+		"bad date":     `[{"finding_id":"x","reason":"ok","expires":"31/12/2024"}]`,
+		"unknown key":  `{"suppressions":[],"extra":1}`,
+		"both targets": `[{"finding_id":"x","rule_id":"r","subject":"s","reason":"ok"}]`,
+	} {
+		path := dir + "/" + strings.ReplaceAll(name, " ", "-") + ".json"
+		writeFile(t, path, body)
+		if _, err := report.ReadSuppressions(path); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestTablesExport(t *testing.T) {
+	r := load(t, newCase(t), report.Options{})
+	dir := t.TempDir()
+	paths, err := r.WriteTables(context.Background(), dir, report.FormatJSONL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 10 || !strings.HasSuffix(paths[0], "findings.jsonl") {
+		t.Errorf("paths %q", paths)
+	}
+	body := readFile(t, dir+"/events.jsonl")
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], `"user_agent":"=cmd|' /C calc'!A0"`) ||
+		!strings.Contains(lines[0], `"event_time":"2024-03-04T09:15:00.000000Z"`) ||
+		!strings.Contains(lines[3], `"event_id":"11111111-0000-4000-8000-000000000004"`) {
+		t.Errorf("events.jsonl:\n%s", body)
+	}
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("events.jsonl line %d is not JSON", i+1)
+		}
+	}
+	csvDir := t.TempDir()
+	if _, err := r.WriteTables(context.Background(), csvDir, report.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	body = readFile(t, csvDir+"/events.csv")
+	if !strings.Contains(body, `'=cmd|' /C calc'!A0`) || !strings.Contains(body, `'@SUM(1+1)*cmd|' /C calc'!A0`) || strings.Contains(body, `,=cmd`) {
+		t.Errorf("events.csv does not neutralise formulas:\n%s", body)
+	}
+}
+
+func TestUnusedPermissionsWhenPresent(t *testing.T) {
+	c := newCase(t)
+	_, err := c.DB.Exec(`
+create table permission_usage (principal_arn varchar, service varchar, granted_actions varchar[], used_actions integer, last_used timestamptz, coverage varchar);
+insert into permission_usage values
+  ('arn:aws:iam::111122223333:user/ops', 's3', ['s3:*'], 1, '2024-03-05T11:00:00Z', 'cloudtrail'),
+  ('arn:aws:iam::111122223333:user/ops', 'iam', ['iam:*'], 0, null, 'cloudtrail');
+update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as_of'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := load(t, c, report.Options{})
+	if got := r.AsOf.Format(time.RFC3339); got != "2024-03-07T00:00:00Z" {
+		t.Errorf("as_of in DuckDB's text form read as %s", got)
+	}
+	f := open(t, workbook(t, r))
+	rows, _ := f.GetRows("Unused Permissions")
+	if got := strings.Join(rows[1], "|"); got != "Principal arn|Service|Granted actions|Used actions|Last used (UTC)|Coverage" {
+		t.Errorf("header %s", got)
+	}
+	if len(rows) != 4 || rows[2][1] != "iam" || rows[3][4] != "2024-03-05 11:00:00" {
+		t.Errorf("rows %q", rows)
+	}
+}
