@@ -212,6 +212,13 @@ func resolveDefaults(ctx context.Context, tx *sql.Tx, p *Params, sum *Summary) e
 	if !report.Valid {
 		sum.Warnings = append(sum.Warnings, "no credential report in the case: credential rules not assessed")
 	}
+	var entities int64
+	if err := tx.QueryRowContext(ctx, "select (select count(*) from iam_users) + (select count(*) from iam_roles) + (select count(*) from iam_groups)").Scan(&entities); err != nil {
+		return fmt.Errorf("authorization details: %w", err)
+	}
+	if entities == 0 {
+		sum.Warnings = append(sum.Warnings, "no authorization details in the case: policy, trust and role rules not assessed")
+	}
 	if p.AsOf.IsZero() {
 		sum.Warnings = append(sum.Warnings, "no as-of time (no credential report and no events): credential ages not assessed")
 	}
