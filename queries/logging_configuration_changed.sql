@@ -4,12 +4,11 @@
 -- controls: CIS 4.5
 -- rationale: Changing a trail (UpdateTrail), what it records (PutEventSelectors, PutInsightSelectors) or what GuardDuty reports (CreateFilter) can quietly narrow logging; each change should be explained.
 -- remediation: Compare the new configuration with the intended one (requestParameters in the evidence); revert changes nobody asked for.
-with tamper as (
-    select * from (values
+with tamper (event_source, event_name) as (
+    values
         ('cloudtrail.amazonaws.com', 'UpdateTrail'), ('cloudtrail.amazonaws.com', 'PutEventSelectors'),
         ('cloudtrail.amazonaws.com', 'PutInsightSelectors'), ('cloudtrail.amazonaws.com', 'PutAdvancedEventSelectors'),
         ('guardduty.amazonaws.com', 'CreateFilter'), ('guardduty.amazonaws.com', 'UpdateFilter')
-    ) as t (event_source, event_name)
 ),
 e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
