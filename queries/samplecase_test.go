@@ -94,7 +94,11 @@ func TestSampleCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sample case: not in -short")
 	}
-	dir := findRepoDir(filepath.Join("samples", "case"))
+	// CREDTRAIL_SAMPLE_CASE checks another generated case (credtrail samples generate DIR).
+	dir := os.Getenv("CREDTRAIL_SAMPLE_CASE")
+	if dir == "" {
+		dir = findRepoDir(filepath.Join("samples", "case"))
+	}
 	if dir == "" {
 		t.Skip("no samples/case")
 	}
