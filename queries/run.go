@@ -116,8 +116,10 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 				delete(want, r.ID)
 			}
 		}
-		for id := range want {
-			return sum, fmt.Errorf("no rule %q", id)
+		for _, id := range p.Rules {
+			if want[id] {
+				return sum, fmt.Errorf("no rule %q", id)
+			}
 		}
 		rules = some
 	}
@@ -146,10 +148,8 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 			return sum, err
 		}
 	}
-	for _, s := range []string{"drop table if exists params"} {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return sum, err
-		}
+	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
+		return sum, err
 	}
 	if err := tx.Commit(); err != nil {
 		return sum, fmt.Errorf("commit findings: %w", err)
