@@ -37,7 +37,8 @@ session as (
     from success s
     join events e on e.recipient_account_id = s.account_id and e.principal_arn = s.principal_arn and e.source_ip = s.source_ip
          and e.event_name <> 'ConsoleLogin' and e.event_time > s.event_time
-         and e.event_time <= s.event_time + interval 12 hour
+    cross join params p
+    where e.event_time <= s.event_time + to_hours(p.session_hours)
     group by s.event_id
 )
 select s.account_id, s.principal_arn, s.source_ip,
