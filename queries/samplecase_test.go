@@ -52,7 +52,7 @@ var factRules = map[string][]string{
 	"user_has_inline_policy":        {"user_has_inline_policy"},
 	"user_in_no_group":              {"user_in_no_group"},
 
-	"permissions_boundary_removes_permissions": nil, // issue #5
+	"permissions_boundary_removes_permissions": {"permissions_boundary_removes_permissions"},
 
 	"cross_account_trust_with_external_id":    {"cross_account_trust_with_external_id"},
 	"cross_account_trust_without_external_id": {"cross_account_trust_without_external_id"},
