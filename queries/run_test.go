@@ -69,3 +69,20 @@ func TestRunRefusesBadParameters(t *testing.T) {
 		}
 	}
 }
+
+// A cancelled run changes nothing: the previous findings stay.
+func TestRunCancelledKeepsPreviousFindings(t *testing.T) {
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), nil)
+	if _, err := c.DB.Exec(`insert into findings (finding_id, rule_id, severity, title) values ('old', 'kept', 'low', 'from an earlier run')`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := queries.Run(ctx, c.DB, queries.Params{}); err == nil {
+		t.Fatal("a cancelled run returned no error")
+	}
+	var n int
+	if err := c.DB.QueryRow("select count(*) from findings where finding_id = 'old'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("previous findings after a cancelled run: %d, %v", n, err)
+	}
+}
