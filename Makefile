@@ -15,13 +15,14 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-# The whole job on the committed sample case.
+# The whole job on the committed sample case: ingest, analyze, workbook.
 demo: build
 	@mkdir -p $(OUT)
-	@rm -f $(OUT)/demo.duckdb $(OUT)/demo.duckdb.wal
+	@rm -f $(OUT)/demo.duckdb $(OUT)/demo.duckdb.wal $(OUT)/demo.xlsx
 	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam
-	$(BIN) query $(OUT)/demo.duckdb "select kind, status, count(*) as files, sum(records) as records from evidence_files group by all order by all"
-	@echo "demo case written to $(OUT)/demo.duckdb (explore it with: $(BIN) query $(OUT)/demo.duckdb \"select ...\")"
+	$(BIN) analyze $(OUT)/demo.duckdb
+	$(BIN) report $(OUT)/demo.duckdb -o $(OUT)/demo.xlsx
+	@echo "demo: case $(OUT)/demo.duckdb, workbook $(OUT)/demo.xlsx; the planted facts are in samples/case/expected.json"
 
 # A large generated case for benchmarks (not committed).
 sample-large: build

@@ -222,10 +222,9 @@ func linkForReading(original, local string) error {
 // ctFile is one CloudTrail file of a batch: its evidence row and the
 // Records-shaped file DuckDB reads (the original, or its conversion).
 type ctFile struct {
-	in      *input
-	fileID  int64
-	local   string
-	records int // known for converted files
+	in     *input
+	fileID int64
+	local  string
 }
 
 // ctResult is the outcome of one file of a batch.

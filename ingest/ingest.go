@@ -100,6 +100,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		if in.sniff.gzipped {
 			ev.format += "+gzip"
 		}
+		dupOf := known[in.sha256]
+		if in.sha256 != "" && dupOf == 0 {
+			known[in.sha256] = id
+		}
 		switch {
 		case in.reject != "":
 			ev.kind = KindUnknown
@@ -107,8 +111,8 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		case in.err != nil:
 			ev.kind = KindUnknown
 			err = run.reject(ctx, nil, ev, in.err.Error())
-		case in.sha256 != "" && known[in.sha256] != 0:
-			ev.status, ev.duplicateOf = StatusDuplicate, known[in.sha256]
+		case in.sha256 != "" && dupOf != 0:
+			ev.status, ev.duplicateOf = StatusDuplicate, dupOf
 			err = run.record(ctx, nil, ev)
 		case in.sniff.kind == KindUnknown:
 			err = run.reject(ctx, nil, ev, "not a recognised AWS export: "+in.sniff.reason)
@@ -119,32 +123,20 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 			}
 			err = run.record(ctx, nil, ev)
 		case in.sniff.kind == KindCloudTrail:
-			known[in.sha256] = id
-			f := ctFile{in: in, fileID: id}
-			if in.sniff.format == formatRecords {
-				f.local = ctLocalName(sc, id, in.sniff.gzipped)
-				if err = linkForReading(in.local, f.local); err != nil {
-					return run.outcomes, err
-				}
-			} else {
-				f.local = ctLocalName(sc, id, false)
-				n, cerr := convertToRecords(in, f.local)
-				if cerr != nil {
-					err = run.reject(ctx, nil, ev, cerr.Error())
-					break
-				}
-				f.records = n
+			f, reason, ferr := prepareCloudTrail(in, id, sc)
+			switch {
+			case ferr != nil:
+				err = ferr
+			case reason != "":
+				err = run.reject(ctx, nil, ev, reason)
+			default:
+				cloudTrail = append(cloudTrail, f)
 			}
-			cloudTrail = append(cloudTrail, f)
-			continue
 		default:
 			bodies = append(bodies, ev)
 		}
 		if err != nil {
 			return run.outcomes, err
-		}
-		if in.sha256 != "" && known[in.sha256] == 0 {
-			known[in.sha256] = id
 		}
 	}
 	start = time.Now()
@@ -161,6 +153,23 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	err = run.countDuplicateFiles(ctx)
 	log.Debug("duplicate files counted", "seconds", time.Since(start).Seconds())
 	return run.outcomes, err
+}
+
+// prepareCloudTrail gives a CloudTrail file the scratch name DuckDB reads it
+// under: a link to a Records file, or the rewrite of another shape. A body
+// that cannot be rewritten is a reason to reject the file; err is a failure
+// of the run itself.
+func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason string, err error) {
+	f = ctFile{in: in, fileID: id}
+	if in.sniff.format == formatRecords {
+		f.local = ctLocalName(sc, id, in.sniff.gzipped)
+		return f, "", linkForReading(in.local, f.local)
+	}
+	f.local = ctLocalName(sc, id, false)
+	if _, err := convertToRecords(in, f.local); err != nil {
+		return f, err.Error(), nil
+	}
+	return f, "", nil
 }
 
 // countDuplicateFiles gives each duplicate file of this run the record count

@@ -33,7 +33,7 @@ const (
 	formatJSON           = "json"
 	formatTar            = "tar"
 	formatZip            = "zip"
-	sniffPrefixBytes     = 64 << 10
+	sniffPrefixBytes     = 4 << 10 // a tar header, a CSV header line, the start of a JSON document
 	maxJSONKeysToInspect = 64
 )
 

@@ -11,28 +11,28 @@ with denied as (
     where is_denied(e.error_code) and e.principal_arn is not null
       and e.event_time between p.since and p.until
 ),
-starts as (
-    -- each refused call that opens a window holding enough refused calls
-    select a.account_id, a.credential, a.event_id, a.event_time
-    from denied a
-    join denied b on b.account_id = a.account_id and b.credential = a.credential
-         and b.event_time >= a.event_time
-    cross join params p
-    where b.event_time <= a.event_time + to_minutes(p.burst_minutes)
-    group by all
-    having count(*) >= any_value(p.denied_burst)
+counted as (
+    -- refused calls of the same credential in the window that each refused call opens
+    select d.*,
+           count(*) over (partition by d.account_id, d.credential order by d.event_time
+                          range between current row and to_minutes(p.burst_minutes) following) >= p.denied_burst as opens_burst
+    from denied d, params p
 ),
 burst as (
-    select distinct d.*
-    from denied d
-    join starts s on s.account_id = d.account_id and s.credential = d.credential
-    cross join params p
-    where d.event_time >= s.event_time and d.event_time <= s.event_time + to_minutes(p.burst_minutes)
+    -- calls inside a window opened by a call that starts a burst
+    select c.*
+    from (
+        select c.*,
+               bool_or(c.opens_burst) over (partition by c.account_id, c.credential order by c.event_time
+                                            range between to_minutes(p.burst_minutes) preceding and current row) as in_burst
+        from counted c, params p
+    ) c
+    where c.in_burst
 )
 select account_id, any_value(principal_arn), credential,
        count(*) || ' refused calls by ' || any_value(principal_arn)
          || case when credential <> any_value(principal_arn) then ' with key ' || credential else '' end
-         || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%H:%M:%S')
+         || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
          || ' across ' || count(distinct event_source) || ' service(s) from ' || string_agg(distinct source_ip, ', ' order by source_ip)
          || ': ' || string_agg(distinct split_part(event_source, '.', 1) || ':' || event_name, ', ' order by split_part(event_source, '.', 1) || ':' || event_name),
        json_object('event_ids', list(event_id order by event_time, event_id)),

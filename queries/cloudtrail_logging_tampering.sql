@@ -1,23 +1,20 @@
 -- id: cloudtrail_logging_tampering
--- title: Logging or threat detection stopped, deleted or narrowed
+-- title: Logging or threat detection stopped or deleted
 -- severity: critical
 -- controls: CIS 3.1, CIS 4.5
--- rationale: Stopping a trail, changing what it records, deleting flow logs or disabling GuardDuty blinds the defenders; attackers do it right before the actions they want unseen.
+-- rationale: Stopping or deleting a trail, deleting flow logs, stopping AWS Config or disabling GuardDuty blinds the defenders; attackers do it right before the actions they want unseen.
 -- remediation: Re-enable the logging at once, find who made the call and with which credentials, and treat the rest of that session as hostile.
-with tamper as (
-    select * from (values
+with tamper (event_source, event_name) as (
+    values
         ('cloudtrail.amazonaws.com', 'StopLogging'), ('cloudtrail.amazonaws.com', 'DeleteTrail'),
-        ('cloudtrail.amazonaws.com', 'UpdateTrail'), ('cloudtrail.amazonaws.com', 'PutEventSelectors'),
-        ('cloudtrail.amazonaws.com', 'PutInsightSelectors'), ('cloudtrail.amazonaws.com', 'DeleteEventDataStore'),
+        ('cloudtrail.amazonaws.com', 'DeleteEventDataStore'),
         ('cloudtrail.amazonaws.com', 'StopEventDataStoreIngestion'),
         ('ec2.amazonaws.com', 'DeleteFlowLogs'),
         ('guardduty.amazonaws.com', 'DeleteDetector'), ('guardduty.amazonaws.com', 'UpdateDetector'),
         ('guardduty.amazonaws.com', 'DisassociateFromMasterAccount'), ('guardduty.amazonaws.com', 'DisassociateFromAdministratorAccount'),
         ('guardduty.amazonaws.com', 'StopMonitoringMembers'), ('guardduty.amazonaws.com', 'DeleteMembers'),
-        ('guardduty.amazonaws.com', 'CreateFilter'),
         ('config.amazonaws.com', 'StopConfigurationRecorder'), ('config.amazonaws.com', 'DeleteConfigurationRecorder'),
         ('config.amazonaws.com', 'DeleteDeliveryChannel')
-    ) as t (event_source, event_name)
 ),
 e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,

@@ -10,27 +10,35 @@ with logins as (
     from events e, params p
     where e.event_name = 'ConsoleLogin' and e.event_time between p.since and p.until
 ),
+windowed as (
+    -- for each sign-in, the failures from the same address in the burst window before it
+    select l.*,
+           list(l.event_id order by l.event_time, l.event_id) filter (where not l.ok)
+               over (partition by l.account_id, l.source_ip order by l.event_time
+                     range between to_minutes(p.burst_minutes) preceding and current row) as failures,
+           list(l.event_time order by l.event_time) filter (where not l.ok)
+               over (partition by l.account_id, l.source_ip order by l.event_time
+                     range between to_minutes(p.burst_minutes) preceding and current row) as failure_times,
+           list(distinct coalesce(l.user_name, '')) filter (where not l.ok)
+               over (partition by l.account_id, l.source_ip order by l.event_time
+                     range between to_minutes(p.burst_minutes) preceding and current row) as names
+    from logins l, params p
+),
 success as (
     -- the first success from each address after a burst of failures
-    select s.account_id, s.source_ip, s.principal_arn, s.event_id, s.event_time, s.mfa,
-           list(f.event_id order by f.event_time, f.event_id) as failures,
-           count(f.event_id) as n_failures, min(f.event_time) as first_failure,
-           count(distinct coalesce(f.user_name, '')) as names
-    from logins s
-    join logins f on f.account_id = s.account_id and f.source_ip = s.source_ip and not f.ok
-         and f.event_time < s.event_time
-    cross join params p
-    where s.ok and f.event_time >= s.event_time - to_minutes(p.burst_minutes)
-    group by s.account_id, s.source_ip, s.principal_arn, s.event_id, s.event_time, s.mfa
-    having count(f.event_id) >= any_value(p.brute_force_failures)
-    qualify row_number() over (partition by s.account_id, s.source_ip, s.principal_arn order by s.event_time, s.event_id) = 1
+    select w.account_id, w.source_ip, w.principal_arn, w.event_id, w.event_time, w.mfa, w.failures,
+           len(w.failures) as n_failures, list_min(w.failure_times) as first_failure, len(w.names) as names
+    from windowed w, params p
+    where w.ok and len(w.failures) >= p.brute_force_failures
+    qualify row_number() over (partition by w.account_id, w.source_ip, w.principal_arn order by w.event_time, w.event_id) = 1
 ),
 session as (
     select s.event_id as login_id, list(e.event_id order by e.event_time, e.event_id) as ids, count(*) as n
     from success s
     join events e on e.recipient_account_id = s.account_id and e.principal_arn = s.principal_arn and e.source_ip = s.source_ip
          and e.event_name <> 'ConsoleLogin' and e.event_time > s.event_time
-         and e.event_time <= s.event_time + interval 12 hour
+    cross join params p
+    where e.event_time <= s.event_time + to_hours(p.session_hours)
     group by s.event_id
 )
 select s.account_id, s.principal_arn, s.source_ip,

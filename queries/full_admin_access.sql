@@ -35,3 +35,5 @@ left join boundary b using (principal_arn)
 left join iam_users u on u.arn = a.principal_arn
 left join iam_roles r on r.arn = a.principal_arn
 where coalesce(b.boundary_all, true)
+  -- service-linked roles can be assumed only by their service
+  and coalesce(r.path, '') not like '/aws-service-role/%'

@@ -16,12 +16,19 @@ first_from_ip as (
            min(event_time) over (partition by access_key_id) as key_first
     from k
     qualify row_number() over (partition by access_key_id, source_ip order by event_time, event_id) = 1
+),
+checks as (
+    select f.*,
+           (select string_agg(distinct o.source_ip, ', ' order by o.source_ip) from k o
+            where o.access_key_id = f.access_key_id and o.event_time < f.event_time) as earlier_ips
+    from first_from_ip f
+    where f.event_name = 'GetCallerIdentity' and f.event_time > f.key_first
 )
-select f.account_id, f.principal_arn, f.access_key_id,
-       'key ' || f.access_key_id || ' of ' || coalesce(f.principal_arn, 'an unknown principal') || ', used before from '
-         || (select string_agg(distinct o.source_ip, ', ' order by o.source_ip) from k o where o.access_key_id = f.access_key_id and o.event_time < f.event_time)
-         || ', is first seen from ' || f.source_ip || ' with GetCallerIdentity (user agent ' || coalesce(f.user_agent, 'none') || ')',
-       json_object('event_ids', [f.event_id], 'access_key_id', f.access_key_id),
-       f.event_time, f.event_time, 1
-from first_from_ip f
-where f.event_name = 'GetCallerIdentity' and f.event_time > f.key_first
+select account_id, any_value(principal_arn), access_key_id,
+       'key ' || access_key_id || ' of ' || coalesce(any_value(principal_arn), 'an unknown principal') || ', used before from '
+         || any_value(earlier_ips order by event_time) || ', is first seen from '
+         || string_agg(source_ip || ' with GetCallerIdentity (user agent ' || coalesce(user_agent, 'none') || ')', '; ' order by event_time, event_id),
+       json_object('event_ids', list(event_id order by event_time, event_id), 'access_key_id', access_key_id),
+       min(event_time), max(event_time), count(*)
+from checks
+group by account_id, access_key_id

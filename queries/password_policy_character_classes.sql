@@ -11,8 +11,9 @@ with accounts as (
 ),
 policy as (
     -- an export without an account id applies when the case holds one account
-    select coalesce(pp.account_id, (select any_value(account_id) from accounts)) as account_id, pp.*
-    exclude (account_id)
+    select coalesce(pp.account_id, (select any_value(account_id) from accounts)) as account_id, pp.present,
+           pp.minimum_password_length, pp.require_symbols, pp.require_numbers, pp.require_uppercase_characters,
+           pp.require_lowercase_characters, pp.expire_passwords, pp.max_password_age, pp.password_reuse_prevention, pp.file_id
     from password_policy pp
     where pp.account_id is not null or (select count(*) from accounts) <= 1
     qualify row_number() over (partition by coalesce(pp.account_id, '') order by pp.file_id desc) = 1

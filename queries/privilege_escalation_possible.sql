@@ -52,6 +52,7 @@ bounded as (
 allowed as (
     -- allowed by an identity policy, not denied outright, and inside the boundary if there is one
     select m.principal_arn, m.action, list(distinct m.policy_ref order by m.policy_ref) as refs,
+           bool_and(m.condition is not null) as conditional,
            list(distinct m.policy_ref || '#' || m.statement_index order by m.policy_ref || '#' || m.statement_index) as statements
     from matches m
     where m.effect = 'Allow' and not m.is_boundary
@@ -62,7 +63,8 @@ allowed as (
     group by m.principal_arn, m.action
 ),
 possible as (
-    select a.principal_arn, c.combo, flatten(list(a.refs)) as refs, flatten(list(a.statements)) as statements
+    select a.principal_arn, c.combo, flatten(list(a.refs)) as refs, flatten(list(a.statements)) as statements,
+           bool_or(a.conditional) as conditional
     from combos c
     cross join (select distinct principal_arn from allowed) p
     join allowed a on a.principal_arn = p.principal_arn and list_contains(c.actions, a.action)
@@ -71,7 +73,8 @@ possible as (
 )
 select coalesce(u.account_id, r.account_id), x.principal_arn, null,
        coalesce(u.user_name, r.role_name) || ' is not an administrator but may ' || string_agg(x.combo, ', ' order by x.combo)
-         || ' (granted by ' || array_to_string(list_sort(list_distinct(flatten(list(x.refs)))), ', ') || ')',
+         || ' (granted by ' || array_to_string(list_sort(list_distinct(flatten(list(x.refs)))), ', ') || ')'
+         || case when bool_or(x.conditional) then '; some of these are granted only under a Condition, not evaluated here' else '' end,
        json_object('escalations', list(x.combo order by x.combo),
                    'policy_statements', list_sort(list_distinct(flatten(list(x.statements))))),
        null, null, null
@@ -79,4 +82,6 @@ from possible x
 left join iam_users u on u.arn = x.principal_arn
 left join iam_roles r on r.arn = x.principal_arn
 where x.principal_arn not in (select principal_arn from admins)
+  -- service-linked roles can be assumed only by their service
+  and coalesce(r.path, '') not like '/aws-service-role/%'
 group by x.principal_arn, u.account_id, r.account_id, u.user_name, r.role_name

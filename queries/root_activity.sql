@@ -10,7 +10,7 @@ with e as (
     from events e, params p
     where e.identity_type = 'Root' and e.event_name <> 'ConsoleLogin'
       and coalesce(e.access_key_id, '') not like 'AKIA%'
-      and coalesce(e.event_type, '') <> 'AwsServiceEvent'
+      and coalesce(e.event_type, '') not in ('AwsServiceEvent', 'AwsConsoleSignIn')
       and e.event_time between p.since and p.until
 )
 select account_id, any_value(principal_arn), null,

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,9 +138,35 @@ func checkFixture(t *testing.T, ruleID, path string, fire bool) {
 	}
 }
 
+// emptyCase is a new case written once per test run and copied for each
+// fixture: creating the schema costs more than most fixtures.
+var emptyCase = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "credtrail-queries-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "empty.duckdb")
+	c, err := ingest.Open(context.Background(), path, ingest.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
 func ingestCase(tb testing.TB, path string, inputs []string) *ingest.Case {
 	tb.Helper()
 	ctx := context.Background()
+	empty, err := emptyCase()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, empty, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 	c, err := ingest.Open(ctx, path, ingest.Options{Threads: 1})
 	if err != nil {
 		tb.Fatal(err)

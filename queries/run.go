@@ -37,6 +37,7 @@ type Params struct {
 	BulkMinutes        int     // the window of BulkObjects: 60
 	NewIPHours         int     // how long an address counts as new after a credential's first call from it: 24
 	BaselineHours      int     // a region first seen after this many hours of the window is new: 24
+	SessionHours       int     // how long after a brute-forced sign-in its calls count as its session: 12
 	PasswordMinLength  int     // CIS 1.8: 14
 	PasswordReuse      int     // CIS 1.9: 24
 	PasswordMaxAgeDays int     // Security Hub IAM.17: 90
@@ -62,6 +63,7 @@ func (p *Params) fill() {
 	def(&p.BulkMinutes, 60)
 	def(&p.NewIPHours, 24)
 	def(&p.BaselineHours, 24)
+	def(&p.SessionHours, 12)
 	def(&p.PasswordMinLength, 14)
 	def(&p.PasswordReuse, 24)
 	def(&p.PasswordMaxAgeDays, 90)
@@ -116,8 +118,10 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 				delete(want, r.ID)
 			}
 		}
-		for id := range want {
-			return sum, fmt.Errorf("no rule %q", id)
+		for _, id := range p.Rules {
+			if want[id] {
+				return sum, fmt.Errorf("no rule %q", id)
+			}
 		}
 		rules = some
 	}
@@ -146,10 +150,8 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 			return sum, err
 		}
 	}
-	for _, s := range []string{"drop table if exists params"} {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return sum, err
-		}
+	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
+		return sum, err
 	}
 	if err := tx.Commit(); err != nil {
 		return sum, fmt.Errorf("commit findings: %w", err)
@@ -212,6 +214,13 @@ func resolveDefaults(ctx context.Context, tx *sql.Tx, p *Params, sum *Summary) e
 	if !report.Valid {
 		sum.Warnings = append(sum.Warnings, "no credential report in the case: credential rules not assessed")
 	}
+	var entities int64
+	if err := tx.QueryRowContext(ctx, "select (select count(*) from iam_users) + (select count(*) from iam_roles) + (select count(*) from iam_groups)").Scan(&entities); err != nil {
+		return fmt.Errorf("authorization details: %w", err)
+	}
+	if entities == 0 {
+		sum.Warnings = append(sum.Warnings, "no authorization details in the case: policy, trust and role rules not assessed")
+	}
 	if p.AsOf.IsZero() {
 		sum.Warnings = append(sum.Warnings, "no as-of time (no credential report and no events): credential ages not assessed")
 	}
@@ -246,11 +255,11 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::double as rare_region_share, ?::integer as bulk_objects, ?::integer as group_limit_warn,
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
 		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
-		?::integer as password_reuse, ?::integer as password_max_age_days`,
+		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
-		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays)
+		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -291,6 +300,7 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"password_min_length", strconv.Itoa(p.PasswordMinLength)},
 		{"password_reuse", strconv.Itoa(p.PasswordReuse)},
 		{"password_max_age_days", strconv.Itoa(p.PasswordMaxAgeDays)},
+		{"session_hours", strconv.Itoa(p.SessionHours)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {

@@ -11,22 +11,21 @@ with g as (
     where e.event_source = 's3.amazonaws.com' and e.event_name = 'GetObject' and e.error_code is null
       and e.principal_arn is not null and e.event_time between p.since and p.until
 ),
-starts as (
-    select a.account_id, a.principal_arn, a.bucket, a.event_time
-    from g a
-    join g b on b.account_id = a.account_id and b.principal_arn = a.principal_arn and b.bucket = a.bucket
-         and b.event_time >= a.event_time
-    cross join params p
-    where b.event_time <= a.event_time + to_minutes(p.bulk_minutes)
-    group by all
-    having count(*) >= any_value(p.bulk_objects)
+counted as (
+    select g.*,
+           count(*) over (partition by g.account_id, g.principal_arn, g.bucket order by g.event_time
+                          range between current row and to_minutes(p.bulk_minutes) following) >= p.bulk_objects as opens_bulk
+    from g, params p
 ),
 bulk as (
-    select distinct g.*
-    from g
-    join starts s on s.account_id = g.account_id and s.principal_arn = g.principal_arn and s.bucket = g.bucket
-    cross join params p
-    where g.event_time >= s.event_time and g.event_time <= s.event_time + to_minutes(p.bulk_minutes)
+    select c.*
+    from (
+        select c.*,
+               bool_or(c.opens_bulk) over (partition by c.account_id, c.principal_arn, c.bucket order by c.event_time
+                                           range between to_minutes(p.bulk_minutes) preceding and current row) as in_bulk
+        from counted c, params p
+    ) c
+    where c.in_bulk
 )
 select account_id, principal_arn, 'arn:aws:s3:::' || bucket,
        count(*) || ' objects read from ' || bucket || ' by ' || principal_arn || ' between '

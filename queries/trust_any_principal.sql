@@ -2,7 +2,7 @@
 -- title: Role assumable by any principal
 -- severity: critical
 -- controls: -
--- rationale: A trust policy naming Principal "*" lets any AWS account in the world assume the role unless a condition stops it.
+-- rationale: A trust policy naming Principal "*" lets any AWS account in the world assume the role; only a condition on the caller's organization, account or ARN closes it.
 -- remediation: Name the accounts or roles that need access in the trust policy, and add sts:ExternalId or aws:PrincipalOrgID conditions.
 select r.account_id, r.arn, null,
        r.role_name || ' can be assumed by any principal (Principal '
@@ -17,4 +17,7 @@ from role_trust t
 join iam_roles r on r.arn = t.role_arn
 where t.effect = 'Allow' and not t.not_principal
   and (t.principal_kind = '*' or (t.principal_kind = 'AWS' and t.principal_value = '*'))
+  -- a condition naming the caller's organization, account or ARN closes the door
+  and not list_has_any(condition_keys(t.condition), ['aws:principalorgid', 'aws:principalorgpaths', 'aws:principalaccount',
+      'aws:principalarn', 'aws:sourceaccount', 'aws:sourcearn', 'aws:sourceorgid', 'aws:sourceorgpaths'])
 qualify row_number() over (partition by r.arn order by t.statement_index, t.principal_kind) = 1

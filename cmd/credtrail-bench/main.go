@@ -91,7 +91,13 @@ func run(bin, dir string, perDay, days int, memory string) error {
 	if err != nil {
 		return err
 	}
-	in, err := measure(bin, "ingest", "--memory-limit", memory, caseDB, archive)
+	// The same files as the bare load: the CloudTrail log folders, not the
+	// digests or IAM exports beside them.
+	logDirs, err := filepath.Glob(filepath.Join(archive, "AWSLogs", "*", "*", "CloudTrail"))
+	if err != nil || len(logDirs) == 0 {
+		return fmt.Errorf("no AWSLogs/ORG/ACCOUNT/CloudTrail folders in %s", archive)
+	}
+	in, err := measure(bin, append([]string{"ingest", "--memory-limit", memory, caseDB}, logDirs...)...)
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,18 @@ import (
 )
 
 type analyzeOptions struct {
-	casePath                string
+	casePath string
+	flags    analyzeFlags
+	engine   ingest.Options
+}
+
+// analyzeFlags are the window and thresholds of an analysis, shared by every
+// command that analyzes (addAnalyzeFlags, then params).
+type analyzeFlags struct {
 	since, until, asOf      string
 	keyMaxAge, unusedAfter  string
 	allowedRegions, trusted []string
 	trustedCIDRs            []string
-	engine                  ingest.Options
 }
 
 func newAnalyzeCmd(s *streams) *cobra.Command {
@@ -40,6 +46,12 @@ wall clock, so the same evidence always gives the same answer.`,
 			return runAnalyze(cmd, s, opts)
 		},
 	}
+	addAnalyzeFlags(cmd, &opts.flags)
+	addEngineFlags(cmd, &opts.engine)
+	return cmd
+}
+
+func addAnalyzeFlags(cmd *cobra.Command, opts *analyzeFlags) {
 	f := cmd.Flags()
 	f.StringVar(&opts.since, "since", "", "start of the window (default: the first event)")
 	f.StringVar(&opts.until, "until", "", "end of the window (default: the last event)")
@@ -49,11 +61,9 @@ wall clock, so the same evidence always gives the same answer.`,
 	f.StringSliceVar(&opts.allowedRegions, "allowed-regions", nil, "regions where activity is expected (default: regions with at least 1% of an account's events)")
 	f.StringSliceVar(&opts.trusted, "trusted-accounts", nil, "accounts whose principals may assume roles here")
 	f.StringSliceVar(&opts.trustedCIDRs, "trusted-cidrs", nil, "IPv4 networks console sign-ins and IAM changes are expected from")
-	addEngineFlags(cmd, &opts.engine)
-	return cmd
 }
 
-func (o *analyzeOptions) params() (queries.Params, error) {
+func (o *analyzeFlags) params() (queries.Params, error) {
 	var p queries.Params
 	var err error
 	for _, t := range []struct {
@@ -127,7 +137,7 @@ func validCIDR(c string) bool {
 }
 
 func runAnalyze(cmd *cobra.Command, s *streams, opts *analyzeOptions) error {
-	p, err := opts.params()
+	p, err := opts.flags.params()
 	if err != nil {
 		return err
 	}
