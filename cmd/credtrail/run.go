@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
@@ -15,7 +14,7 @@ import (
 type runOptions struct {
 	casePath string
 	paths    []string
-	analyze  analyzeOptions
+	analyze  analyzeFlags
 	flags    reportFlags
 	engine   ingest.Options
 }
@@ -35,7 +34,7 @@ analyze, report flags those of credtrail report; the report speaks as of the ana
 			if err := opts.flags.check(); err != nil {
 				return err
 			}
-			if err := opts.readAnalyzeFlags(cmd.Flags()); err != nil {
+			if _, err := opts.analyze.params(); err != nil { // usage errors before any work
 				return err
 			}
 			if opts.casePath == "" {
@@ -48,39 +47,10 @@ analyze, report flags those of credtrail report; the report speaks as of the ana
 		},
 	}
 	cmd.Flags().StringVar(&opts.casePath, "case", "", "the case database (default: beside the output, named after it)")
-	// The analysis flags are credtrail analyze's own, defined once in analyze.go.
-	newAnalyzeCmd(s).Flags().VisitAll(func(f *pflag.Flag) {
-		if cmd.Flags().Lookup(f.Name) == nil && f.Name != "threads" && f.Name != "memory-limit" {
-			cmd.Flags().AddFlag(f)
-		}
-	})
+	addAnalyzeFlags(cmd, &opts.analyze)
 	addReportFlags(cmd, &opts.flags, false)
 	addEngineFlags(cmd, &opts.engine)
 	return cmd
-}
-
-// readAnalyzeFlags copies the analysis flags into the options analyze reads.
-func (o *runOptions) readAnalyzeFlags(f *pflag.FlagSet) error {
-	a := &o.analyze
-	var err error
-	for _, s := range []struct {
-		name string
-		to   *string
-	}{{"since", &a.since}, {"until", &a.until}, {"as-of", &a.asOf}, {"key-max-age", &a.keyMaxAge}, {"unused-after", &a.unusedAfter}} {
-		if *s.to, err = f.GetString(s.name); err != nil {
-			return err
-		}
-	}
-	for _, s := range []struct {
-		name string
-		to   *[]string
-	}{{"allowed-regions", &a.allowedRegions}, {"trusted-accounts", &a.trusted}, {"trusted-cidrs", &a.trustedCIDRs}} {
-		if *s.to, err = f.GetStringSlice(s.name); err != nil {
-			return err
-		}
-	}
-	_, err = a.params() // usage errors before any work
-	return err
 }
 
 // caseBeside names the case database after the output: out/case.xlsx →
