@@ -39,9 +39,12 @@ const (
 	StatusDuplicate = "duplicate"
 )
 
+// CloudTrail batches are large: DuckDB writes one big insert straight into
+// row groups, while several smaller ones of the same archive left 6 s of
+// checkpoint work at close (1M events: 26.4 s in 64 MB batches, 17.9 s in one).
 const (
-	defaultBatchBytes = 64 << 20
-	maxBatchFiles     = 2000
+	defaultBatchBytes = 512 << 20
+	maxBatchFiles     = 20000
 	maxBodyBytes      = 1 << 30 // whole-file kinds are small; a larger one is refused
 )
 
@@ -53,6 +56,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	log.Debug("ingest started")
 	inputs, err := collect(paths)
 	if err != nil {
 		return nil, err
@@ -139,6 +143,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 			return run.outcomes, err
 		}
 	}
+	log.Debug("files prepared for loading", "files", len(all))
 	start = time.Now()
 	if err := run.loadBodies(ctx, bodies); err != nil {
 		return run.outcomes, err
