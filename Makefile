@@ -5,7 +5,7 @@ OUT      ?= out
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build test demo bench golden sample-large clean
+.PHONY: build test demo bench bench-large golden sample-large clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/credtrail
@@ -33,6 +33,10 @@ sample-large: build
 bench: build
 	$(GO) test ./samples -run '^$$' -bench BenchmarkGenerate -benchtime 3x
 	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench
+
+# The same on the 3M-event case of the issues' targets (one account, 30 days).
+bench-large: build
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -events-per-day 100000 -days 30 -accounts 1
 
 # Refresh golden files after a reviewed change.
 golden:

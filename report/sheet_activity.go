@@ -28,17 +28,25 @@ order by e.event_time, e.event_id, e.recipient_account_id`,
 }
 
 // evidenceRefsSQL lists (finding_id, event_id) for every event a finding's
-// evidence names: any string in the evidence JSON equal to an event id.
+// evidence names: any string in the evidence JSON equal to an event id. The
+// strings are unnested in the select list: a lateral unnest copies the whole
+// evidence per string, which ran out of memory on a 3M-event case (21,000
+// event ids of 800 KB evidence). The events are then narrowed with a
+// semi-join on the references before anything is joined to them.
 const evidenceRefsSQL = `
 refs as (
-  select distinct f.finding_id, f.rule_id, s.ref
-  from findings f, unnest(regexp_extract_all(f.evidence::varchar, '"([^"\\]+)"', 1)) as s(ref)
-  where f.evidence is not null
+  select distinct finding_id, rule_id, ref from (
+    select f.finding_id, f.rule_id, unnest(regexp_extract_all(f.evidence::varchar, '"([^"\\]+)"', 1)) as ref
+    from findings f
+    where f.evidence is not null)
+),
+named as (
+  select e.* from events e where e.event_id in (select ref from refs)
 ),
 hits as (
-  select e.event_id, e.recipient_account_id, string_agg(distinct refs.rule_id, ', ' order by refs.rule_id) as rules
-  from refs join events e on e.event_id = refs.ref
-  group by e.event_id, e.recipient_account_id
+  select n.event_id, n.recipient_account_id, string_agg(distinct refs.rule_id, ', ' order by refs.rule_id) as rules
+  from refs join named n on n.event_id = refs.ref
+  group by n.event_id, n.recipient_account_id
 )`
 
 func (b *book) writeTimeline(ctx context.Context) error {
@@ -56,7 +64,7 @@ with ` + evidenceRefsSQL + `
 select e.event_time, hits.rules, e.recipient_account_id, e.identity_type, e.principal_arn, e.access_key_id,
        e.event_source, e.event_name, e.aws_region, e.source_ip, e.user_agent, e.error_code, e.read_only,
        e.event_id, ef.path, e.record_index
-from events e join hits using (event_id, recipient_account_id) ` + eventFileSQL + `
+from named e join hits using (event_id, recipient_account_id) ` + eventFileSQL + `
 order by e.event_time, e.event_id, e.recipient_account_id`,
 		onRow: func(row []any, sheetRow int) {
 			if id, ok := row[13].(string); ok {

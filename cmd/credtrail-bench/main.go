@@ -26,6 +26,7 @@ func main() {
 	dir := flag.String("dir", "out/bench", "work folder (the archive is kept there between runs)")
 	perDay := flag.Int("events-per-day", 17000, "events per account per day of the generated archive")
 	days := flag.Int("days", 30, "days of the generated archive")
+	accounts := flag.Int("accounts", 2, "accounts of the generated archive")
 	memory := flag.String("memory-limit", "1GB", "DuckDB memory limit for both loads")
 	bare := flag.String("bare-load", "", "internal: load ARCHIVE's CloudTrail files with read_json into this database")
 	flag.Parse()
@@ -36,7 +37,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*bin, *dir, *perDay, *days, *memory); err != nil {
+	if err := run(*bin, *dir, *perDay, *days, *accounts, *memory); err != nil {
 		fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
 		os.Exit(1)
 	}
@@ -62,16 +63,16 @@ func measure(name string, args ...string) (measured, error) {
 	return m, nil
 }
 
-func run(bin, dir string, perDay, days int, memory string) error {
-	archive := filepath.Join(dir, fmt.Sprintf("archive-%dx%d", perDay, days))
+func run(bin, dir string, perDay, days, accounts int, memory string) error {
+	archive := filepath.Join(dir, fmt.Sprintf("archive-%dx%dx%d", perDay, days, accounts))
 	if _, err := os.Stat(archive); err != nil {
 		gen, err := measure(bin, "samples", "generate", archive,
-			"--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days), "--accounts", "2")
+			"--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days), "--accounts", fmt.Sprint(accounts))
 		if err != nil {
 			return err
 		}
-		fmt.Printf("generate: %d days x %d events/day x 2 accounts in %.2f s (%.0f events/s), peak %.0f MiB\n",
-			days, perDay, gen.seconds, float64(2*perDay*days)/gen.seconds, gen.peakMiB)
+		fmt.Printf("generate: %d days x %d events/day x %d accounts in %.2f s (%.0f events/s), peak %.0f MiB\n",
+			days, perDay, accounts, gen.seconds, float64(accounts*perDay*days)/gen.seconds, gen.peakMiB)
 	}
 	files, gz, err := cloudTrailFiles(archive)
 	if err != nil {
@@ -112,6 +113,19 @@ func run(bin, dir string, perDay, days int, memory string) error {
 	fmt.Printf("credtrail ingest:    %6.2f s  %8.0f records/s  %6.1f MB/s  peak %5.0f MiB  (hash, sniff, normalise, de-duplicate)\n",
 		in.seconds, float64(records)/in.seconds, mb/in.seconds, in.peakMiB)
 	fmt.Printf("ratio to bare load:  %.2fx (target <= 1.10x), peak memory target < 2048 MiB\n", in.seconds/b.seconds)
+
+	// The rest of the job on the same case: the findings, then the workbook.
+	an, err := measure(bin, "analyze", caseDB)
+	if err != nil {
+		return err
+	}
+	book := filepath.Join(dir, "bench-case.xlsx")
+	rep, err := measure(bin, "report", caseDB, "-o", book)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("credtrail analyze:   %6.2f s  peak %5.0f MiB\n", an.seconds, an.peakMiB)
+	fmt.Printf("credtrail report:    %6.2f s  peak %5.0f MiB  (workbook; target < 30 s and < 1024 MiB on 3M events)\n", rep.seconds, rep.peakMiB)
 	return nil
 }
 
