@@ -314,6 +314,21 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 // macros are the helpers rules share. IAM compares action names without
 // regard to case; * matches any run of characters and ? one character.
 var macros = []string{
+	// password_policy_in_force: the newest password-policy export of each
+	// account; an export without an account id applies when the case holds
+	// one account. The password-policy rules read it.
+	`create or replace temp view password_policy_in_force as
+	with accounts as (
+	    select account_id from credential_reports
+	    union select account_id from iam_users
+	    union select account_id from iam_roles
+	)
+	select coalesce(pp.account_id, (select any_value(account_id) from accounts)) as account_id, pp.present,
+	       pp.minimum_password_length, pp.require_symbols, pp.require_numbers, pp.require_uppercase_characters,
+	       pp.require_lowercase_characters, pp.expire_passwords, pp.max_password_age, pp.password_reuse_prevention, pp.file_id
+	from password_policy pp
+	where pp.account_id is not null or (select count(*) from accounts) <= 1
+	qualify row_number() over (partition by coalesce(pp.account_id, '') order by pp.file_id desc) = 1`,
 	`create or replace temp macro iam_pattern(pattern) as
 		replace(replace(replace(replace(replace(lower(pattern), '\', '\\'), '%', '\%'), '_', '\_'), '*', '%'), '?', '_')`,
 	`create or replace temp macro iam_like(action, pattern) as like_escape(lower(action), iam_pattern(pattern), '\')`,
