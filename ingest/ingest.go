@@ -100,10 +100,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		}
 		id := nextID
 		nextID++
-		ev := evidence{fileID: id, in: in, kind: in.sniff.kind, format: in.sniff.format}
-		if in.sniff.gzipped {
-			ev.format += "+gzip"
-		}
+		ev := newEvidence(id, in)
 		dupOf := known[in.sha256]
 		if in.sha256 != "" && dupOf == 0 {
 			known[in.sha256] = id
@@ -273,6 +270,16 @@ type evidence struct {
 	note         string
 	duplicateOf  int64
 	stats        fileStats
+}
+
+// newEvidence starts the evidence row of an input: its kind and format
+// (with "+gzip" when compressed) as sniffed.
+func newEvidence(fileID int64, in *input) evidence {
+	ev := evidence{fileID: fileID, in: in, kind: in.sniff.kind, format: in.sniff.format}
+	if in.sniff.gzipped {
+		ev.format += "+gzip"
+	}
+	return ev
 }
 
 type execer interface {
@@ -489,11 +496,8 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 		evs := make([]evidence, len(batch))
 		for i, f := range batch {
 			res := results[f.fileID]
-			ev := evidence{fileID: f.fileID, in: f.in, kind: KindCloudTrail, format: f.in.sniff.format,
-				status: StatusLoaded, stats: res.stats}
-			if f.in.sniff.gzipped {
-				ev.format += "+gzip"
-			}
+			ev := newEvidence(f.fileID, f.in)
+			ev.status, ev.stats = StatusLoaded, res.stats
 			if res.reject != "" {
 				ev.status, ev.note, ev.stats = StatusRejected, res.reject, fileStats{}
 			}
