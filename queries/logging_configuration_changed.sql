@@ -13,9 +13,7 @@ with tamper (event_source, event_name) as (
 e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
            e.aws_region, e.source_ip, e.access_key_id,
-           coalesce(json_extract_string(e.request_parameters, '$.name'), json_extract_string(e.request_parameters, '$.trailName'), json_extract_string(e.request_parameters, '$.detectorId'),
-                    json_extract_string(e.request_parameters, '$.configurationRecorderName'), json_extract_string(e.request_parameters, '$.deliveryChannelName'),
-                    json_extract_string(e.request_parameters, '$.eventDataStore'), json_extract(e.request_parameters, '$.DeleteFlowLogsRequest')::varchar) as target
+           logging_target(e.request_parameters) as target
     from events e
     join tamper t using (event_source, event_name)
     cross join params p

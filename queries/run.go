@@ -340,6 +340,11 @@ var macros = []string{
 	`create or replace temp macro ipv4_in_cidr(ip, cidr) as
 		ipv4_num(ip) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint
 		= ipv4_num(string_split(cidr, '/')[1]) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint`,
+	// The trail, detector, recorder or channel a logging call names.
+	`create or replace temp macro logging_target(rp) as
+		coalesce(json_extract_string(rp, '$.name'), json_extract_string(rp, '$.trailName'), json_extract_string(rp, '$.detectorId'),
+		         json_extract_string(rp, '$.configurationRecorderName'), json_extract_string(rp, '$.deliveryChannelName'),
+		         json_extract_string(rp, '$.eventDataStore'), json_extract(rp, '$.DeleteFlowLogsRequest')::varchar)`,
 	// The condition keys of a policy statement's Condition, lower-cased.
 	`create or replace temp macro condition_keys(c) as
 		coalesce(list_transform(flatten(list_transform(map_values(try_cast(c as map(varchar, map(varchar, json)))),
