@@ -4,17 +4,12 @@
 -- controls: -
 -- rationale: Another account's principals can assume the role; without an external id a third-party service can be tricked into using it for someone else (confused deputy).
 -- remediation: Confirm the account belongs to a known partner; add an sts:ExternalId condition, or pass the account in --trusted-accounts once it is vetted.
-select r.account_id, r.arn, t.principal_value,
-       r.role_name || ' can be assumed from account ' || principal_account(t.principal_value)
+select t.account_id, t.arn, t.principal_value,
+       t.role_name || ' can be assumed from account ' || principal_account(t.principal_value)
          || ' (' || t.principal_value || ') with no sts:ExternalId condition',
-       json_object('role_trust', json_object('role_arn', r.arn, 'statement_index', t.statement_index, 'principal', t.principal_value, 'condition', t.condition),
-                   'file_id', r.file_id),
+       json_object('role_trust', json_object('role_arn', t.arn, 'statement_index', t.statement_index, 'principal', t.principal_value, 'condition', t.condition),
+                   'file_id', t.file_id),
        null, null, null
-from role_trust t
-join iam_roles r on r.arn = t.role_arn
-cross join params p
-where t.effect = 'Allow' and not t.not_principal and t.principal_kind = 'AWS' and t.principal_value <> '*'
-  and principal_account(t.principal_value) <> r.account_id
-  and not list_contains(p.trusted_accounts, principal_account(t.principal_value))
-  and not list_contains(condition_keys(t.condition), 'sts:externalid')
-qualify row_number() over (partition by r.arn, t.principal_value order by t.statement_index) = 1
+from untrusted_cross_account_trust t
+where not t.has_external_id
+qualify row_number() over (partition by t.arn, t.principal_value order by t.statement_index) = 1

@@ -372,6 +372,17 @@ var macros = []string{
 		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
+	// Trust statements that let another account, not in --trusted-accounts,
+	// assume a role; the two cross-account rules split them on sts:ExternalId.
+	`create or replace temp view untrusted_cross_account_trust as
+	select r.account_id, r.arn, r.role_name, r.file_id, t.principal_value, t.statement_index, t.condition,
+	       list_contains(condition_keys(t.condition), 'sts:externalid') as has_external_id
+	from role_trust t
+	join iam_roles r on r.arn = t.role_arn
+	cross join params p
+	where t.effect = 'Allow' and not t.not_principal and t.principal_kind = 'AWS' and t.principal_value <> '*'
+	  and principal_account(t.principal_value) <> r.account_id
+	  and not list_contains(p.trusted_accounts, principal_account(t.principal_value))`,
 }
 
 func summarize(ctx context.Context, db *sql.DB, sum *Summary) error {
