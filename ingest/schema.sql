@@ -340,6 +340,17 @@ create table if not exists public_keys (
     file_id             bigint not null
 );
 
+-- Optional action catalog: AWS's service reference information (one JSON
+-- document per service, FORMATS.md A5). With it, wildcards expand to exact
+-- actions; without it the unused-permissions analysis works on patterns.
+create table if not exists action_catalog (
+    service        varchar not null,   -- IAM service prefix, lower case (the document's Name)
+    action         varchar not null,   -- service:Action, spelled as the reference spells it
+    access_level   varchar,            -- List, Read, Write, Permissions management, Tagging (from Annotations), NULL if absent
+    resource_types varchar[],          -- Resources[].Name of the action
+    file_id        bigint not null
+);
+
 -- Analysis (written by `credtrail analyze`, package queries). Parameters of
 -- the last run, one row each, so every finding can be explained and replayed.
 create table if not exists analysis_parameters (
@@ -361,4 +372,39 @@ create table if not exists findings (
     first_seen    timestamptz,
     last_seen     timestamptz,
     event_count   bigint
+);
+
+-- Granted versus used, per user and role, written by the unused-permissions
+-- analysis of `credtrail analyze` (replaced with the findings). One row per
+-- principal and service (level 'service') and per principal and granted
+-- action pattern (level 'pattern'). Use is the successful calls (no error
+-- code) in the analysis window of actions that need a permission.
+create table if not exists permission_usage (
+    account_id      varchar,
+    principal_arn   varchar not null,
+    principal_type  varchar not null,   -- user, role
+    level           varchar not null,   -- service, pattern
+    service         varchar not null,   -- IAM service prefix, lower case; * for a pattern over every service
+    pattern         varchar,            -- level pattern: the granted action pattern, as in the policy (NotAction statements: 'NotAction ...')
+    status          varchar not null,   -- used, unused, not_granted (used, yet no policy in the export grants it), no_evidence (principal without CloudTrail activity in the window)
+    granted         boolean not null,
+    conditional     boolean,            -- granted only by statements with a Condition (not evaluated)
+    granted_actions integer,            -- actions of the action catalog it grants; NULL without a catalog
+    used_actions    varchar[],          -- distinct actions used that it covers, sorted
+    calls           bigint,             -- successful calls
+    denied          bigint,             -- attempts refused for lack of permission (not use)
+    first_used      timestamptz,
+    last_used       timestamptz,
+    regions         varchar[],
+    source_ips      varchar[],          -- at most 20, sorted
+    policy_refs     varchar[]           -- the policies whose statements grant it
+);
+
+-- A least-privilege policy per user and role with use in the window: the
+-- actions it used that its policies allowed, grouped by service.
+create table if not exists generated_policies (
+    principal_arn varchar primary key,
+    account_id    varchar,
+    actions       integer not null,     -- actions the policy allows
+    policy        json not null         -- IAM policy document, Version 2012-10-17
 );
