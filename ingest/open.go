@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the version of schema.sql. A case written with another
 // version is refused rather than read wrongly.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed schema.sql
 var schemaSQL string

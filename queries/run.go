@@ -142,6 +142,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
 		return sum, fmt.Errorf("clear findings: %w", err)
 	}
+	if err := runUsage(ctx, tx); err != nil {
+		return sum, err
+	}
 	for _, r := range rules {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -370,6 +373,14 @@ var macros = []string{
 	// readOnly, a name that does not start with a reading verb.
 	`create or replace temp macro is_write(read_only, event_name) as
 		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
+	// Appended to an unused-permissions finding when the window is shorter
+	// than the unused threshold: unused then means unused in the window.
+	`create or replace temp macro usage_window_note() as (
+		select case when p.until - p.since < to_days(p.unused_after_days)
+		       then '; the window covers ' || ceil(epoch(p.until - p.since) / 86400)::integer || ' days, shorter than the '
+		            || p.unused_after_days || '-day unused threshold: unused means unused in those days'
+		       else '' end
+		from params p)`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 	// Trust statements that let another account, not in --trusted-accounts,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,9 +62,9 @@ var factRules = map[string][]string{
 	"trusted_by_service":                      {"role_trusted_by_service"},
 
 	"role_never_used":        {"role_never_used"},
-	"no_cloudtrail_coverage": nil, // issue #5
-	"unused_actions":         nil, // issue #5
-	"unused_services":        nil, // issue #5
+	"no_cloudtrail_coverage": {"no_cloudtrail_coverage"},
+	"unused_actions":         {"unused_actions"},
+	"unused_services":        {"unused_services"},
 }
 
 type fact struct {
@@ -174,6 +175,7 @@ func TestSampleCase(t *testing.T) {
 		}
 		for _, h := range hits {
 			matched[h.FindingID] = true
+			checkUsageDetail(t, fc, h)
 		}
 		// The findings point at the fact's evidence: an event id, or the report row (and key slot).
 		found := false
@@ -203,4 +205,102 @@ func TestSampleCase(t *testing.T) {
 			t.Errorf("%s finding not in expected.json: %s %s %s: %s", f.Severity, f.RuleID, f.PrincipalARN, f.Resource, f.Detail)
 		}
 	}
+}
+
+// usageLists are the lists a usage fact's detail names, each sorted as written.
+var usageLists = map[string]*regexp.Regexp{
+	"used services":   regexp.MustCompile(`in the window \(calls without error\): used ([^;]*)`),
+	"unused services": regexp.MustCompile(`granted but unused ([^;]*)`),
+	"granted count":   regexp.MustCompile(`^granted (\d+) services, used (\d+) `),
+	"unused actions":  regexp.MustCompile(`granted actions never called: ([^;]*)`),
+	"used actions":    regexp.MustCompile(`actions used: ([^;]*)`),
+}
+
+// checkUsageDetail: an unused_services or unused_actions finding names
+// exactly the services and actions of its fact, no more and no fewer.
+func checkUsageDetail(t *testing.T, fc fact, f queries.Finding) {
+	t.Helper()
+	if fc.Fact != "unused_services" && fc.Fact != "unused_actions" {
+		return
+	}
+	for name, re := range usageLists {
+		want := re.FindStringSubmatch(fc.Detail)
+		if want == nil {
+			continue
+		}
+		got := re.FindStringSubmatch(f.Detail)
+		if got == nil || strings.Join(got[1:], " ") != strings.Join(want[1:], " ") {
+			t.Errorf("%s on %s: %s differ\nwant %q\n got %q", fc.Fact, fc.Subject, name, want[1:], got)
+		}
+	}
+}
+
+// TestSampleCaseGeneratedPolicies: the policy generated for each planted
+// role allows exactly the actions the role used (its unused_actions fact
+// lists them), and is a valid IAM policy document.
+func TestSampleCaseGeneratedPolicies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sample case: not in -short")
+	}
+	dir := findRepoDir(filepath.Join("samples", "case"))
+	if dir == "" {
+		t.Skip("no samples/case")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var facts []fact
+	if err := json.Unmarshal(b, &facts); err != nil {
+		t.Fatal(err)
+	}
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "iam")})
+	ctx := context.Background()
+	if _, err := queries.Run(ctx, c.DB, queries.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, fc := range facts {
+		if fc.Fact != "unused_actions" || !strings.Contains(fc.Subject, ":role/") {
+			continue
+		}
+		want := strings.Split(usageLists["used actions"].FindStringSubmatch(fc.Detail)[1], ", ")
+		var doc string
+		if err := c.DB.QueryRowContext(ctx, "select policy::varchar from generated_policies where principal_arn = ?", fc.Subject).Scan(&doc); err != nil {
+			t.Errorf("%s: no generated policy: %v", fc.Subject, err)
+			continue
+		}
+		var pol struct {
+			Version   string
+			Statement []struct {
+				Sid, Effect string
+				Action      []string
+				Resource    any
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &pol); err != nil {
+			t.Fatalf("%s: policy is not JSON: %v\n%s", fc.Subject, err, doc)
+		}
+		if pol.Version != "2012-10-17" || len(pol.Statement) == 0 {
+			t.Errorf("%s: not a policy document: %s", fc.Subject, doc)
+		}
+		var got []string
+		sids := map[string]bool{}
+		for _, st := range pol.Statement {
+			if st.Effect != "Allow" || st.Resource == nil || !regexp.MustCompile(`^[A-Za-z0-9]+$`).MatchString(st.Sid) || sids[st.Sid] {
+				t.Errorf("%s: bad statement %+v", fc.Subject, st)
+			}
+			sids[st.Sid] = true
+			got = append(got, st.Action...)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: generated policy allows\n%v\nthe role used\n%v", fc.Subject, got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("no planted role checked")
+	}
+	t.Logf("%d generated role policies checked", checked)
 }
