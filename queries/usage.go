@@ -1,10 +1,15 @@
 package queries
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -55,4 +60,104 @@ func stripComments(stmt string) string {
 func firstCodeLine(stmt string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(stripComments(stmt)), "\n")
 	return l
+}
+
+// GeneratedPolicy is the least-privilege policy the analysis built for one
+// user or role from the actions it used that its policies grant.
+type GeneratedPolicy struct {
+	PrincipalARN, AccountID string
+	Actions                 int    // actions the policy allows
+	Document                []byte // the policy JSON, indented
+}
+
+// GeneratedPolicies returns the generated policy of principal, or of every
+// principal when principal is empty, in ARN order. A principal without one
+// is an error that says why: not in the export, no activity in the window,
+// or no analysis run yet.
+func GeneratedPolicies(ctx context.Context, db *sql.DB, principal string) ([]GeneratedPolicy, error) {
+	var analysed bool
+	if err := db.QueryRowContext(ctx, "select exists (select 1 from analysis_parameters)").Scan(&analysed); err != nil {
+		return nil, fmt.Errorf("read analysis parameters: %w", err)
+	}
+	if !analysed {
+		return nil, fmt.Errorf("the case has not been analysed: run credtrail analyze on it first")
+	}
+	rows, err := db.QueryContext(ctx, `select principal_arn, coalesce(account_id, ''), actions, policy::varchar
+		from generated_policies where ? = '' or principal_arn = ? order by principal_arn`, principal, principal)
+	if err != nil {
+		return nil, fmt.Errorf("read generated policies: %w", err)
+	}
+	defer rows.Close()
+	var out []GeneratedPolicy
+	for rows.Next() {
+		var p GeneratedPolicy
+		var doc string
+		if err := rows.Scan(&p.PrincipalARN, &p.AccountID, &p.Actions, &doc); err != nil {
+			return nil, fmt.Errorf("read generated policies: %w", err)
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, []byte(doc), "", "  "); err != nil {
+			return nil, fmt.Errorf("generated policy of %s: %w", p.PrincipalARN, err)
+		}
+		b.WriteByte('\n')
+		p.Document = b.Bytes()
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read generated policies: %w", err)
+	}
+	if principal != "" && len(out) == 0 {
+		return nil, noPolicyReason(ctx, db, principal)
+	}
+	return out, nil
+}
+
+// noPolicyReason explains why principal has no generated policy.
+func noPolicyReason(ctx context.Context, db *sql.DB, principal string) error {
+	var known, active bool
+	err := db.QueryRowContext(ctx, `with w as (
+		    select max(value) filter (where name = 'since')::timestamptz as since,
+		           max(value) filter (where name = 'until')::timestamptz as until
+		    from analysis_parameters)
+		select exists (select 1 from iam_users where arn = $1) or exists (select 1 from iam_roles where arn = $1),
+		       exists (select 1 from events e, w where e.principal_arn = $1 and e.event_time between w.since and w.until)`,
+		principal).Scan(&known, &active)
+	if err != nil {
+		return fmt.Errorf("look up %s: %w", principal, err)
+	}
+	switch {
+	case !known:
+		return fmt.Errorf("no generated policy for %s: no user or role of the authorization details has that ARN", principal)
+	case !active:
+		return fmt.Errorf("no generated policy for %s: it has no CloudTrail activity in the analysis window (no evidence of use)", principal)
+	default:
+		return fmt.Errorf("no generated policy for %s: none of its successful calls in the window is granted by its policies", principal)
+	}
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9+=,.@_-]+`)
+
+// PolicyFileName is the file name of a principal's generated policy:
+// ACCOUNT_TYPE_PATH_NAME.json, every character outside IAM's name alphabet
+// (the slashes of paths included) replaced by '_', so an ARN never becomes
+// a path. Names that would collide get a hash of the ARN.
+func PolicyFileName(arn string, taken map[string]bool) string {
+	rest := arn
+	if i := strings.LastIndex(arn, ":"); i >= 0 {
+		rest = arn[i+1:]
+	}
+	parts := strings.Split(arn, ":")
+	account := "unknown"
+	if len(parts) > 4 && parts[4] != "" {
+		account = parts[4]
+	}
+	name := unsafeFileChars.ReplaceAllString(account+"_"+rest, "_")
+	if taken[name] {
+		sum := sha256.Sum256([]byte(arn))
+		name += "_" + hex.EncodeToString(sum[:4])
+	}
+	if taken != nil {
+		taken[name] = true
+	}
+	return name + ".json"
 }

@@ -124,14 +124,17 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
 from ev
 group by 1, 2
 ;
--- Each used (or refused) action against the grants.
+-- Each used (or refused) action against the grants: granted when a granted
+-- pattern covers it and no subtracting Deny does.
 create or replace temp table pu_used_grants as
-select u.*, u.action in (
-           select u2.action from pu_used u2
-           semi join pu_patterns g on g.principal_arn = u2.principal_arn
-             and pu_pattern_covers(g.pattern, g.except_actions, u2.action)
-           where u2.principal_arn = u.principal_arn) as granted
+with covered as (
+    select u.principal_arn, u.action from pu_used u
+    semi join pu_patterns g on g.principal_arn = u.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
+    anti join pu_denies d on d.principal_arn = u.principal_arn and statement_covers(d.actions, d.not_actions, u.action)
+)
+select u.*, c.action is not null as granted
 from pu_used u
+left join covered c using (principal_arn, action)
 ;
 -- With an action catalog: every catalog action each granted pattern covers.
 create or replace temp table pu_catalog as
@@ -152,21 +155,21 @@ delete from generated_policies
 insert into permission_usage
 select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', g.service, g.label,
        case when a.principal_arn is null then 'no_evidence'
-            when count(u.action) filter (where u.calls > 0) > 0 then 'used' else 'unused' end,
+            when count(u.action) filter (where u.granted and u.calls > 0) > 0 then 'used' else 'unused' end,
        true, g.conditional,
        case when (select count(*) from pu_catalog) > 0 then coalesce(any_value(c.n), 0) end,
-       coalesce(list(distinct u.action order by u.action) filter (where u.calls > 0), []),
-       coalesce(sum(u.calls), 0), coalesce(sum(u.denied), 0),
-       min(u.first_used), max(u.last_used),
-       list_sort(list_distinct(flatten(list(u.regions) filter (where u.regions is not null)))),
-       list_slice(list_sort(list_distinct(flatten(list(u.source_ips) filter (where u.source_ips is not null)))), 1, 20),
+       coalesce(list(distinct u.action order by u.action) filter (where u.granted and u.calls > 0), []),
+       coalesce(sum(u.calls) filter (where u.granted), 0), coalesce(sum(u.denied), 0),
+       min(u.first_used) filter (where u.granted), max(u.last_used) filter (where u.granted),
+       list_sort(list_distinct(flatten(list(u.regions) filter (where u.granted and u.regions is not null)))),
+       list_slice(list_sort(list_distinct(flatten(list(u.source_ips) filter (where u.granted and u.source_ips is not null)))), 1, 20),
        g.policy_refs
 from pu_patterns g
 join pu_principals pr using (principal_arn)
 left join pu_activity a using (principal_arn)
 left join (select principal_arn, label, count(distinct action)::integer as n from pu_catalog_grants group by all) c
   on c.principal_arn = g.principal_arn and c.label = g.label
-left join pu_used u on u.principal_arn = g.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
+left join pu_used_grants u on u.principal_arn = g.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
 group by pr.account_id, pr.principal_arn, pr.principal_type, g.service, g.label, g.conditional, g.policy_refs, a.principal_arn
 ;
 insert into permission_usage

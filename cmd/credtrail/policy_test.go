@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPolicy: a role that used s3:GetObject on one bucket and kms:Decrypt
+// (which its policy grants) and sqs:SendMessage (which it does not) gets a
+// policy of the two granted actions, scoped to the bucket where the calls
+// named it; --all writes one file per principal with a name that is not a path.
+func TestPolicy(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	gaad := filepath.Join(dir, "gaad.json")
+	os.WriteFile(gaad, []byte(`{"UserDetailList":[],"GroupDetailList":[],"Policies":[],"RoleDetailList":[
+{"Path":"/app/../","RoleName":"reader","RoleId":"AROAREADER","Arn":"arn:aws:iam::111122223333:role/app/../reader","CreateDate":"2026-01-01T00:00:00Z",
+ "AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]},
+ "RolePolicyList":[{"PolicyName":"read","PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","kms:Decrypt","kms:Encrypt"],"Resource":"*"}]}}],
+ "AttachedManagedPolicies":[],"InstanceProfileList":[],"RoleLastUsed":{}},
+{"Path":"/","RoleName":"idle","RoleId":"AROAIDLE","Arn":"arn:aws:iam::111122223333:role/idle","CreateDate":"2026-01-01T00:00:00Z",
+ "AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[]},"RolePolicyList":[],"AttachedManagedPolicies":[],"InstanceProfileList":[],"RoleLastUsed":{}}]}`), 0o644)
+	session := `"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/reader/i-1","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/app/../reader","accountId":"111122223333"}}}`
+	trail := filepath.Join(dir, "trail.json")
+	os.WriteFile(trail, []byte(`{"Records":[
+{"eventID":"e1","eventTime":"2026-10-30T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","awsRegion":"eu-west-1",`+session+`,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::data-bucket/k/1"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::data-bucket"}]},
+{"eventID":"e2","eventTime":"2026-10-30T11:00:00Z","eventSource":"kms.amazonaws.com","eventName":"Decrypt","recipientAccountId":"111122223333","awsRegion":"eu-west-1",`+session+`},
+{"eventID":"e3","eventTime":"2026-10-30T12:00:00Z","eventSource":"sqs.amazonaws.com","eventName":"SendMessage","recipientAccountId":"111122223333","awsRegion":"eu-west-1",`+session+`},
+{"eventID":"e4","eventTime":"2026-10-30T13:00:00Z","eventSource":"sts.amazonaws.com","eventName":"GetCallerIdentity","recipientAccountId":"111122223333","awsRegion":"eu-west-1",`+session+`}]}`), 0o644)
+	if code, _, errOut := runCLI(t, "ingest", caseDB, gaad, trail); code != exitOK {
+		t.Fatal(errOut)
+	}
+	const reader = "arn:aws:iam::111122223333:role/app/../reader"
+	if code, _, errOut := runCLI(t, "policy", caseDB, "--principal", reader); code != exitError || !strings.Contains(errOut, "credtrail analyze") {
+		t.Errorf("policy before analyze: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "analyze", caseDB); code != exitOK {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := runCLI(t, "policy", caseDB, "--principal", reader)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var pol struct {
+		Version   string
+		Statement []struct {
+			Sid, Effect string
+			Action      []string
+			Resource    any
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &pol); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if pol.Version != "2012-10-17" || len(pol.Statement) != 2 {
+		t.Fatalf("want 2 statements of version 2012-10-17:\n%s", out)
+	}
+	kms, s3 := pol.Statement[0], pol.Statement[1]
+	if kms.Sid != "KmsAllResources" || !slices.Equal(kms.Action, []string{"kms:Decrypt"}) || kms.Resource != "*" {
+		t.Errorf("kms statement: %+v", kms)
+	}
+	if s3.Sid != "S3Resources" || !slices.Equal(s3.Action, []string{"s3:GetObject"}) ||
+		!slices.Equal(s3.Resource.([]any), []any{"arn:aws:s3:::data-bucket", "arn:aws:s3:::data-bucket/*"}) {
+		t.Errorf("s3 statement: %+v", s3)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"policy", caseDB, "--principal", "arn:aws:iam::111122223333:role/idle"}, exitError, "no CloudTrail activity"},
+		{[]string{"policy", caseDB, "--principal", "arn:aws:iam::111122223333:role/none"}, exitError, "no user or role"},
+		{[]string{"policy", caseDB}, exitUsage, "--principal"},
+		{[]string{"policy", caseDB, "--all"}, exitUsage, "-o DIR"},
+		{[]string{"policy", caseDB, "--all", "--principal", reader, "-o", dir}, exitUsage, "exclude"},
+	} {
+		if code, out, errOut := runCLI(t, tc.args...); code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q: %s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+
+	outDir := filepath.Join(dir, "policies")
+	if code, _, errOut := runCLI(t, "policy", caseDB, "--all", "-o", outDir); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "111122223333_role_app_.._reader.json" {
+		t.Fatalf("files: %v", entries)
+	}
+	b, _ := os.ReadFile(filepath.Join(outDir, entries[0].Name()))
+	if string(b) != out {
+		t.Errorf("file differs from --principal output:\n%s", b)
+	}
+}

@@ -1,0 +1,129 @@
+package queries_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/credtrail/credtrail/queries"
+)
+
+// usageCase ingests a txtar of evidence and runs the analysis on it.
+func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
+	t.Helper()
+	ar, err := txtar.ParseFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var inputs []string
+	for _, f := range ar.Files {
+		name := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(name, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, name)
+	}
+	c := ingestCase(t, filepath.Join(dir, "case.duckdb"), append(inputs, extra...))
+	if _, err := queries.Run(context.Background(), c.DB, queries.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	return &queriesCase{t: t, c: c.DB}
+}
+
+// TestPermissionUsage checks permission_usage row by row on one principal
+// per rule of evaluation: wildcards (* and ?, any case), NotAction, an
+// unconditional Deny (subtracts), a conditional one and one on a single
+// resource (do not), a Deny with NotAction, a permissions boundary (cuts
+// ec2:* down to ec2:Describe* and drops dynamodb), a conditional grant,
+// refused calls (not use) and calls that need no permission (ignored).
+func TestPermissionUsage(t *testing.T) {
+	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))
+	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status,
+		array_to_string(used_actions, ','), calls, denied, coalesce(conditional::varchar, '-')
+		from permission_usage order by all`)
+	want := `
+r-bound pattern ec2 ec2:Describe* used ec2:DescribeVolumes 1 0 false
+r-bound pattern ec2 ec2:RunInstances not_granted ec2:RunInstances 1 0 -
+r-bound pattern s3 s3:GetObject unused  0 0 false
+r-bound service ec2 - used ec2:DescribeVolumes,ec2:RunInstances 2 0 false
+r-bound service s3 - unused  0 0 false
+r-cond pattern kms kms:Decrypt used kms:Decrypt 1 0 true
+r-cond pattern kms kms:Encrypt unused  0 0 false
+r-cond service kms - used kms:Decrypt 1 0 false
+r-denied pattern sns sns:Publish used sns:Publish 1 0 false
+r-denied service sns - used sns:Publish 1 0 false
+u-notaction pattern * NotAction iam:* used ec2:DescribeInstances,sqs:SendMessage 2 0 false
+u-notaction pattern iam iam:CreateUser not_granted iam:CreateUser 1 0 -
+u-notaction pattern iam iam:List* used iam:ListUsers 1 0 false
+u-notaction pattern s3 s3:GetObject not_granted s3:GetObject 1 0 -
+u-notaction service ec2 - used ec2:DescribeInstances 1 0 false
+u-notaction service iam - used iam:CreateUser,iam:ListUsers 2 0 false
+u-notaction service s3 - not_granted s3:GetObject 1 0 -
+u-notaction service sqs - used sqs:SendMessage 1 0 false
+u-wild pattern ec2 ec2:Describe?nstances used ec2:DescribeInstances 1 0 false
+u-wild pattern ec2 ec2:DescribeVolumes unused  0 1 false
+u-wild pattern s3 S3:Get* used s3:GetObject 1 0 false
+u-wild service ec2 - used ec2:DescribeInstances 1 1 false
+u-wild service s3 - used s3:GetObject 1 0 false
+`
+	if strings.TrimSpace(got) != strings.TrimSpace(want) {
+		t.Errorf("permission_usage:\n%s\nwant:\n%s", got, want)
+	}
+	// The generated policies hold the granted actions used, nothing else.
+	pols := q.lines(`select principal_arn.split('/')[-1], actions, policy::varchar from generated_policies order by all`)
+	wantPols := `
+r-bound 1 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeVolumes"],"Resource":"*"}]}
+r-cond 1 {"Version":"2012-10-17","Statement":[{"Sid":"KmsAllResources","Effect":"Allow","Action":["kms:Decrypt"],"Resource":"*"}]}
+r-denied 1 {"Version":"2012-10-17","Statement":[{"Sid":"SnsAllResources","Effect":"Allow","Action":["sns:Publish"],"Resource":"*"}]}
+u-notaction 3 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"IamAllResources","Effect":"Allow","Action":["iam:ListUsers"],"Resource":"*"},{"Sid":"SqsAllResources","Effect":"Allow","Action":["sqs:SendMessage"],"Resource":"*"}]}
+u-wild 2 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
+`
+	if strings.TrimSpace(pols) != strings.TrimSpace(wantPols) {
+		t.Errorf("generated_policies:\n%s\nwant:\n%s", pols, wantPols)
+	}
+}
+
+type queriesCase struct {
+	t *testing.T
+	c *sql.DB
+}
+
+// lines runs q and returns its rows, one line each, values separated by spaces.
+func (q *queriesCase) lines(query string, args ...any) string {
+	q.t.Helper()
+	rows, err := q.c.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		q.t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			q.t.Fatal(err)
+		}
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprint(&b, v)
+		}
+		b.WriteByte('\n')
+	}
+	if err := rows.Err(); err != nil {
+		q.t.Fatal(err)
+	}
+	return b.String()
+}
