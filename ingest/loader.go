@@ -29,4 +29,5 @@ var bodyLoaders = map[string]bodyLoader{
 	KindAccountSummary: loadAccountSummary,
 	KindPublicKeys:     loadPublicKeys,
 	KindDigest:         loadDigest,
+	KindActionCatalog:  loadActionCatalog,
 }

@@ -343,11 +343,16 @@ create table if not exists public_keys (
 -- Optional action catalog: AWS's service reference information (one JSON
 -- document per service, FORMATS.md A5). With it, wildcards expand to exact
 -- actions; without it the unused-permissions analysis works on patterns.
+-- One row per action of each loaded document. The same service may come from
+-- several files (an older and a newer download), each row keeping its own
+-- file_id, so an action can appear more than once: queries read
+-- `select distinct service, action ... from action_catalog` and never count
+-- raw rows.
 create table if not exists action_catalog (
     service        varchar not null,   -- IAM service prefix, lower case (the document's Name)
     action         varchar not null,   -- service:Action, spelled as the reference spells it
     access_level   varchar,            -- List, Read, Write, Permissions management, Tagging (from Annotations), NULL if absent
-    resource_types varchar[],          -- Resources[].Name of the action
+    resource_types varchar[],          -- Resources[].Name of the action; empty when it names none
     file_id        bigint not null
 );
 

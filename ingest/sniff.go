@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,6 +23,7 @@ const (
 	KindPasswordPolicy   = "password_policy"
 	KindAccountSummary   = "account_summary"
 	KindPublicKeys       = "public_keys"
+	KindActionCatalog    = "action_catalog"
 	KindBundle           = "bundle"
 	KindUnknown          = "unknown"
 	formatRecords        = "records"           // {"Records":[...]}
@@ -29,6 +31,7 @@ const (
 	formatNDJSON         = "ndjson"            // event per line, or one event
 	formatLookupEvents   = "lookup_events"     // {"Events":[{"CloudTrailEvent":"..."}]}
 	formatEventHistory   = "event_history_csv" // console Event history CSV download
+	formatServiceList    = "service_list"      // service reference: [{"service": …, "url": …}, …]
 	formatCSV            = "csv"
 	formatJSON           = "json"
 	formatTar            = "tar"
@@ -169,7 +172,7 @@ func sniffJSON(r io.Reader) sniffed {
 		if tok != json.Delim('{') {
 			return sniffed{kind: KindUnknown, reason: "JSON array of non-objects"}
 		}
-		keys, err := objectKeys(dec)
+		keys, _, err := objectKeys(dec)
 		if err != nil {
 			return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
 		}
@@ -178,12 +181,15 @@ func sniffJSON(r io.Reader) sniffed {
 				return sniffed{kind: KindCloudTrail, format: formatArray}
 			}
 		}
+		if slices.Contains(keys, "service") && slices.Contains(keys, "url") {
+			return sniffed{kind: KindActionCatalog, format: formatServiceList}
+		}
 		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON array of objects that are not CloudTrail events (keys %s)", clip(strings.Join(keys, ","), 80))}
 	}
 	if tok != json.Delim('{') {
 		return sniffed{kind: KindUnknown, reason: "JSON that is neither an object nor an array"}
 	}
-	keys, err := objectKeys(dec)
+	keys, actionsIsArray, err := objectKeys(dec)
 	if err != nil && len(keys) == 0 {
 		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
 	}
@@ -219,29 +225,90 @@ func sniffJSON(r io.Reader) sniffed {
 	if has["Policies"] {
 		return sniffed{kind: KindAuthorization, format: formatJSON}
 	}
+	if isServiceReference(has, actionsIsArray) {
+		return sniffed{kind: KindActionCatalog, format: formatJSON}
+	}
 	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (keys %s)", clip(strings.Join(keys, ","), 80))}
 }
 
-// objectKeys returns the keys of the object whose '{' was just read, skipping values.
-func objectKeys(dec *json.Decoder) ([]string, error) {
-	var keys []string
+// isServiceReference says whether an object is a service document of AWS's
+// service reference information (FORMATS.md A5): an Actions array beside the
+// service's Name. Actions beside two of Name, Resources, ConditionKeys and
+// Operations is one too, so that a document missing its Name, or with
+// Actions that is not an array, reaches the catalog loader and is rejected
+// with that reason. It is checked after every other kind, so it only claims
+// objects no other kind knows.
+func isServiceReference(has map[string]bool, actionsIsArray bool) bool {
+	if !has["Actions"] {
+		return false
+	}
+	if actionsIsArray && has["Name"] {
+		return true
+	}
+	n := 0
+	for _, k := range []string{"Name", "Resources", "ConditionKeys", "Operations"} {
+		if has[k] {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// objectKeys returns the keys of the object whose '{' was just read, skipping
+// values, and whether an Actions key holds an array (told by its first token,
+// so even by a document cut short inside it).
+func objectKeys(dec *json.Decoder) (keys []string, actionsIsArray bool, err error) {
 	for dec.More() && len(keys) < maxJSONKeysToInspect {
 		tok, err := dec.Token()
 		if err != nil {
-			return keys, err
+			return keys, actionsIsArray, err
 		}
 		k, ok := tok.(string)
 		if !ok {
-			return keys, fmt.Errorf("object key is %v", tok)
+			return keys, actionsIsArray, fmt.Errorf("object key is %v", tok)
 		}
 		keys = append(keys, k)
 		if k == "Records" || k == "UserDetailList" || k == "RoleDetailList" || k == "GroupDetailList" {
-			return keys, nil // decisive, and its value may be huge
+			return keys, actionsIsArray, nil // decisive, and its value may be huge
+		}
+		if k == "Actions" {
+			isArray, err := skipValueTellingArray(dec)
+			actionsIsArray = actionsIsArray || isArray
+			if err != nil {
+				return keys, actionsIsArray, err
+			}
+			continue
 		}
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
-			return keys, err
+			return keys, actionsIsArray, err
 		}
 	}
-	return keys, nil
+	return keys, actionsIsArray, nil
+}
+
+// skipValueTellingArray reads past the next value and says whether it is an
+// array, which it knows from the value's first token.
+func skipValueTellingArray(dec *json.Decoder) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return false, nil // a scalar: already read
+	}
+	for dec.More() {
+		if delim == '{' {
+			if _, err := dec.Token(); err != nil { // the key
+				return delim == '[', err
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return delim == '[', err
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return delim == '[', err
 }

@@ -15,6 +15,8 @@ import (
 // that succeeds writes valid Records objects.
 func FuzzSniffAndConvert(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join(fixtureDir, "*", "*"))
+	catalog, _ := filepath.Glob(filepath.Join(catalogDir, "*"))
+	seeds = append(seeds, catalog...)
 	for _, p := range seeds {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
