@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -227,6 +228,19 @@ func resolveDefaults(ctx context.Context, tx *sql.Tx, p *Params, sum *Summary) e
 	if p.AsOf.IsZero() {
 		sum.Warnings = append(sum.Warnings, "no as-of time (no credential report and no events): credential ages not assessed")
 	}
+	if first.Valid && entities > 0 {
+		if days := p.Until.Sub(p.Since).Hours() / 24; days < float64(p.UnusedAfterDays) {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("the CloudTrail window covers %.0f days, shorter than the %d-day unused threshold: unused permissions mean not used in those days",
+				math.Max(1, math.Ceil(days)), p.UnusedAfterDays))
+		}
+		var catalog bool
+		if err := tx.QueryRowContext(ctx, "select exists (select 1 from action_catalog)").Scan(&catalog); err != nil {
+			return fmt.Errorf("action catalog: %w", err)
+		}
+		if !catalog {
+			sum.Warnings = append(sum.Warnings, "no action catalog in the case: unused permissions are assessed per granted pattern; wildcards are not expanded to actions")
+		}
+	}
 	return nil
 }
 
@@ -377,7 +391,8 @@ var macros = []string{
 	// than the unused threshold: unused then means unused in the window.
 	`create or replace temp macro usage_window_note() as (
 		select case when p.until - p.since < to_days(p.unused_after_days)
-		       then '; the window covers ' || ceil(epoch(p.until - p.since) / 86400)::integer || ' days, shorter than the '
+		       then '; the window covers ' || greatest(1, ceil(epoch(p.until - p.since) / 86400))::integer
+		            || case when ceil(epoch(p.until - p.since) / 86400) <= 1 then ' day' else ' days' end || ', shorter than the '
 		            || p.unused_after_days || '-day unused threshold: unused means unused in those days'
 		       else '' end
 		from params p)`,

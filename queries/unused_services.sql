@@ -11,8 +11,14 @@ with svc as (
            list(service order by service) filter (where granted and status = 'unused') as unused_svcs,
            count(*) filter (where granted and calls > 0) as used_granted,
            bool_or(status = 'no_evidence') as no_evidence,
+           sum(granted_actions) as catalog_actions,
            min(first_used) as first_used, max(last_used) as last_used, sum(calls) as calls
     from permission_usage where level = 'service'
+    group by all
+),
+granted_used as (
+    select principal_arn, len(list_distinct(flatten(list(used_actions)))) as used_actions
+    from permission_usage where level = 'pattern' and granted
     group by all
 ),
 every as (
@@ -30,15 +36,20 @@ select s.account_id, s.principal_arn, null,
                  || coalesce(array_to_string(s.used_svcs, ', '), 'none') || '; granted but unused '
                  || array_to_string(list_slice(s.unused_svcs, 1, 60), ', ')
                  || case when len(s.unused_svcs) > 60 then ' and ' || (len(s.unused_svcs) - 60) || ' more' else '' end
-       end || usage_window_note(),
+       end
+         || case when c.present and s.catalog_actions is not null
+                 then '; with the action catalog: grants ' || s.catalog_actions || ' actions, used ' || coalesce(gu.used_actions, 0) else '' end
+         || usage_window_note(),
        json_object('authorization_details', json_object('principal_arn', s.principal_arn),
                    'granted_services', len(s.granted_svcs), 'used_granted_services', s.used_granted,
                    'share_used', round(s.used_granted / len(s.granted_svcs), 3),
                    'used_services', coalesce(s.used_svcs, []), 'unused_services', coalesce(s.unused_svcs, []),
-                   'grants_every_service', e.patterns is not null, 'action_catalog', c.present),
+                   'grants_every_service', e.patterns is not null, 'action_catalog', c.present,
+                   'catalog_actions_granted', s.catalog_actions, 'actions_used', coalesce(gu.used_actions, 0)),
        s.first_used, s.last_used, s.calls
 from svc s
 left join every e using (principal_arn)
+left join granted_used gu using (principal_arn)
 cross join catalog c
 where not s.no_evidence
   and (len(s.unused_svcs) > 0 or (e.principal_arn is not null and not c.present))

@@ -157,7 +157,8 @@ select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', g.service,
        case when a.principal_arn is null then 'no_evidence'
             when count(u.action) filter (where u.granted and u.calls > 0) > 0 then 'used' else 'unused' end,
        true, g.conditional,
-       case when (select count(*) from pu_catalog) > 0 then coalesce(any_value(c.n), 0) end,
+       case when g.service in (select service from pu_catalog) or (g.service = '*' and (select count(*) from pu_catalog) > 0)
+            then coalesce(any_value(c.n), 0) end,
        coalesce(list(distinct u.action order by u.action) filter (where u.granted and u.calls > 0), []),
        coalesce(sum(u.calls) filter (where u.granted), 0), coalesce(sum(u.denied), 0),
        min(u.first_used) filter (where u.granted), max(u.last_used) filter (where u.granted),
@@ -219,7 +220,7 @@ select pr.account_id, pr.principal_arn, pr.principal_type, 'service', s.service,
             when g.service is null then 'not_granted'
             when coalesce(u.calls, 0) > 0 then 'used' else 'unused' end,
        g.service is not null, g.conditional,
-       case when (select count(*) from pu_catalog) > 0 and g.service is not null then coalesce(c.n, 0) end,
+       case when g.service in (select service from pu_catalog) then coalesce(c.n, 0) end,
        coalesce(u.used_actions, []), coalesce(u.calls, 0), coalesce(u.denied, 0), u.first_used, u.last_used,
        u.regions, u.source_ips, coalesce(g.policy_refs, [])
 from (select principal_arn, service from granted_svc
