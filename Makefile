@@ -29,10 +29,12 @@ sample-large: build
 	$(BIN) samples generate $(OUT)/sample-large --events-per-day 100000 --days 30
 
 # Sample generation speed, then ingest throughput and memory on a generated
-# 1M-event archive against DuckDB's own read_json load of the same files.
+# 1M-event archive against DuckDB's own read_json load of the same files,
+# then the unused-permissions analysis on a 3M-event case of 500 principals.
 bench: build
 	$(GO) test ./samples -run '^$$' -bench BenchmarkGenerate -benchtime 3x
 	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -usage-principals 500 -events-per-day 100000 -days 30 -accounts 1
 
 # The same on the 3M-event case of the issues' targets (one account, 30 days).
 bench-large: build

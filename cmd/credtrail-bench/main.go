@@ -29,7 +29,15 @@ func main() {
 	accounts := flag.Int("accounts", 2, "accounts of the generated archive")
 	memory := flag.String("memory-limit", "1GB", "DuckDB memory limit for both loads")
 	bare := flag.String("bare-load", "", "internal: load ARCHIVE's CloudTrail files with read_json into this database")
+	principals := flag.Int("usage-principals", 0, "instead: time the unused-permissions analysis on a case of this many users and roles")
 	flag.Parse()
+	if *principals > 0 {
+		if err := usageBench(*bin, *dir, *perDay, *days, *accounts, *principals, *memory); err != nil {
+			fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *bare != "" {
 		if err := bareLoad(*bare, flag.Arg(0), *memory); err != nil {
 			fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
@@ -195,5 +203,53 @@ func bareLoad(path, archive, memory string) error {
 			return fmt.Errorf("%.60s: %w", q, err)
 		}
 	}
+	return nil
+}
+
+// usageRules are the rules of the unused-permissions analysis.
+const usageRules = "unused_services,unused_actions,permission_used_not_granted,no_cloudtrail_coverage"
+
+// usageBench times the unused-permissions analysis (permission_usage,
+// generated_policies and its four rules) on a generated case with about
+// principals users and roles, ingested whole (CloudTrail and IAM exports).
+func usageBench(bin, dir string, perDay, days, accounts, principals int, memory string) error {
+	users := principals / 2 / accounts
+	roles := (principals - users*accounts) / accounts
+	archive := filepath.Join(dir, fmt.Sprintf("usage-%dx%dx%d-u%d-r%d", perDay, days, accounts, users, roles))
+	if _, err := os.Stat(archive); err != nil {
+		gen, err := measure(bin, "samples", "generate", archive, "--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days),
+			"--accounts", fmt.Sprint(accounts), "--users", fmt.Sprint(users), "--roles", fmt.Sprint(roles))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("generate: %d days x %d events/day x %d accounts, %d users and %d roles per account besides the planted ones, in %.2f s\n",
+			days, perDay, accounts, users, roles, gen.seconds)
+	}
+	caseDB := filepath.Join(dir, "usage-case.duckdb")
+	os.Remove(caseDB)
+	os.Remove(caseDB + ".wal")
+	{
+		in, err := measure(bin, "ingest", "--memory-limit", memory, caseDB, filepath.Join(archive, "AWSLogs"), filepath.Join(archive, "iam"))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("ingest (CloudTrail and IAM exports): %.2f s, peak %.0f MiB\n", in.seconds, in.peakMiB)
+	}
+	var principalsN, events int64
+	out, err := exec.Command(bin, "query", "--format", "csv", caseDB,
+		"select (select count(*) from iam_users) + (select count(*) from iam_roles), (select count(*) from events)").Output()
+	if err != nil {
+		return fmt.Errorf("count the case: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if _, err := fmt.Sscanf(strings.ReplaceAll(lines[len(lines)-1], ",", " "), "%d %d", &principalsN, &events); err != nil {
+		return fmt.Errorf("count the case: %q: %w", out, err)
+	}
+	an, err := measure(bin, "analyze", "--rules", usageRules, caseDB)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("unused-permissions analysis: %6.2f s  peak %5.0f MiB  (%d events, %d users and roles; target < 30 s for 3M events and 500 principals)\n",
+		an.seconds, an.peakMiB, events, principalsN)
 	return nil
 }

@@ -28,6 +28,7 @@ type analyzeFlags struct {
 	keyMaxAge, unusedAfter  string
 	allowedRegions, trusted []string
 	trustedCIDRs            []string
+	rules                   []string
 }
 
 func newAnalyzeCmd(s *streams) *cobra.Command {
@@ -61,6 +62,7 @@ func addAnalyzeFlags(cmd *cobra.Command, opts *analyzeFlags) {
 	f.StringSliceVar(&opts.allowedRegions, "allowed-regions", nil, "regions where activity is expected (default: regions with at least 1% of an account's events)")
 	f.StringSliceVar(&opts.trusted, "trusted-accounts", nil, "accounts whose principals may assume roles here")
 	f.StringSliceVar(&opts.trustedCIDRs, "trusted-cidrs", nil, "IPv4 networks console sign-ins and IAM changes are expected from")
+	f.StringSliceVar(&opts.rules, "rules", nil, "run only these rules (ids from credtrail rules; default: all)")
 }
 
 func (o *analyzeFlags) params() (queries.Params, error) {
@@ -93,7 +95,7 @@ func (o *analyzeFlags) params() (queries.Params, error) {
 			return p, usageError{fmt.Errorf("--trusted-cidrs: %q is not an IPv4 address or network (a.b.c.d/n)", c)}
 		}
 	}
-	p.AllowedRegions, p.TrustedAccounts, p.TrustedCIDRs = o.allowedRegions, o.trusted, o.trustedCIDRs
+	p.AllowedRegions, p.TrustedAccounts, p.TrustedCIDRs, p.Rules = o.allowedRegions, o.trusted, o.trustedCIDRs, o.rules
 	return p, nil
 }
 
