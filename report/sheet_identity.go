@@ -132,10 +132,10 @@ order by pol.kind, pol.policy_name, pol.policy_ref, s.statement_index`,
 // writeUnused shows issue #5's permission_usage table when the case has it.
 func (b *book) writeUnused(ctx context.Context) error {
 	r := b.r
-	if !r.tables["permission_usage"] {
+	if !r.tables["permission_usage"] || len(r.params) == 0 {
 		return b.streamRows(ctx, table{
 			sheet:   SheetUnused,
-			note:    "Not analysed: this case has no permission_usage table (the unused-permissions analysis did not run). Granted-versus-used permissions appear here once it has.",
+			note:    "Not analysed: credtrail analyze (or run) has not been run on this case. Granted-versus-used permissions appear here once it has.",
 			columns: []column{{"Principal", 44, kText}, {"Granted", 30, kText}, {"Used", 30, kText}, {"Last used (UTC)", 20, kDateTime}, {"Coverage", 20, kText}},
 		}, 0, 1, func([]any) (bool, error) { return false, nil })
 	}
@@ -160,9 +160,9 @@ func (b *book) writeUnused(ctx context.Context) error {
 	}
 	return b.writeTable(ctx, table{
 		sheet:   SheetUnused,
-		note:    "Per principal: what its policies grant against what its CloudTrail events show it used in the analysis window (permission_usage). Times are UTC.",
+		note:    "Per user and role: what its policies grant against what its CloudTrail events show it used in the analysis window (permission_usage), a row per service and per granted pattern. Status no_evidence: no CloudTrail event of the principal in the window, so nothing is called unused. Times are UTC.",
 		columns: cols,
-		query:   `select * from permission_usage order by all`,
+		query:   `select * from permission_usage order by account_id, principal_arn, level desc, service, pattern`,
 	})
 }
 

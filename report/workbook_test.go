@@ -380,10 +380,10 @@ func TestTablesExport(t *testing.T) {
 func TestUnusedPermissionsWhenPresent(t *testing.T) {
 	c := newCase(t)
 	_, err := c.DB.Exec(`
-create table permission_usage (principal_arn varchar, service varchar, granted_actions varchar[], used_actions integer, last_used timestamptz, coverage varchar);
-insert into permission_usage values
-  ('arn:aws:iam::111122223333:user/ops', 's3', ['s3:*'], 1, '2024-03-05T11:00:00Z', 'cloudtrail'),
-  ('arn:aws:iam::111122223333:user/ops', 'iam', ['iam:*'], 0, null, 'cloudtrail');
+insert into permission_usage (account_id, principal_arn, principal_type, level, service, pattern, status, granted, used_actions, calls, last_used) values
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'pattern', 's3', 's3:*', 'used', true, ['s3:GetObject'], 1, '2024-03-05T11:00:00Z'),
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 's3', null, 'used', true, ['s3:GetObject'], 1, '2024-03-05T11:00:00Z'),
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 'iam', null, 'unused', true, [], 0, null);
 update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as_of'`)
 	if err != nil {
 		t.Fatal(err)
@@ -394,10 +394,11 @@ update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as
 	}
 	f := open(t, workbook(t, r))
 	rows, _ := f.GetRows("Unused Permissions")
-	if got := strings.Join(rows[1], "|"); got != "Principal arn|Service|Granted actions|Used actions|Last used (UTC)|Coverage" {
+	if got := strings.Join(rows[1], "|"); got != "Account id|Principal arn|Principal type|Level|Service|Pattern|Status|Granted|Conditional|Granted actions|Used actions|Calls|Denied|First used (UTC)|Last used (UTC)|Regions|Source ips|Policy refs" {
 		t.Errorf("header %s", got)
 	}
-	if len(rows) != 4 || rows[2][1] != "iam" || rows[3][4] != "2024-03-05 11:00:00" {
+	// service rows first, then patterns; iam before s3
+	if len(rows) != 5 || rows[2][4] != "iam" || rows[2][6] != "unused" || rows[3][3] != "service" || rows[4][5] != "s3:*" || rows[4][14] != "2024-03-05 11:00:00" {
 		t.Errorf("rows %q", rows)
 	}
 }
