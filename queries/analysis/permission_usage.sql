@@ -124,12 +124,15 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
 from ev
 group by 1, 2
 ;
--- Each used (or refused) action against the grants.
+-- Each used (or refused) action against the grants: granted when a pattern
+-- covers it and no subtracting Deny does.
 create or replace temp table pu_used_grants as
 select u.*, u.action in (
            select u2.action from pu_used u2
            semi join pu_patterns g on g.principal_arn = u2.principal_arn
              and pu_pattern_covers(g.pattern, g.except_actions, u2.action)
+           anti join pu_denies d on d.principal_arn = u2.principal_arn
+             and statement_covers(d.actions, d.not_actions, u2.action)
            where u2.principal_arn = u.principal_arn) as granted
 from pu_used u
 ;
@@ -166,7 +169,7 @@ join pu_principals pr using (principal_arn)
 left join pu_activity a using (principal_arn)
 left join (select principal_arn, label, count(distinct action)::integer as n from pu_catalog_grants group by all) c
   on c.principal_arn = g.principal_arn and c.label = g.label
-left join pu_used u on u.principal_arn = g.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
+left join pu_used_grants u on u.principal_arn = g.principal_arn and u.granted and pu_pattern_covers(g.pattern, g.except_actions, u.action)
 group by pr.account_id, pr.principal_arn, pr.principal_type, g.service, g.label, g.conditional, g.policy_refs, a.principal_arn
 ;
 insert into permission_usage
