@@ -32,7 +32,7 @@ select s.account_id, s.principal_arn, null,
             then 'grants every service (' || e.patterns || '); used ' || len(coalesce(s.used_svcs, [])) || ' in the window (calls without error): used '
                  || coalesce(array_to_string(s.used_svcs, ', '), 'none')
                  || '; without an action catalog the services it never uses cannot be listed'
-            else 'granted ' || len(s.granted_svcs) || ' services, used ' || len(coalesce(s.used_svcs, [])) || ' in the window (calls without error): used '
+            else 'granted ' || len(s.granted_svcs) || case when len(s.granted_svcs) = 1 then ' service' else ' services' end || ', used ' || len(coalesce(s.used_svcs, [])) || ' in the window (calls without error): used '
                  || coalesce(array_to_string(s.used_svcs, ', '), 'none') || '; granted but unused '
                  || array_to_string(list_slice(s.unused_svcs, 1, 60), ', ')
                  || case when len(s.unused_svcs) > 60 then ' and ' || (len(s.unused_svcs) - 60) || ' more' else '' end
@@ -41,8 +41,9 @@ select s.account_id, s.principal_arn, null,
                  then '; with the action catalog: grants ' || s.catalog_actions || ' actions, used ' || coalesce(gu.used_actions, 0) else '' end
          || usage_window_note(),
        json_object('authorization_details', json_object('principal_arn', s.principal_arn),
-                   'granted_services', len(s.granted_svcs), 'used_granted_services', s.used_granted,
-                   'share_used', round(s.used_granted / len(s.granted_svcs), 3),
+                   'granted_services', case when e.principal_arn is null or c.present then len(s.granted_svcs) end,
+                   'used_granted_services', s.used_granted,
+                   'share_used', case when e.principal_arn is null or c.present then round(s.used_granted / len(s.granted_svcs), 3) end,
                    'used_services', coalesce(s.used_svcs, []), 'unused_services', coalesce(s.unused_svcs, []),
                    'grants_every_service', e.patterns is not null, 'action_catalog', c.present,
                    'catalog_actions_granted', s.catalog_actions, 'actions_used', coalesce(gu.used_actions, 0)),

@@ -42,7 +42,9 @@ func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
 // unconditional Deny (subtracts), a conditional one and one on a single
 // resource (do not), a Deny with NotAction, a permissions boundary (cuts
 // ec2:* down to ec2:Describe* and drops dynamodb), a conditional grant,
-// refused calls (not use) and calls that need no permission (ignored).
+// a Deny NotAction that leaves a wider pattern standing but cuts it to its
+// exceptions, refused calls (not use) and calls that need no permission
+// (ignored).
 func TestPermissionUsage(t *testing.T) {
 	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))
 	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status,
@@ -59,6 +61,11 @@ r-cond pattern kms kms:Encrypt unused  0 0 false
 r-cond service kms - used kms:Decrypt 1 0 false
 r-denied pattern sns sns:Publish used sns:Publish 1 0 false
 r-denied service sns - used sns:Publish 1 0 false
+r-notdeny pattern s3 s3:* used s3:GetObject 1 0 false
+r-notdeny pattern s3 s3:PutObject not_granted s3:PutObject 1 0 -
+r-notdeny pattern sqs sqs:SendMessage unused  0 0 false
+r-notdeny service s3 - used s3:GetObject,s3:PutObject 2 0 false
+r-notdeny service sqs - unused  0 0 false
 u-notaction pattern * NotAction iam:* used ec2:DescribeInstances,sqs:SendMessage 2 0 false
 u-notaction pattern iam iam:CreateUser not_granted iam:CreateUser 1 0 -
 u-notaction pattern iam iam:List* used iam:ListUsers 1 0 false
@@ -82,6 +89,7 @@ u-wild service s3 - used s3:GetObject 1 0 false
 r-bound 1 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeVolumes"],"Resource":"*"}]}
 r-cond 1 {"Version":"2012-10-17","Statement":[{"Sid":"KmsAllResources","Effect":"Allow","Action":["kms:Decrypt"],"Resource":"*"}]}
 r-denied 1 {"Version":"2012-10-17","Statement":[{"Sid":"SnsAllResources","Effect":"Allow","Action":["sns:Publish"],"Resource":"*"}]}
+r-notdeny 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
 u-notaction 3 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"IamAllResources","Effect":"Allow","Action":["iam:ListUsers"],"Resource":"*"},{"Sid":"SqsAllResources","Effect":"Allow","Action":["sqs:SendMessage"],"Resource":"*"}]}
 u-wild 2 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
 `

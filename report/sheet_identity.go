@@ -139,6 +139,14 @@ func (b *book) writeUnused(ctx context.Context) error {
 			columns: []column{{"Principal", 44, kText}, {"Granted", 30, kText}, {"Used", 30, kText}, {"Last used (UTC)", 20, kDateTime}, {"Coverage", 20, kText}},
 		}, 0, 1, func([]any) (bool, error) { return false, nil })
 	}
+	var n int64
+	if err := r.db.QueryRowContext(ctx, `select count(*) from permission_usage`).Scan(&n); err != nil {
+		return err
+	}
+	note := "Per user and role: what its policies grant against what its CloudTrail events show it used in the analysis window (permission_usage), a row per service and per granted pattern. Status no_evidence: no CloudTrail event of the principal in the window, so nothing is called unused. Times are UTC."
+	if n == 0 {
+		note = "No user or role of the authorization details in this case: nothing to compare. Ingest the get-account-authorization-details export to see granted against used permissions here."
+	}
 	rows, err := r.db.QueryContext(ctx, `select * from permission_usage limit 0`)
 	if err != nil {
 		return err
@@ -160,7 +168,7 @@ func (b *book) writeUnused(ctx context.Context) error {
 	}
 	return b.writeTable(ctx, table{
 		sheet:   SheetUnused,
-		note:    "Per user and role: what its policies grant against what its CloudTrail events show it used in the analysis window (permission_usage), a row per service and per granted pattern. Status no_evidence: no CloudTrail event of the principal in the window, so nothing is called unused. Times are UTC.",
+		note:    note,
 		columns: cols,
 		query:   `select * from permission_usage order by account_id, principal_arn, level desc, service, pattern`,
 	})

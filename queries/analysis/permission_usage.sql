@@ -35,6 +35,16 @@ create or replace temp table pu_denies as
 select principal_arn, actions, not_actions from pu_statements
 where effect = 'Deny' and not conditional and list_contains(resources, '*')
 ;
+-- Whether a subtracting Deny removes a whole granted pattern: one of its
+-- actions covers the pattern, or, for NotAction, none of its exceptions
+-- overlaps the pattern (a Deny NotAction s3:GetObject leaves s3:* standing,
+-- cut down to what the action-level checks below let through).
+create or replace temp macro pu_deny_covers_pattern(actions, not_actions, pattern) as
+    case when actions is not null then coalesce(list_bool_or(list_transform(actions, lambda a: iam_like(pattern, a))), false)
+         when not_actions is not null then not coalesce(list_bool_or(list_transform(not_actions,
+             lambda e: iam_like(pattern, e) or iam_like(e, pattern))), false)
+         else false end
+;
 -- The service a pattern or action belongs to; * for a pattern over all.
 create or replace temp macro pu_service(pattern) as
     case when split_part(pattern, ':', 1) in ('', '*') or pattern not like '%:%' then '*'
@@ -72,10 +82,11 @@ bounded as (
 select principal_arn, pattern, pu_service(pattern) as service,
        -- what the pattern is called in the report: NotAction statements by their list
        case when except_actions is null then pattern
-            else 'NotAction ' || array_to_string(list_sort(except_actions), ', ') end as label,
+            when pattern = '*' then 'NotAction ' || array_to_string(list_sort(except_actions), ', ')
+            else pattern || ' except ' || array_to_string(list_sort(except_actions), ', ') end as label,
        except_actions, bool_and(conditional) as conditional, list(distinct policy_ref order by policy_ref) as policy_refs
 from bounded bd
-anti join pu_denies d on d.principal_arn = bd.principal_arn and statement_covers(d.actions, d.not_actions, bd.pattern)
+anti join pu_denies d on d.principal_arn = bd.principal_arn and pu_deny_covers_pattern(d.actions, d.not_actions, bd.pattern)
 group by all
 ;
 -- Whether an action is granted to a principal: some granted pattern covers it
