@@ -223,6 +223,10 @@ var actionsNeedingNoPermission = []string{
 	// list it and sts:GetSessionToken.
 	"sts:GetCallerIdentity",
 	"sts:GetSessionToken",
+	// STS API Reference: AssumeRoleWithSAML and AssumeRoleWithWebIdentity do
+	// not take AWS credentials; the role's trust policy alone authorises them.
+	"sts:AssumeRoleWithSAML",
+	"sts:AssumeRoleWithWebIdentity",
 	// iam-dataset sdk_permissionless_actions.
 	"dynamodb:DescribeEndpoints",
 	// Console sign-in events (CloudTrail User Guide, "AWS Management Console
@@ -234,6 +238,10 @@ var actionsNeedingNoPermission = []string{
 	"signin:SwitchRole",
 	"signin:ExitRole",
 	"signin:RenewRole",
+	// Federation and directory sign-ins (CloudTrail User Guide, sign-in events:
+	// the federation endpoint's GetSigninToken, external IdP directory logins).
+	"signin:GetSigninToken",
+	"signin:ExternalIdPDirectoryLogin",
 	// The root user's password change at sign-in (AwsConsoleSignIn event in the
 	// CloudTrail documentation's examples).
 	"signin:PasswordUpdated",

@@ -378,7 +378,12 @@ func TestActionCorpus(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.DB.Query(`select event_source, event_name, coalesce(iam_action_of(event_source, event_name), '<null>')
+	// The fourth column says how the unused-permissions analysis (#5) reads
+	// the pair: use of the action, or not use (a call that needs no permission;
+	// besides, events of eventType AwsConsoleSignIn are never use).
+	res, err := c.DB.Query(`select event_source, event_name, coalesce(iam_action_of(event_source, event_name), '<unmapped>'),
+		       case when lower(iam_action_of(event_source, event_name)) in (select lower(iam_action) from actions_needing_no_permission)
+		            then 'not use: needs no permission' else 'use' end
 		from pairs order by event_source, event_name`)
 	if err != nil {
 		t.Fatal(err)
@@ -386,11 +391,11 @@ func TestActionCorpus(t *testing.T) {
 	defer res.Close()
 	var got strings.Builder
 	for res.Next() {
-		var src, name, action string
-		if err := res.Scan(&src, &name, &action); err != nil {
+		var src, name, action, use string
+		if err := res.Scan(&src, &name, &action, &use); err != nil {
 			t.Fatal(err)
 		}
-		got.WriteString(src + "\t" + name + "\t" + action + "\n")
+		got.WriteString(src + "\t" + name + "\t" + action + "\t" + use + "\n")
 	}
 	if err := res.Err(); err != nil {
 		t.Fatal(err)

@@ -115,6 +115,7 @@ with ev as (
       and e.principal_arn in (select principal_arn from pu_principals)
       and e.iam_action is not null
       and lower(e.iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
+      and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
       and (e.error_code is null or is_denied(e.error_code))
 )
 select principal_arn, iam_action as action, pu_service(iam_action) as service,
