@@ -2,16 +2,31 @@
 -- title: Console password unused past the threshold
 -- severity: medium
 -- controls: CIS 1.12, IAM.8, IAM.22
--- rationale: A password nobody has used for months belongs to someone who left or never needed it; it can still be guessed or phished.
+-- rationale: A password nobody has used for months (credential report, or a console sign-in in CloudTrail) belongs to someone who left or never needed it; it can still be guessed or phished.
 -- remediation: Remove the login profile (aws iam delete-login-profile); give it back on request, with MFA.
+with console as (
+    -- successful console sign-ins of IAM users in CloudTrail: use of the
+    -- password that a credential report generated before them cannot show
+    select principal_arn, max(event_time) as t from events
+    where identity_type = 'IAMUser' and event_name = 'ConsoleLogin' and console_login = 'Success' and principal_arn is not null
+    group by principal_arn
+),
+pw as (
+    select c.*, l.t as console_t,
+           case when l.t > c.password_last_used or (c.password_last_used is null and l.t is not null) then l.t
+                else c.password_last_used end as last_used
+    from credential_report c left join console l on l.principal_arn = c.arn
+)
 select c.account_id, c.arn, 'password',
        c.user_name || '''s password '
-         || case when c.password_last_used is null then 'has never been used since it was set on ' || strftime(c.password_last_changed, '%Y-%m-%d')
-                 else 'was last used ' || strftime(c.password_last_used, '%Y-%m-%d') end
-         || ' (' || date_diff('day', coalesce(c.password_last_used, c.password_last_changed), p.as_of) || ' days before '
+         || case when c.last_used is null then 'has never been used since it was set on ' || strftime(c.password_last_changed, '%Y-%m-%d')
+                 else 'was last used ' || strftime(c.last_used, '%Y-%m-%d')
+                      || case when c.last_used = c.console_t then ' (console sign-in in CloudTrail)' else '' end end
+         || ' (' || date_diff('day', coalesce(c.last_used, c.password_last_changed), p.as_of) || ' days before '
          || strftime(p.as_of, '%Y-%m-%d') || ', threshold ' || p.unused_after_days || ')',
-       json_object('credential_report', json_object('file_id', c.file_id, 'row', c.row_number, 'user', c.user_name)),
-       coalesce(c.password_last_used, c.password_last_changed), c.generated_at, null
-from credential_report c, params p
+       json_object('credential_report', json_object('file_id', c.file_id, 'row', c.row_number, 'user', c.user_name),
+                   'last_console_sign_in', c.console_t),
+       coalesce(c.last_used, c.password_last_changed), c.generated_at, null
+from pw c, params p
 where c.user_name <> '<root_account>' and c.password_enabled
-  and coalesce(c.password_last_used, c.password_last_changed, c.user_creation_time) < p.as_of - to_days(p.unused_after_days)
+  and coalesce(c.last_used, c.password_last_changed, c.user_creation_time) < p.as_of - to_days(p.unused_after_days)
