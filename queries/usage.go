@@ -68,7 +68,12 @@ type GeneratedPolicy struct {
 	PrincipalARN, AccountID string
 	Actions                 int    // actions the policy allows
 	Document                []byte // the policy JSON, indented
+	Size                    int    // characters without white space, as IAM counts them
 }
+
+// ManagedPolicyMaxSize is IAM's limit on a managed policy document, in
+// characters without white space (IAM and AWS STS quotas).
+const ManagedPolicyMaxSize = 6144
 
 // GeneratedPolicies returns the generated policy of principal, or of every
 // principal when principal is empty, in ARN order. A principal without one
@@ -95,6 +100,7 @@ func GeneratedPolicies(ctx context.Context, db *sql.DB, principal string) ([]Gen
 		if err := rows.Scan(&p.PrincipalARN, &p.AccountID, &p.Actions, &doc); err != nil {
 			return nil, fmt.Errorf("read generated policies: %w", err)
 		}
+		p.Size = len(strings.Join(strings.Fields(doc), ""))
 		var b bytes.Buffer
 		if err := json.Indent(&b, []byte(doc), "", "  "); err != nil {
 			return nil, fmt.Errorf("generated policy of %s: %w", p.PrincipalARN, err)

@@ -63,6 +63,12 @@ func runPolicy(cmd *cobra.Command, s *streams, opts *policyOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range pols {
+		if p.Size > queries.ManagedPolicyMaxSize {
+			fmt.Fprintf(s.err, "warning: the policy of %s has %d characters, over the %d of an IAM managed policy: split it (one policy per service)\n",
+				p.PrincipalARN, p.Size, queries.ManagedPolicyMaxSize)
+		}
+	}
 	if !opts.all {
 		_, err := s.out.Write(pols[0].Document)
 		return err
