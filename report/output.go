@@ -88,7 +88,9 @@ var exportTables = []struct{ name, orderBy string }{
 	{"role_trust", "role_arn, statement_index, principal_kind, principal_value"},
 	{"password_policy", "account_id nulls first, file_id"},
 	{"analysis_parameters", "name"},
-	{"permission_usage", "all"},
+	{"permission_usage", "account_id, principal_arn, level desc, service, pattern"},
+	{"generated_policies", "principal_arn"},
+	{"action_catalog", "service, action, file_id"},
 }
 
 // WriteTables writes the findings and the main tables into dir, one file
