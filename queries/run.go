@@ -387,6 +387,14 @@ var macros = []string{
 	// readOnly, a name that does not start with a reading verb.
 	`create or replace temp macro is_write(read_only, event_name) as
 		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
+	// Users and roles whose permissions boundary policy the export lacks: the
+	// unused-permissions analysis cannot apply it, and its findings say so.
+	`create or replace temp view usage_boundary_missing as
+	select arn as principal_arn, permissions_boundary_arn from iam_users
+	where permissions_boundary_arn is not null and permissions_boundary_arn not in (select policy_ref from policy_statements)
+	union all
+	select arn, permissions_boundary_arn from iam_roles
+	where permissions_boundary_arn is not null and permissions_boundary_arn not in (select policy_ref from policy_statements)`,
 	// Appended to an unused-permissions finding when the window is shorter
 	// than the unused threshold: unused then means unused in the window.
 	`create or replace temp macro usage_window_note() as (

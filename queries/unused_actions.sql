@@ -29,6 +29,7 @@ select p.account_id, p.principal_arn, null,
          || case when len(p.actions) > 0 then 'granted actions never called: ' || array_to_string(p.actions, ', ') || '; ' else '' end
          || case when len(p.patterns) > 0 then 'granted patterns that matched no call: ' || array_to_string(p.patterns, ', ') || '; ' else '' end
          || 'actions used: ' || array_to_string(u.used_actions, ', ')
+         || coalesce('; its permissions boundary ' || bm.permissions_boundary_arn || ' is not in the export, so it is not applied', '')
          || usage_window_note(),
        json_object('authorization_details', json_object('principal_arn', p.principal_arn),
                    'unused_actions', coalesce(p.actions, []), 'unused_patterns', coalesce(p.patterns, []),
@@ -36,4 +37,5 @@ select p.account_id, p.principal_arn, null,
        u.first_used, u.last_used, u.calls
 from per p
 join used u using (principal_arn)
+left join usage_boundary_missing bm using (principal_arn)
 where len(p.actions) > 0 or len(p.patterns) > 0

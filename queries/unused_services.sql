@@ -39,6 +39,7 @@ select s.account_id, s.principal_arn, null,
        end
          || case when c.present and s.catalog_actions is not null
                  then '; with the action catalog: grants ' || s.catalog_actions || ' actions, used ' || coalesce(gu.used_actions, 0) else '' end
+         || coalesce('; its permissions boundary ' || bm.permissions_boundary_arn || ' is not in the export, so it is not applied', '')
          || usage_window_note(),
        json_object('authorization_details', json_object('principal_arn', s.principal_arn),
                    'granted_services', case when e.principal_arn is null or c.present then len(s.granted_svcs) end,
@@ -51,6 +52,7 @@ select s.account_id, s.principal_arn, null,
 from svc s
 left join every e using (principal_arn)
 left join granted_used gu using (principal_arn)
+left join usage_boundary_missing bm using (principal_arn)
 cross join catalog c
 where not s.no_evidence
   and (len(s.unused_svcs) > 0 or (e.principal_arn is not null and not c.present))

@@ -22,8 +22,8 @@ import (
 var usageSQL string
 
 // usageTemps are the temporary tables usageSQL leaves behind.
-var usageTemps = []string{"pu_principals", "pu_statements", "pu_bounded", "pu_denies", "pu_patterns",
-	"pu_activity", "pu_used", "pu_used_grants", "pu_catalog", "pu_catalog_grants"}
+var usageTemps = []string{"pu_principals", "pu_statements", "pu_bounded", "pu_patterns",
+	"pu_activity", "pu_used", "pu_used_grants", "pu_catalog", "pu_catalog_candidates", "pu_catalog_grants"}
 
 // runUsage runs usageSQL statement by statement inside the analysis
 // transaction, after the parameters and macros exist.

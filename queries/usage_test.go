@@ -43,15 +43,26 @@ func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
 // resource (do not), a Deny with NotAction, a permissions boundary (cuts
 // ec2:* down to ec2:Describe* and drops dynamodb), a conditional grant,
 // a Deny NotAction that leaves a wider pattern standing but cuts it to its
-// exceptions, refused calls (not use) and calls that need no permission
-// (ignored).
+// exceptions, a boundary with NotAction, ? against *, patterns that overlap
+// without one holding the other, a wildcard service prefix, two NotAction
+// statements alike, a boundary the export lacks (not applied), grants on
+// some resources or under a Condition (kept in the generated policy), a
+// principal without events (no_evidence), refused calls (not use) and calls
+// that need no permission (ignored).
 func TestPermissionUsage(t *testing.T) {
 	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))
 	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status,
 		array_to_string(used_actions, ','), calls, denied, coalesce(conditional::varchar, '-')
 		from permission_usage order by all`)
 	want := `
-r-bound pattern ec2 ec2:Describe* used ec2:DescribeVolumes 1 0 false
+r-bmiss pattern s3 s3:* used s3:PutObject 1 0 false
+r-bmiss pattern sqs sqs:SendMessage unused  0 0 false
+r-bmiss service s3 - used s3:PutObject 1 0 false
+r-bmiss service sqs - unused  0 0 false
+r-bnot pattern s3 s3:* used s3:GetObject 1 0 false
+r-bnot pattern s3 s3:DeleteBucket not_granted s3:DeleteBucket 1 0 -
+r-bnot service s3 - used s3:DeleteBucket,s3:GetObject 2 0 false
+r-bound pattern ec2 ec2:* (boundary: ec2:Describe*) used ec2:DescribeVolumes 1 0 false
 r-bound pattern ec2 ec2:RunInstances not_granted ec2:RunInstances 1 0 -
 r-bound pattern s3 s3:GetObject unused  0 0 false
 r-bound service ec2 - used ec2:DescribeVolumes,ec2:RunInstances 2 0 false
@@ -61,11 +72,29 @@ r-cond pattern kms kms:Encrypt unused  0 0 false
 r-cond service kms - used kms:Decrypt 1 0 false
 r-denied pattern sns sns:Publish used sns:Publish 1 0 false
 r-denied service sns - used sns:Publish 1 0 false
+r-idle pattern s3 s3:GetObject no_evidence  0 0 false
+r-idle service s3 - no_evidence  0 0 false
 r-notdeny pattern s3 s3:* used s3:GetObject 1 0 false
 r-notdeny pattern s3 s3:PutObject not_granted s3:PutObject 1 0 -
 r-notdeny pattern sqs sqs:SendMessage unused  0 0 false
 r-notdeny service s3 - used s3:GetObject,s3:PutObject 2 0 false
 r-notdeny service sqs - unused  0 0 false
+r-overlap pattern s3 s3:Get* used s3:GetObject 1 0 false
+r-overlap pattern s3 s3:GetBucketAcl not_granted s3:GetBucketAcl 1 0 -
+r-overlap service s3 - used s3:GetBucketAcl,s3:GetObject 2 0 false
+r-qmark pattern s3 s3:Get* used s3:GetObject 1 0 false
+r-qmark service s3 - used s3:GetObject 1 0 false
+r-scoped pattern ec2 ec2:RebootInstances used ec2:RebootInstances 1 0 false
+r-scoped pattern ec2 ec2:StopInstances unused  0 0 true
+r-scoped pattern ec2 ec2:TerminateInstances used ec2:TerminateInstances 1 0 true
+r-scoped pattern s3 s3:GetObject used s3:GetObject 30 0 false
+r-scoped pattern s3 s3:ListAllMyBuckets used s3:ListAllMyBuckets 1 0 false
+r-scoped service ec2 - used ec2:RebootInstances,ec2:TerminateInstances 2 0 false
+r-scoped service s3 - used s3:GetObject,s3:ListAllMyBuckets 31 0 false
+r-svcwild pattern * S?:GetObject used s3:GetObject 1 0 false
+r-svcwild service s3 - used s3:GetObject 1 0 false
+r-twonot pattern * NotAction iam:*, s3:* used sqs:SendMessage 1 0 false
+r-twonot service sqs - used sqs:SendMessage 1 0 false
 u-notaction pattern * NotAction iam:* used ec2:DescribeInstances,sqs:SendMessage 2 0 false
 u-notaction pattern iam iam:CreateUser not_granted iam:CreateUser 1 0 -
 u-notaction pattern iam iam:List* used iam:ListUsers 1 0 false
@@ -83,13 +112,29 @@ u-wild service s3 - used s3:GetObject 1 0 false
 	if strings.TrimSpace(got) != strings.TrimSpace(want) {
 		t.Errorf("permission_usage:\n%s\nwant:\n%s", got, want)
 	}
+	// A boundary the export lacks is not applied, and the finding says so.
+	if f := q.lines(`select detail from findings where rule_id = 'unused_services' and principal_arn like '%/r-bmiss'`); !strings.Contains(f,
+		"granted but unused sqs; its permissions boundary arn:aws:iam::111122223333:policy/NotExported is not in the export, so it is not applied") {
+		t.Errorf("unused_services of r-bmiss: %q", f)
+	}
+	// One row per principal, level, service and pattern.
+	if dup := q.lines(`select principal_arn, level, service, pattern from permission_usage group by all having count(*) > 1`); dup != "" {
+		t.Errorf("rows twice in permission_usage:\n%s", dup)
+	}
 	// The generated policies hold the granted actions used, nothing else.
 	pols := q.lines(`select principal_arn.split('/')[-1], actions, policy::varchar from generated_policies order by all`)
 	wantPols := `
+r-bmiss 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:PutObject"],"Resource":"*"}]}
+r-bnot 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
 r-bound 1 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeVolumes"],"Resource":"*"}]}
-r-cond 1 {"Version":"2012-10-17","Statement":[{"Sid":"KmsAllResources","Effect":"Allow","Action":["kms:Decrypt"],"Resource":"*"}]}
+r-cond 1 {"Version":"2012-10-17","Statement":[{"Sid":"KmsAsGranted","Effect":"Allow","Action":["kms:Decrypt"],"Resource":["*"],"Condition":{"StringEquals":{"kms:ViaService":"s3.eu-west-1.amazonaws.com"}}}]}
 r-denied 1 {"Version":"2012-10-17","Statement":[{"Sid":"SnsAllResources","Effect":"Allow","Action":["sns:Publish"],"Resource":"*"}]}
 r-notdeny 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
+r-overlap 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
+r-qmark 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
+r-scoped 4 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AsGranted","Effect":"Allow","Action":["ec2:TerminateInstances"],"Resource":["arn:aws:ec2:*:*:instance/*"],"Condition":{"StringEquals":{"aws:ResourceTag/env":"dev"}}},{"Sid":"Ec2AsGranted2","Effect":"Allow","Action":["ec2:RebootInstances"],"Resource":["arn:aws:ec2:*:*:instance/*"]},{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject","s3:ListAllMyBuckets"],"Resource":"*"}]}
+r-svcwild 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
+r-twonot 1 {"Version":"2012-10-17","Statement":[{"Sid":"SqsAllResources","Effect":"Allow","Action":["sqs:SendMessage"],"Resource":"*"}]}
 u-notaction 3 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"IamAllResources","Effect":"Allow","Action":["iam:ListUsers"],"Resource":"*"},{"Sid":"SqsAllResources","Effect":"Allow","Action":["sqs:SendMessage"],"Resource":"*"}]}
 u-wild 2 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":"Allow","Action":["ec2:DescribeInstances"],"Resource":"*"},{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
 `
@@ -148,7 +193,7 @@ func TestPermissionUsageWithCatalog(t *testing.T) {
 	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status, granted_actions
 		from permission_usage where principal_arn similar to '.*(u-wild|u-notaction|r-bound)' and granted order by all`)
 	want := `
-r-bound pattern ec2 ec2:Describe* used 5
+r-bound pattern ec2 ec2:* (boundary: ec2:Describe*) used 5
 r-bound pattern s3 s3:GetObject unused 1
 r-bound service ec2 - used 5
 r-bound service s3 - unused 1

@@ -26,75 +26,107 @@ join policy_attachments a on a.principal_arn = pr.principal_arn
 join policy_statements s on s.policy_ref = a.policy_ref
 ;
 -- Principals whose boundary document is in the case: only those are limited
--- by it (a boundary whose policy the export lacks cannot be evaluated).
+-- by it (a boundary whose policy the export lacks cannot be evaluated; the
+-- findings say so).
 create or replace temp table pu_bounded as
 select distinct principal_arn from pu_statements where is_boundary
 ;
--- Denies that subtract: no Condition, on every resource.
-create or replace temp table pu_denies as
-select principal_arn, actions, not_actions from pu_statements
-where effect = 'Deny' and not conditional and list_contains(resources, '*')
-;
--- Whether a subtracting Deny removes a whole granted pattern: one of its
--- actions covers the pattern, or, for NotAction, none of its exceptions
--- overlaps the pattern (a Deny NotAction s3:GetObject leaves s3:* standing,
--- cut down to what the action-level checks below let through).
-create or replace temp macro pu_deny_covers_pattern(actions, not_actions, pattern) as
-    case when actions is not null then coalesce(list_bool_or(list_transform(actions, lambda a: iam_like(pattern, a))), false)
-         when not_actions is not null then not coalesce(list_bool_or(list_transform(not_actions,
-             lambda e: iam_like(pattern, e) or iam_like(e, pattern))), false)
-         else false end
-;
--- The service a pattern or action belongs to; * for a pattern over all.
+-- The service a pattern or action belongs to; * for a pattern whose service
+-- part is or holds a wildcard.
 create or replace temp macro pu_service(pattern) as
-    case when split_part(pattern, ':', 1) in ('', '*') or pattern not like '%:%' then '*'
+    case when pattern not like '%:%' or regexp_matches(split_part(pattern, ':', 1), '^$|[*?]') then '*'
          else lower(split_part(pattern, ':', 1)) end
 ;
--- Granted patterns: each Allow pattern of the identity policies, cut down to
--- the boundary (a pattern inside a boundary pattern stays; a boundary pattern
--- inside it takes its place), and dropped when a Deny covers it whole.
--- NotAction statements grant everything but their list: pattern * with
--- not_actions kept, so actions can be tested against it.
+-- Whether pattern outer certainly covers every action pattern inner covers:
+-- inner is an action outer matches, or outer is a prefix followed by * that
+-- inner starts with, or they are the same. Anything else counts as not
+-- covered: only whole removals are decided on patterns.
+create or replace temp macro pu_contains(outer_p, inner_p) as
+    case when not regexp_matches(inner_p, '[*?]') then iam_like(inner_p, outer_p)
+         when regexp_full_match(outer_p, '[^*?]*\*') then starts_with(lower(inner_p), lower(rtrim(outer_p, '*')))
+         else lower(outer_p) = lower(inner_p) end
+;
+-- Whether two patterns may share an action; true when unsure.
+create or replace temp macro pu_overlaps(p, q) as
+    iam_like(p, q) or iam_like(q, p)
+    or (regexp_matches(p, '[*?]') and regexp_matches(q, '[*?]')
+        and (pu_service(p) = '*' or pu_service(q) = '*' or pu_service(p) = pu_service(q)))
+;
+-- Whether a pattern covers an action, but for the exceptions of its
+-- NotAction statement.
+create or replace temp macro pu_pattern_covers(pattern, except_actions, action) as
+    iam_like(action, pattern)
+    and (except_actions is null or not coalesce(list_bool_or(list_transform(except_actions, lambda x: iam_like(action, x))), false))
+;
+-- Grants are decided per action (pu_grant_check below): an identity Allow
+-- covers it, a boundary Allow covers it when the principal has a boundary, and
+-- no Deny without Condition on Resource * covers it. Patterns are what the
+-- report shows: each Allow pattern of the identity policies (NotAction
+-- statements as * with their exceptions), kept unless the boundary or a Deny
+-- certainly removes all of it, and labelled with the boundary patterns that
+-- cut it down.
 create or replace temp table pu_patterns as
 with allow as (
     select principal_arn, policy_ref, conditional, unnest(actions) as pattern, null::varchar[] as except_actions
     from pu_statements where not is_boundary and effect = 'Allow' and actions is not null
     union all
-    select principal_arn, policy_ref, conditional, '*', not_actions
+    select principal_arn, policy_ref, conditional, '*',
+           list_sort(list_distinct(list_transform(not_actions, lambda x: lower(x))))
     from pu_statements where not is_boundary and effect = 'Allow' and not_actions is not null
 ),
 boundary as (
     select principal_arn, unnest(coalesce(actions, ['*'])) as pattern, not_actions
     from pu_statements where is_boundary and effect = 'Allow'
 ),
-bounded as (
-    select a.principal_arn, a.policy_ref, a.conditional, a.pattern, a.except_actions from allow a
+-- the parts of each pattern the boundary lets through: the pattern itself
+-- when a boundary pattern contains it, else each boundary pattern it
+-- contains, else (overlap not decided) the pattern
+pieces as (
+    select a.*, a.pattern as piece, []::varchar[] as cut_to from allow a
     where a.principal_arn not in (select principal_arn from pu_bounded)
     union all
-    select a.principal_arn, a.policy_ref, a.conditional,
-           case when iam_like(a.pattern, b.pattern) then a.pattern else b.pattern end,
-           case when iam_like(a.pattern, b.pattern) or (a.except_actions is null and b.not_actions is null) then a.except_actions
-                else list_concat(coalesce(a.except_actions, []), coalesce(b.not_actions, [])) end
+    select a.*,
+           case when pu_contains(b.pattern, a.pattern) or not pu_contains(a.pattern, b.pattern) then a.pattern else b.pattern end,
+           case when pu_contains(a.pattern, b.pattern) and not pu_contains(b.pattern, a.pattern) then [b.pattern] else []::varchar[] end
     from allow a join boundary b on b.principal_arn = a.principal_arn
-    where (iam_like(a.pattern, b.pattern) or iam_like(b.pattern, a.pattern))
-      and (b.not_actions is null or not coalesce(list_bool_or(list_transform(b.not_actions, lambda x: iam_like(a.pattern, x))), false))
+    where pu_overlaps(a.pattern, b.pattern)
+      -- a piece inside an exception of the boundary statement is no piece
+      and not coalesce(list_bool_or(list_transform(b.not_actions, lambda e: pu_contains(e, a.pattern) or pu_contains(e, b.pattern))), false)
+),
+kept as (
+    select pc.* from pieces pc
+    -- a piece a subtracting Deny covers whole grants nothing
+    anti join pu_statements d
+      on d.principal_arn = pc.principal_arn and d.effect = 'Deny' and not d.conditional and list_contains(d.resources, '*')
+     and case when d.actions is not null then coalesce(list_bool_or(list_transform(d.actions, lambda x: pu_contains(x, pc.piece))), false)
+              else not coalesce(list_bool_or(list_transform(d.not_actions, lambda x: pu_overlaps(x, pc.piece))), false) end
+    -- nor one inside an exception of its own NotAction statement
+    where not coalesce(list_bool_or(list_transform(pc.except_actions, lambda e: pu_contains(e, pc.piece))), false)
 )
-select principal_arn, pattern, pu_service(pattern) as service,
-       -- what the pattern is called in the report: NotAction statements by their list
-       case when except_actions is null then pattern
-            when pattern = '*' then 'NotAction ' || array_to_string(list_sort(except_actions), ', ')
-            else pattern || ' except ' || array_to_string(list_sort(except_actions), ', ') end as label,
-       except_actions, bool_and(conditional) as conditional, list(distinct policy_ref order by policy_ref) as policy_refs
-from bounded bd
-anti join pu_denies d on d.principal_arn = bd.principal_arn and pu_deny_covers_pattern(d.actions, d.not_actions, bd.pattern)
-group by all
+select principal_arn,
+       min(pattern) as pattern, pu_service(min(pattern)) as service, except_actions,
+       -- the report's name for it: NotAction statements by their exceptions,
+       -- and the boundary patterns a wider grant is cut down to
+       case when except_actions is null then min(pattern)
+            else 'NotAction ' || array_to_string(except_actions, ', ') end
+         || case when len(list_distinct(flatten(list(cut_to)))) > 0 and not bool_or(len(cut_to) = 0)
+                 then ' (boundary: ' || array_to_string(list_sort(list_distinct(flatten(list(cut_to)))), ', ') || ')' else '' end as label,
+       bool_and(conditional) as conditional, list(distinct policy_ref order by policy_ref) as policy_refs
+from kept
+group by principal_arn, lower(pattern), except_actions
 ;
--- Whether an action is granted to a principal: some granted pattern covers it
--- and no subtracting Deny does. Applied to the used actions and, with an
--- action catalog, to every action of the catalog.
-create or replace temp macro pu_pattern_covers(pattern, except_actions, action) as
-    iam_like(action, pattern)
-    and (except_actions is null or not coalesce(list_bool_or(list_transform(except_actions, lambda x: iam_like(action, x))), false))
+-- The per-action grant check, as a table function of (principal_arn, action)
+-- pairs: granted, and whether only statements with a Condition grant it.
+create or replace temp macro pu_grant_check(pairs) as table
+    select s.principal_arn, s.action,
+           coalesce(bool_or(not st.is_boundary and st.effect = 'Allow'), false)
+             and (s.principal_arn not in (select principal_arn from pu_bounded)
+                  or coalesce(bool_or(st.is_boundary and st.effect = 'Allow'), false))
+             and not coalesce(bool_or(st.effect = 'Deny' and not st.conditional and list_contains(st.resources, '*')), false) as granted,
+           coalesce(bool_and(st.conditional) filter (where not st.is_boundary and st.effect = 'Allow'), false) as conditional
+    from query_table(pairs) s
+    left join pu_statements st on st.principal_arn = s.principal_arn and statement_covers(st.actions, st.not_actions, s.action)
+    group by s.principal_arn, s.action
 ;
 -- What each principal did in the window. Use is a successful call (no error
 -- code) of an action that needs a permission; refused attempts are counted
@@ -136,35 +168,45 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
 from ev
 group by 1, 2
 ;
--- Each used (or refused) action against the grants: granted when a granted
--- pattern covers it and no subtracting Deny does.
+-- Each used (or refused) action against the grants.
 create or replace temp table pu_used_grants as
-with covered as (
-    select u.principal_arn, u.action from pu_used u
-    semi join pu_patterns g on g.principal_arn = u.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
-    anti join pu_denies d on d.principal_arn = u.principal_arn and statement_covers(d.actions, d.not_actions, u.action)
-)
-select u.*, c.action is not null as granted
+select u.*, g.granted, g.conditional as conditional_only
 from pu_used u
-left join covered c using (principal_arn, action)
+join pu_grant_check('pu_used') g using (principal_arn, action)
 ;
--- With an action catalog: every catalog action each granted pattern covers.
+-- With an action catalog: every catalog action granted to each principal
+-- (candidates from the patterns that may cover them, then the check).
 create or replace temp table pu_catalog as
-select distinct service, action from action_catalog
+select lower(service) as service, min(action) as action from action_catalog group by lower(service), lower(action)
+;
+create or replace temp table pu_catalog_candidates as
+select distinct g.principal_arn, c.action
+from pu_patterns g join pu_catalog c on c.service = g.service
+where pu_pattern_covers(g.pattern, g.except_actions, c.action)
+union
+select distinct g.principal_arn, c.action
+from pu_patterns g cross join pu_catalog c
+where g.service = '*' and pu_pattern_covers(g.pattern, g.except_actions, c.action)
 ;
 create or replace temp table pu_catalog_grants as
-select g.principal_arn, g.pattern, g.label, c.service, c.action
-from pu_patterns g
-join pu_catalog c on (g.service = '*' or c.service = g.service)
-anti join pu_denies d on d.principal_arn = g.principal_arn and statement_covers(d.actions, d.not_actions, c.action)
-where pu_pattern_covers(g.pattern, g.except_actions, c.action)
+select g.principal_arn, g.action, pu_service(g.action) as service
+from pu_grant_check('pu_catalog_candidates') g
+where g.granted
 ;
 delete from permission_usage
 ;
 delete from generated_policies
 ;
--- Pattern rows: each granted pattern, and each used action no pattern grants.
+-- Pattern rows: each granted pattern with the granted actions used that it
+-- covers, and each used action nothing grants.
 insert into permission_usage
+with catalog_n as (
+    select g.principal_arn, g.label, count(distinct c.action)::integer as n
+    from pu_patterns g
+    join pu_catalog_grants c on c.principal_arn = g.principal_arn and (g.service = '*' or c.service = g.service)
+     and pu_pattern_covers(g.pattern, g.except_actions, c.action)
+    group by all
+)
 select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', g.service, g.label,
        case when a.principal_arn is null then 'no_evidence'
             when count(u.action) filter (where u.granted and u.calls > 0) > 0 then 'used' else 'unused' end,
@@ -180,8 +222,7 @@ select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', g.service,
 from pu_patterns g
 join pu_principals pr using (principal_arn)
 left join pu_activity a using (principal_arn)
-left join (select principal_arn, label, count(distinct action)::integer as n from pu_catalog_grants group by all) c
-  on c.principal_arn = g.principal_arn and c.label = g.label
+left join catalog_n c on c.principal_arn = g.principal_arn and c.label = g.label
 left join pu_used_grants u on u.principal_arn = g.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
 group by pr.account_id, pr.principal_arn, pr.principal_type, g.service, g.label, g.conditional, g.policy_refs, a.principal_arn
 ;
@@ -193,22 +234,19 @@ from pu_used_grants u
 join pu_principals pr using (principal_arn)
 where not u.granted and u.calls > 0
 ;
--- Service rows: each service granted (by a pattern naming it, or, for a
--- pattern over every service, each service of the catalog or used) or used.
+-- Service rows: each service granted or used. Granted: a kept pattern names
+-- it; for a pattern over every service, a granted catalog action or a granted
+-- used action is in it.
 insert into permission_usage
 with granted as (
-    select principal_arn, service, bool_and(conditional) as conditional,
-           list_distinct(flatten(list(policy_refs))) as policy_refs
-    from pu_patterns where service <> '*' group by all
+    select principal_arn, service, conditional, policy_refs from pu_patterns where service <> '*'
     union all
-    -- over every service: the catalog's services it covers and the services used
-    select g.principal_arn, s.service, bool_and(g.conditional), list_distinct(flatten(list(g.policy_refs)))
+    select g.principal_arn, s.service, g.conditional, g.policy_refs
     from pu_patterns g
     join (select principal_arn, service from pu_catalog_grants
           union select principal_arn, service from pu_used_grants where granted) s
       on s.principal_arn = g.principal_arn
     where g.service = '*'
-    group by all
 ),
 granted_svc as (
     select principal_arn, service, bool_and(conditional) as conditional,
@@ -224,7 +262,7 @@ used_svc as (
     from pu_used group by all
 ),
 catalog_svc as (
-    select principal_arn, service, count(distinct action) as n from pu_catalog_grants group by all
+    select principal_arn, service, count(*) as n from pu_catalog_grants group by all
 )
 select pr.account_id, pr.principal_arn, pr.principal_type, 'service', s.service,
        null,
@@ -244,35 +282,67 @@ left join used_svc u using (principal_arn, service)
 left join catalog_svc c using (principal_arn, service)
 ;
 -- A least-privilege policy per principal: the actions it used that its
--- policies grant, a statement per service for the actions whose calls all
--- named their resources (those resources, at most 50) and one on * for the rest.
+-- policies grant. An action some unconditional statement grants on every
+-- resource goes into a statement of its service: on the resources its calls
+-- named when all of them named some (at most 50), else on *. Any other
+-- action keeps the resources and Condition of the statement that grants it
+-- (the first by policy and position), so the policy is never wider than the
+-- grant it replaces.
 insert into generated_policies
 with acts as (
-    select principal_arn, service, action, resource_arns,
-           not unscoped_calls and len(resource_arns) > 0 as scoped
-    from pu_used_grants
-    where granted and calls > 0
+    select u.principal_arn, u.service, u.action, u.resource_arns,
+           not u.unscoped_calls and len(u.resource_arns) between 1 and 50 as scoped
+    from pu_used_grants u
+    where u.granted and u.calls > 0
+),
+granting as (
+    select a.principal_arn, a.action, st.policy_ref, st.statement_index,
+           not st.conditional and list_contains(st.resources, '*') as free,
+           row_number() over (partition by a.principal_arn, a.action
+                              order by not st.conditional and list_contains(st.resources, '*') desc, st.policy_ref, st.statement_index) as rank
+    from acts a
+    join pu_statements st on st.principal_arn = a.principal_arn and not st.is_boundary and st.effect = 'Allow'
+     and statement_covers(st.actions, st.not_actions, a.action)
+),
+chosen as (
+    select a.*, g.free, case when g.free then null else g.policy_ref end as policy_ref,
+           case when g.free then null else g.statement_index end as statement_index
+    from acts a join granting g on g.principal_arn = a.principal_arn and g.action = a.action and g.rank = 1
 ),
 stmts as (
-    select principal_arn, service, scoped,
+    select principal_arn, service, free, scoped and free as scoped, policy_ref, statement_index,
            list(distinct action order by action) as actions,
            list_sort(list_distinct(flatten(list(resource_arns)))) as arns
-    from acts group by principal_arn, service, scoped
+    from chosen group by principal_arn, service, free, scoped and free, policy_ref, statement_index
 ),
 shaped as (
-    select principal_arn, service, scoped, actions,
-           regexp_replace(upper(service[1]) || service[2:], '[^A-Za-z0-9]', '', 'g')
-             || case when scoped and len(arns) <= 50 then 'Resources' else 'AllResources' end as sid,
-           case when scoped and len(arns) <= 50 then to_json(arns) else to_json('*') end as resource
-    from stmts
+    select st.principal_arn, st.service, st.free, st.scoped, st.policy_ref, st.statement_index, st.actions,
+           regexp_replace(upper(st.service[1]) || st.service[2:], '[^A-Za-z0-9]', '', 'g')
+             || case when not st.free then 'AsGranted' when st.scoped and len(st.arns) <= 50 then 'Resources' else 'AllResources' end as base,
+           case when not st.free then ps.resources
+                when st.scoped and len(st.arns) <= 50 then st.arns end as resources,
+           case when not st.free then ps.not_resources end as not_resources,
+           case when not st.free and ps.condition is not null and ps.condition::varchar not in ('{}', 'null') then ps.condition end as condition
+    from stmts st
+    left join policy_statements ps on ps.policy_ref = st.policy_ref and ps.statement_index = st.statement_index
+),
+numbered as (
+    select *, row_number() over (partition by principal_arn, base order by service, scoped desc, policy_ref, statement_index) as n
+    from shaped
 ),
 statements as (
-    select principal_arn, service, scoped, len(actions) as n,
-           json_object('Sid', sid, 'Effect', 'Allow', 'Action', to_json(actions), 'Resource', resource) as statement
-    from shaped
+    select principal_arn, service, free, scoped, policy_ref, statement_index, len(actions) as n_actions,
+           json_merge_patch(
+               json_object('Sid', base || case when n > 1 then n::varchar else '' end, 'Effect', 'Allow', 'Action', to_json(actions)),
+               case when not_resources is not null then json_object('NotResource', to_json(not_resources))
+                    when resources is not null then json_object('Resource', to_json(resources))
+                    else json_object('Resource', '*') end,
+               coalesce(json_object('Condition', condition), '{}')) as statement
+    from numbered
 )
-select s.principal_arn, any_value(pr.account_id), sum(s.n)::integer,
-       json_object('Version', '2012-10-17', 'Statement', list(s.statement order by s.service, s.scoped desc))
+select s.principal_arn, any_value(pr.account_id), sum(s.n_actions)::integer,
+       json_object('Version', '2012-10-17',
+                   'Statement', list(s.statement order by s.service, s.free desc, s.scoped desc, s.policy_ref, s.statement_index))
 from statements s
 join pu_principals pr using (principal_arn)
 group by s.principal_arn
