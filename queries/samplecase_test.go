@@ -89,13 +89,14 @@ func findRepoDir(rel string) string {
 
 var reportKey = regexp.MustCompile(`^credential_report:account=(\d+):user=([^:]+)(?::(access_key_\d))?$`)
 
-// TestSampleCase: every fact of expected.json is found, and nothing of high
-// or critical severity is reported that expected.json does not name.
-func TestSampleCase(t *testing.T) {
+// sampleCase returns the folder of the sample case and its expected facts:
+// samples/case, or the case CREDTRAIL_SAMPLE_CASE names (credtrail samples
+// generate DIR). It skips in -short and when there is none.
+func sampleCase(t *testing.T) (string, []fact) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("sample case: not in -short")
 	}
-	// CREDTRAIL_SAMPLE_CASE checks another generated case (credtrail samples generate DIR).
 	dir := os.Getenv("CREDTRAIL_SAMPLE_CASE")
 	if dir == "" {
 		dir = findRepoDir(filepath.Join("samples", "case"))
@@ -111,6 +112,13 @@ func TestSampleCase(t *testing.T) {
 	if err := json.Unmarshal(b, &facts); err != nil {
 		t.Fatal(err)
 	}
+	return dir, facts
+}
+
+// TestSampleCase: every fact of expected.json is found, and nothing of high
+// or critical severity is reported that expected.json does not name.
+func TestSampleCase(t *testing.T) {
+	dir, facts := sampleCase(t)
 	var inputs []string
 	for _, sub := range []string{"AWSLogs", "iam"} {
 		inputs = append(inputs, filepath.Join(dir, sub))
@@ -239,21 +247,7 @@ func checkUsageDetail(t *testing.T, fc fact, f queries.Finding) {
 // role allows exactly the actions the role used (its unused_actions fact
 // lists them), and is a valid IAM policy document.
 func TestSampleCaseGeneratedPolicies(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sample case: not in -short")
-	}
-	dir := findRepoDir(filepath.Join("samples", "case"))
-	if dir == "" {
-		t.Skip("no samples/case")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var facts []fact
-	if err := json.Unmarshal(b, &facts); err != nil {
-		t.Fatal(err)
-	}
+	dir, facts := sampleCase(t)
 	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "iam")})
 	ctx := context.Background()
 	if _, err := queries.Run(ctx, c.DB, queries.Params{}); err != nil {
