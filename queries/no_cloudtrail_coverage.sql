@@ -8,6 +8,12 @@ with active as (
     select distinct principal_arn from events e cross join params p
     where e.event_time between p.since and p.until and e.principal_arn is not null
 ),
+-- accounts with any event in the window: for the others the evidence lacks
+-- their trail altogether, which the detail says instead
+logged as (
+    select distinct recipient_account_id as account_id from events e cross join params p
+    where e.event_time between p.since and p.until
+),
 seen as (
     -- access keys and passwords used inside the window, from the current credential reports
     select c.account_id, c.arn, c.user_name, c.file_id, c.row_number,
@@ -26,7 +32,10 @@ seen as (
 )
 select s.account_id, s.arn, null,
        'the credential report shows ' || string_agg(s.what, '; ' order by s.what) || ', inside the CloudTrail window, yet the archive holds no event of '
-         || s.user_name || ': the trail does not record this activity (data events, another trail or region), so its permissions are reported as no evidence, not as unused',
+         || s.user_name || ': ' || case when s.account_id in (select account_id from logged)
+              then 'the trail does not record this activity (data events, another trail or region)'
+              else 'the case holds no CloudTrail of account ' || s.account_id || ' in the window' end
+         || ', so its permissions are reported as no evidence, not as unused',
        json_object('credential_report', json_object('file_id', any_value(s.file_id), 'row', any_value(s.row_number), 'user', s.user_name)),
        min(s.t), max(s.t), null
 from seen s
@@ -35,7 +44,10 @@ group by s.account_id, s.arn, s.user_name
 union all
 select r.account_id, r.arn, null,
        r.role_name || '''s RoleLastUsed is ' || strftime(r.role_last_used, '%Y-%m-%dT%H:%M:%SZ') || coalesce(' in ' || r.role_last_used_region, '')
-         || ', inside the CloudTrail window, yet the archive holds no session of the role: the trail does not record this activity, so its permissions are reported as no evidence, not as unused',
+         || ', inside the CloudTrail window, yet the archive holds no session of the role: '
+         || case when r.account_id in (select account_id from logged) then 'the trail does not record this activity'
+                 else 'the case holds no CloudTrail of account ' || r.account_id || ' in the window' end
+         || ', so its permissions are reported as no evidence, not as unused',
        json_object('authorization_details', json_object('role_arn', r.arn, 'file_id', r.file_id, 'role_last_used', r.role_last_used)),
        r.role_last_used, r.role_last_used, null
 from iam_roles r cross join params p
