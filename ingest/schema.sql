@@ -402,7 +402,8 @@ create table if not exists permission_usage (
     last_used       timestamptz,
     regions         varchar[],
     source_ips      varchar[],          -- at most 20, sorted
-    policy_refs     varchar[]           -- the policies whose statements grant it
+    policy_refs     varchar[],          -- the policies whose statements grant it
+    resources       varchar[]           -- the Resource (or 'NotResource ...') of those statements, carried along, not evaluated
 );
 
 -- A least-privilege policy per user and role with use in the window: the

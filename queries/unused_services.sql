@@ -36,6 +36,7 @@ select s.account_id, s.principal_arn, null,
                  || coalesce(array_to_string(s.used_svcs, ', '), 'none') || '; granted but unused '
                  || array_to_string(list_slice(s.unused_svcs, 1, 60), ', ')
                  || case when len(s.unused_svcs) > 60 then ' and ' || (len(s.unused_svcs) - 60) || ' more' else '' end
+                 || '; ' || round(100 * s.used_granted / len(s.granted_svcs))::integer || '% of the granted services used'
        end
          || case when c.present and s.catalog_actions is not null
                  then '; with the action catalog: grants ' || s.catalog_actions || ' actions, used ' || coalesce(gu.used_actions, 0) else '' end

@@ -114,8 +114,13 @@ u-wild service s3 - used s3:GetObject 1 0 false
 	}
 	// A boundary the export lacks is not applied, and the finding says so.
 	if f := q.lines(`select detail from findings where rule_id = 'unused_services' and principal_arn like '%/r-bmiss'`); !strings.Contains(f,
-		"granted but unused sqs; its permissions boundary arn:aws:iam::111122223333:policy/NotExported is not in the export, so it is not applied") {
+		"granted but unused sqs; 50% of the granted services used; its permissions boundary arn:aws:iam::111122223333:policy/NotExported is not in the export, so it is not applied") {
 		t.Errorf("unused_services of r-bmiss: %q", f)
+	}
+	// The statements' resources are carried along, not evaluated.
+	if got := q.lines(`select pattern, resources from permission_usage where principal_arn like '%/r-scoped' and level = 'pattern' order by pattern`); got !=
+		"ec2:RebootInstances [arn:aws:ec2:*:*:instance/*]\nec2:StopInstances [arn:aws:ec2:*:*:instance/*]\nec2:TerminateInstances [arn:aws:ec2:*:*:instance/*]\ns3:GetObject [*]\ns3:ListAllMyBuckets [*]\n" {
+		t.Errorf("resources of r-scoped's patterns:\n%s", got)
 	}
 	// One row per principal, level, service and pattern.
 	if dup := q.lines(`select principal_arn, level, service, pattern from permission_usage group by all having count(*) > 1`); dup != "" {
@@ -214,7 +219,7 @@ u-wild service s3 - used 5
 	}
 	// The grant of every service but iam now lists the one it never uses.
 	f := q.lines(`select detail from findings where rule_id = 'unused_services' and principal_arn like '%u-notaction'`)
-	if !strings.HasPrefix(f, "granted 4 services, used 4 in the window (calls without error): used ec2, iam, s3, sqs; granted but unused sts; with the action catalog: grants 16 actions, used 3; the window covers 1 day,") {
+	if !strings.HasPrefix(f, "granted 4 services, used 4 in the window (calls without error): used ec2, iam, s3, sqs; granted but unused sts; 75% of the granted services used; with the action catalog: grants 16 actions, used 3; the window covers 1 day,") {
 		t.Errorf("unused_services of u-notaction: %s", f)
 	}
 }

@@ -19,7 +19,7 @@ select arn, account_id, 'role' from iam_roles
 create or replace temp table pu_statements as
 select distinct pr.principal_arn, a.is_boundary, a.policy_ref, s.statement_index, s.effect,
        s.actions, s.not_actions,
-       s.resources,
+       s.resources, s.not_resources,
        coalesce(s.condition is not null and s.condition::varchar not in ('{}', 'null'), false) as conditional
 from pu_principals pr
 join policy_attachments a on a.principal_arn = pr.principal_arn
@@ -67,11 +67,13 @@ create or replace temp macro pu_pattern_covers(pattern, except_actions, action) 
 -- cut it down.
 create or replace temp table pu_patterns as
 with allow as (
-    select principal_arn, policy_ref, conditional, unnest(actions) as pattern, null::varchar[] as except_actions
+    select principal_arn, policy_ref, conditional, unnest(actions) as pattern, null::varchar[] as except_actions,
+           coalesce(resources, list_transform(not_resources, lambda r: 'NotResource ' || r)) as res
     from pu_statements where not is_boundary and effect = 'Allow' and actions is not null
     union all
     select principal_arn, policy_ref, conditional, '*',
-           list_sort(list_distinct(list_transform(not_actions, lambda x: lower(x))))
+           list_sort(list_distinct(list_transform(not_actions, lambda x: lower(x)))),
+           coalesce(resources, list_transform(not_resources, lambda r: 'NotResource ' || r))
     from pu_statements where not is_boundary and effect = 'Allow' and not_actions is not null
 ),
 boundary as (
@@ -111,7 +113,8 @@ select principal_arn,
             else 'NotAction ' || array_to_string(except_actions, ', ') end
          || case when len(list_distinct(flatten(list(cut_to)))) > 0 and not bool_or(len(cut_to) = 0)
                  then ' (boundary: ' || array_to_string(list_sort(list_distinct(flatten(list(cut_to)))), ', ') || ')' else '' end as label,
-       bool_and(conditional) as conditional, list(distinct policy_ref order by policy_ref) as policy_refs
+       bool_and(conditional) as conditional, list(distinct policy_ref order by policy_ref) as policy_refs,
+       list_sort(list_distinct(flatten(list(res)))) as resources
 from kept
 group by principal_arn, lower(pattern), except_actions
 ;
@@ -218,18 +221,18 @@ select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', g.service,
        min(u.first_used) filter (where u.granted), max(u.last_used) filter (where u.granted),
        list_sort(list_distinct(flatten(list(u.regions) filter (where u.granted and u.regions is not null)))),
        list_slice(list_sort(list_distinct(flatten(list(u.source_ips) filter (where u.granted and u.source_ips is not null)))), 1, 20),
-       g.policy_refs
+       g.policy_refs, g.resources
 from pu_patterns g
 join pu_principals pr using (principal_arn)
 left join pu_activity a using (principal_arn)
 left join catalog_n c on c.principal_arn = g.principal_arn and c.label = g.label
 left join pu_used_grants u on u.principal_arn = g.principal_arn and pu_pattern_covers(g.pattern, g.except_actions, u.action)
-group by pr.account_id, pr.principal_arn, pr.principal_type, g.service, g.label, g.conditional, g.policy_refs, a.principal_arn
+group by pr.account_id, pr.principal_arn, pr.principal_type, g.service, g.label, g.conditional, g.policy_refs, g.resources, a.principal_arn
 ;
 insert into permission_usage
 select pr.account_id, pr.principal_arn, pr.principal_type, 'pattern', u.service, u.action,
        'not_granted', false, null, null, [u.action], u.calls, u.denied, u.first_used, u.last_used,
-       u.regions, list_slice(u.source_ips, 1, 20), []
+       u.regions, list_slice(u.source_ips, 1, 20), [], []
 from pu_used_grants u
 join pu_principals pr using (principal_arn)
 where not u.granted and u.calls > 0
@@ -239,9 +242,9 @@ where not u.granted and u.calls > 0
 -- used action is in it.
 insert into permission_usage
 with granted as (
-    select principal_arn, service, conditional, policy_refs from pu_patterns where service <> '*'
+    select principal_arn, service, conditional, policy_refs, resources from pu_patterns where service <> '*'
     union all
-    select g.principal_arn, s.service, g.conditional, g.policy_refs
+    select g.principal_arn, s.service, g.conditional, g.policy_refs, g.resources
     from pu_patterns g
     join (select principal_arn, service from pu_catalog_grants
           union select principal_arn, service from pu_used_grants where granted) s
@@ -250,7 +253,8 @@ with granted as (
 ),
 granted_svc as (
     select principal_arn, service, bool_and(conditional) as conditional,
-           list_sort(list_distinct(flatten(list(policy_refs)))) as policy_refs
+           list_sort(list_distinct(flatten(list(policy_refs)))) as policy_refs,
+           list_sort(list_distinct(flatten(list(resources)))) as resources
     from granted group by all
 ),
 used_svc as (
@@ -272,7 +276,7 @@ select pr.account_id, pr.principal_arn, pr.principal_type, 'service', s.service,
        g.service is not null, g.conditional,
        case when g.service in (select service from pu_catalog) then coalesce(c.n, 0) end,
        coalesce(u.used_actions, []), coalesce(u.calls, 0), coalesce(u.denied, 0), u.first_used, u.last_used,
-       u.regions, u.source_ips, coalesce(g.policy_refs, [])
+       u.regions, u.source_ips, coalesce(g.policy_refs, []), coalesce(g.resources, [])
 from (select principal_arn, service from granted_svc
       union select principal_arn, service from used_svc where calls > 0) s
 join pu_principals pr using (principal_arn)
