@@ -394,7 +394,7 @@ update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as
 	}
 	f := open(t, workbook(t, r))
 	rows, _ := f.GetRows("Unused Permissions")
-	if got := strings.Join(rows[1], "|"); got != "Account id|Principal arn|Principal type|Level|Service|Pattern|Status|Granted|Conditional|Granted actions|Used actions|Calls|Denied|First used (UTC)|Last used (UTC)|Regions|Source ips|Policy refs" {
+	if got := strings.Join(rows[1], "|"); got != "Account id|Principal arn|Principal type|Level|Service|Pattern|Status|Granted|Conditional|Granted actions|Used actions|Calls|Denied|First used (UTC)|Last used (UTC)|Regions|Source ips|Policy refs|Resources" {
 		t.Errorf("header %s", got)
 	}
 	// service rows first, then patterns; iam before s3
