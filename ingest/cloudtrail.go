@@ -58,14 +58,16 @@ with raw as (
 ),
 x as (
     select raw.file_id, raw.record_index, raw.r,
-           json_extract_string(raw.r.userIdentity, ` + userIdentityPaths + `) as ui
+           from_json(raw.r.userIdentity, '` + userIdentityShape + `') as ui
     from raw
 ),
 y as (
     select file_id, record_index, r,
-           ui[1] as identity_type, nullif(ui[2], '') as identity_arn, ui[3] as identity_account_id,
-           ui[4] as issuer_arn, ui[5] as ui_user_name, ui[6] as principal_id, nullif(ui[7], '') as access_key_id,
-           ui[8] as issuer_user_name, ui[9] as on_behalf_of_user, ui[10] as invoked_by, ui[11] as mfa_authenticated
+           ui.type as identity_type, nullif(ui.arn, '') as identity_arn, ui.accountId as identity_account_id,
+           ui.sessionContext.sessionIssuer.arn as issuer_arn, ui.userName as ui_user_name,
+           ui.principalId as principal_id, nullif(ui.accessKeyId, '') as access_key_id,
+           ui.sessionContext.sessionIssuer.userName as issuer_user_name, ui.onBehalfOf.userId as on_behalf_of_user,
+           ui.invokedBy as invoked_by, ui.sessionContext.attributes.mfaAuthenticated as mfa_authenticated
     from x
 ),
 rec as (
@@ -146,10 +148,14 @@ var insertEventsSQL = `insert into events ` + readRecords(`
     file_id,
     record_index`)
 
-// userIdentityPaths are parsed from userIdentity once per record: ui[1] … ui[11].
-const userIdentityPaths = `['$.type', '$.arn', '$.accountId', '$.sessionContext.sessionIssuer.arn', '$.userName',
-    '$.principalId', '$.accessKeyId', '$.sessionContext.sessionIssuer.userName', '$.onBehalfOf.userId',
-    '$.invokedBy', '$.sessionContext.attributes.mfaAuthenticated']`
+// userIdentityShape is the part of userIdentity parsed once per record into
+// a struct. from_json reads keys as json_extract_string does (case-sensitive,
+// first of duplicate keys, non-string values as their JSON text, NULL where
+// the shape does not match) at two thirds of the cost of eleven paths.
+const userIdentityShape = `{"type": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR", "principalId": "VARCHAR",
+    "accessKeyId": "VARCHAR", "userName": "VARCHAR", "invokedBy": "VARCHAR", "onBehalfOf": {"userId": "VARCHAR"},
+    "sessionContext": {"sessionIssuer": {"arn": "VARCHAR", "userName": "VARCHAR"},
+                       "attributes": {"mfaAuthenticated": "VARCHAR"}}}`
 
 // badRecordSQL finds the first record of a file whose time cannot be read,
 // to say why the file was rejected.
