@@ -342,8 +342,10 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) err
 	return err
 }
 
-// actionBaseName is the SQL expression for an event name without its version suffix.
-const actionBaseName = `regexp_replace(name, '` + versionSuffixPattern + `', '\1')`
+// actionBaseName is the SQL expression for an event name without its version
+// suffix. The suffix always ends in a digit, so the regular expression runs
+// only on names that do: few do, and it was half the macro's cost per event.
+const actionBaseName = `(case when right(name, 1) between '0' and '9' then regexp_replace(name, '` + versionSuffixPattern + `', '\1') else name end)`
 
 // actionFirstWord is the SQL expression for the first word of an event name
 // (Get in GetRestApis), the key of action_word_rules.

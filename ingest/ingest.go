@@ -66,15 +66,21 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		return nil, err
 	}
 	defer func() {
+		start := time.Now()
 		if err := sc.remove(); err != nil {
 			log.Warn("remove temporary folder", "dir", sc.dir, "err", err)
 		}
+		log.Debug("temporary folder removed", "seconds", time.Since(start).Seconds())
 	}()
 	conn, err := c.DB.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connect to case: %w", err)
 	}
-	defer conn.Close()
+	defer func() {
+		start := time.Now()
+		conn.Close()
+		log.Debug("connection closed", "seconds", time.Since(start).Seconds())
+	}()
 
 	start := time.Now()
 	all, bundleErrs := expandBundles(ctx, inputs, sc)
@@ -164,6 +170,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason string, err error) {
 	f = ctFile{in: in, fileID: id}
 	if in.sniff.format == formatRecords {
+		if abs, ok := readablePath(in.local, in.sniff.gzipped); ok {
+			f.local = abs
+			return f, "", nil
+		}
 		f.local = ctLocalName(sc, id, in.sniff.gzipped)
 		return f, "", linkForReading(in.local, f.local)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -331,6 +332,52 @@ func TestRedeliveredEventsKeepTheFirstCopyByPath(t *testing.T) {
 	}
 	if err := c.DB.QueryRow("select user_agent from events where event_id = 'e3'").Scan(&agent); err != nil || agent != "from-a" {
 		t.Errorf("kept copy of e3: %q %v", agent, err)
+	}
+}
+
+// Records files are read in place when DuckDB can take their path as it is,
+// and through a scratch link otherwise (a glob character in the path, or an
+// extension that does not say whether the content is compressed); in a mixed
+// batch every record must still point at its own file.
+func TestRecordsFilesReadInPlaceOrThroughALink(t *testing.T) {
+	c := openTestCase(t)
+	dir := t.TempDir()
+	files := []struct {
+		name string
+		gzip bool
+		n    int
+	}{
+		{"a.json.gz", true, 1},
+		{"b-gzipped-without-extension.json", true, 2},
+		{"c [copy].json.gz", true, 3},
+		{"d-plain.json", false, 4},
+		{"e-plain-named.gz", false, 5},
+		{"f*star.json", false, 6},
+		{"g.json.gz", true, 7},
+	}
+	for _, f := range files {
+		var recs []string
+		for i := range f.n {
+			recs = append(recs, fmt.Sprintf(`{"eventID":"%s-%d","eventTime":"2024-01-01T00:00:00Z","eventName":"GetObject","recipientAccountId":"111122223333"}`, f.name, i))
+		}
+		body := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+		if f.gzip {
+			body = gzipBytes(t, body)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outcomes := ingestPaths(t, c, dir)
+	for _, f := range files {
+		o := outcomeOf(t, outcomes, f.name)
+		if o.Status != StatusLoaded || o.Records != int64(f.n) {
+			t.Errorf("%s: %+v, want loaded with %d records", f.name, o, f.n)
+		}
+		if n := queryInt(t, c.DB, `select count(*) from events where file_id = ? and event_id like ? and record_index = split_part(event_id, '-', -1)::bigint`,
+			o.FileID, f.name+"-%"); n != int64(f.n) {
+			t.Errorf("%s: %d of its %d events point at it", f.name, n, f.n)
+		}
 	}
 }
 

@@ -59,6 +59,12 @@ func sniffFile(path string) (sniffed, error) {
 		return sniffed{}, err
 	}
 	defer f.Close()
+	return sniffContent(f, nil)
+}
+
+// sniffContent decides the kind of the content f holds from its start. zr,
+// when not nil, is a gzip reader to reuse (each new one allocates its window).
+func sniffContent(f io.ReadSeeker, zr *gzip.Reader) (sniffed, error) {
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
@@ -77,7 +83,12 @@ func sniffFile(path string) (sniffed, error) {
 	var r io.Reader = f
 	gz := bytes.HasPrefix(head, gzipMagic)
 	if gz {
-		zr, err := gzip.NewReader(f)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(f)
+		} else {
+			err = zr.Reset(f)
+		}
 		if err != nil {
 			return sniffed{kind: KindUnknown, gzipped: true, reason: fmt.Sprintf("corrupt gzip: %v", err)}, nil
 		}

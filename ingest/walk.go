@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"archive/tar"
+	"bytes"
 	"archive/zip"
 	"compress/gzip"
 	"context"
@@ -112,8 +113,9 @@ func prepare(ctx context.Context, inputs []*input, workers int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var pb prepareBuffers
 			for in := range next {
-				prepareOne(in)
+				prepareOne(in, &pb)
 			}
 		}()
 	}
@@ -127,7 +129,22 @@ func prepare(ctx context.Context, inputs []*input, workers int) {
 	wg.Wait()
 }
 
-func prepareOne(in *input) {
+// keptFileBytes bounds the files prepareOne keeps in memory while hashing
+// them, to sniff their content without opening and reading them again.
+const keptFileBytes = 1 << 20
+
+// prepareBuffers are one preparing goroutine's reusable buffers.
+type prepareBuffers struct {
+	chunk []byte
+	kept  []byte
+	zr    *gzip.Reader
+}
+
+// prepareOne hashes a file and sniffs its kind. A small file (most CloudTrail
+// files are 10-100 KB) is read once, and sniffed from memory; opening it a
+// second time and a new gzip reader per file were half the cost of preparing
+// a CloudTrail archive.
+func prepareOne(in *input, pb *prepareBuffers) {
 	if in.reject != "" {
 		return
 	}
@@ -136,16 +153,42 @@ func prepareOne(in *input) {
 		in.err = err
 		return
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		in.err = fmt.Errorf("read: %w", err)
-		return
+	if pb.chunk == nil {
+		pb.chunk = make([]byte, 256<<10)
 	}
+	h := sha256.New()
+	pb.kept = pb.kept[:0]
+	keep := true
+	var n int64
+	for {
+		k, rerr := f.Read(pb.chunk)
+		h.Write(pb.chunk[:k])
+		n += int64(k)
+		if keep && n <= keptFileBytes {
+			pb.kept = append(pb.kept, pb.chunk[:k]...)
+		} else {
+			keep = false
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			f.Close()
+			in.err = fmt.Errorf("read: %w", rerr)
+			return
+		}
+	}
+	f.Close()
 	in.size = n
 	in.sha256 = hex.EncodeToString(h.Sum(nil))
-	in.sniff, in.err = sniffFile(in.local)
+	if !keep {
+		in.sniff, in.err = sniffFile(in.local)
+		return
+	}
+	if pb.zr == nil {
+		pb.zr = new(gzip.Reader)
+	}
+	in.sniff, in.err = sniffContent(bytes.NewReader(pb.kept), pb.zr)
 }
 
 // maxBundleEntries bounds what one bundle may unpack, against archive bombs.
