@@ -47,7 +47,8 @@ func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
 // without one holding the other, a wildcard service prefix, two NotAction
 // statements alike, a boundary the export lacks (not applied), grants on
 // some resources or under a Condition (kept in the generated policy), a
-// principal without events (no_evidence), refused calls (not use) and calls
+// principal without events (no_evidence), a cross-account call logged in
+// both accounts (one call), refused calls (not use) and calls
 // that need no permission (ignored).
 func TestPermissionUsage(t *testing.T) {
 	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))

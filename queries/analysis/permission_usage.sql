@@ -144,7 +144,9 @@ group by 1
 ;
 create or replace temp table pu_used as
 with ev as (
-    select e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip, e.error_code, e.resources
+    select e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip, e.error_code, e.resources,
+           -- a cross-account call is logged in both accounts, under one sharedEventID
+           coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
     from events e cross join params p
     where e.event_time between p.since and p.until
       and e.principal_arn in (select principal_arn from pu_principals)
@@ -154,8 +156,8 @@ with ev as (
       and (e.error_code is null or is_denied(e.error_code))
 )
 select principal_arn, iam_action as action, pu_service(iam_action) as service,
-       count(*) filter (where error_code is null) as calls,
-       count(*) filter (where error_code is not null) as denied,
+       count(distinct call_id) filter (where error_code is null) as calls,
+       count(distinct call_id) filter (where error_code is not null) as denied,
        min(event_time) filter (where error_code is null) as first_used,
        max(event_time) filter (where error_code is null) as last_used,
        list(distinct aws_region order by aws_region) filter (where error_code is null and aws_region is not null) as regions,
