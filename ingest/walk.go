@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"archive/tar"
-	"bytes"
 	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
