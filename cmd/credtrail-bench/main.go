@@ -164,7 +164,7 @@ func counts(caseDB, bareDB string) (events, records int64, err error) {
 		{caseDB, "select count(*) from events", &events},
 		{bareDB, "select count(*) from bare", &records},
 	} {
-		db, err := sql.Open("duckdb", q.path+"?access_mode=READ_ONLY")
+		db, err := openReadOnly(q.path)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -175,6 +175,11 @@ func counts(caseDB, bareDB string) (events, records int64, err error) {
 		}
 	}
 	return events, records, nil
+}
+
+// openReadOnly opens a database for reading while no credtrail process runs on it.
+func openReadOnly(path string) (*sql.DB, error) {
+	return sql.Open("duckdb", path+"?access_mode=READ_ONLY")
 }
 
 // bareLoad is PERF.md's tuned load: explicit schema, preserve_insertion_order
@@ -228,22 +233,26 @@ func usageBench(bin, dir string, perDay, days, accounts, principals int, memory 
 	caseDB := filepath.Join(dir, "usage-case.duckdb")
 	os.Remove(caseDB)
 	os.Remove(caseDB + ".wal")
-	{
-		in, err := measure(bin, "ingest", "--memory-limit", memory, caseDB, filepath.Join(archive, "AWSLogs"), filepath.Join(archive, "iam"))
-		if err != nil {
-			return err
-		}
-		fmt.Printf("ingest (CloudTrail and IAM exports): %.2f s, peak %.0f MiB\n", in.seconds, in.peakMiB)
+	in, err := measure(bin, "ingest", "--memory-limit", memory, caseDB, filepath.Join(archive, "AWSLogs"), filepath.Join(archive, "iam"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ingest (CloudTrail and IAM exports): %.2f s, peak %.0f MiB\n", in.seconds, in.peakMiB)
+	db, err := openReadOnly(caseDB)
+	if err != nil {
+		return err
 	}
 	var principalsN, events int64
-	out, err := exec.Command(bin, "query", "--format", "csv", caseDB,
-		"select (select count(*) from iam_users) + (select count(*) from iam_roles), (select count(*) from events)").Output()
+	err = db.QueryRow("select (select count(*) from iam_users) + (select count(*) from iam_roles), (select count(*) from events)").Scan(&principalsN, &events)
 	if err != nil {
+		db.Close()
 		return fmt.Errorf("count the case: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if _, err := fmt.Sscanf(strings.ReplaceAll(lines[len(lines)-1], ",", " "), "%d %d", &principalsN, &events); err != nil {
-		return fmt.Errorf("count the case: %q: %w", out, err)
+	catalog := filepath.Join(dir, "catalog")
+	n, err := writeCatalog(db, catalog)
+	db.Close()
+	if err != nil {
+		return err
 	}
 	an, err := measure(bin, "analyze", "--rules", usageRules, caseDB)
 	if err != nil {
@@ -254,11 +263,6 @@ func usageBench(bin, dir string, perDay, days, accounts, principals int, memory 
 
 	// Again with an action catalog the size of AWS's (about 18,000 actions):
 	// every wildcard then expands to the actions it grants.
-	catalog := filepath.Join(dir, "catalog")
-	n, err := writeCatalog(bin, caseDB, catalog)
-	if err != nil {
-		return err
-	}
 	if _, err := measure(bin, "ingest", caseDB, catalog); err != nil {
 		return err
 	}
@@ -273,20 +277,27 @@ func usageBench(bin, dir string, perDay, days, accounts, principals int, memory 
 // writeCatalog writes a synthetic service reference (FORMATS.md A5) into
 // dir: the services and actions the case's events use, each service padded
 // to 45 actions, and further services of 45 actions up to 18,000 actions.
-func writeCatalog(bin, caseDB, dir string) (int, error) {
-	out, err := exec.Command(bin, "query", "--format", "csv", caseDB,
-		"select distinct iam_action from events where iam_action like '%:%' order by 1").Output()
+func writeCatalog(db *sql.DB, dir string) (int, error) {
+	rows, err := db.Query("select distinct iam_action from events where iam_action like '%:%' order by 1")
 	if err != nil {
 		return 0, fmt.Errorf("actions of the case: %w", err)
 	}
+	defer rows.Close()
 	services := map[string][]string{}
 	var order []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
-		svc, act, _ := strings.Cut(strings.Trim(l, `"`), ":")
+	for rows.Next() {
+		var action string
+		if err := rows.Scan(&action); err != nil {
+			return 0, fmt.Errorf("actions of the case: %w", err)
+		}
+		svc, act, _ := strings.Cut(action, ":")
 		if _, ok := services[svc]; !ok {
 			order = append(order, svc)
 		}
 		services[svc] = append(services[svc], act)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("actions of the case: %w", err)
 	}
 	for i := 0; len(order)*45 < 18000; i++ {
 		svc := fmt.Sprintf("synthetic%03d", i)
