@@ -80,23 +80,16 @@ func checkFixture(t *testing.T, ruleID, path string, fire bool) {
 	}
 	p.Rules = []string{ruleID}
 	dir := t.TempDir()
-	var inputs []string
+	var evidence []txtar.File
 	want, hasWant := "", false
 	for _, f := range ar.Files {
 		if f.Name == "findings" {
 			want, hasWant = string(f.Data), true
 			continue
 		}
-		name := filepath.Join(dir, "evidence", filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(name, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, name)
+		evidence = append(evidence, f)
 	}
-	c := ingestCase(t, filepath.Join(dir, "case.duckdb"), inputs)
+	c := ingestCase(t, filepath.Join(dir, "case.duckdb"), writeEvidence(t, filepath.Join(dir, "evidence"), evidence))
 	ctx := context.Background()
 	if _, err := queries.Run(ctx, c.DB, p); err != nil {
 		t.Fatal(err)
@@ -156,6 +149,23 @@ var emptyCase = sync.OnceValues(func() ([]byte, error) {
 	}
 	return os.ReadFile(path)
 })
+
+// writeEvidence writes the files of a txtar archive into dir and returns their paths.
+func writeEvidence(tb testing.TB, dir string, files []txtar.File) []string {
+	tb.Helper()
+	var paths []string
+	for _, f := range files {
+		name := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(name, f.Data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		paths = append(paths, name)
+	}
+	return paths
+}
 
 func ingestCase(tb testing.TB, path string, inputs []string) *ingest.Case {
 	tb.Helper()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,26 +14,18 @@ import (
 )
 
 // usageCase ingests a txtar of evidence and runs the analysis on it.
-func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
+func usageCase(t *testing.T, archive string, extra ...string) *sql.DB {
 	t.Helper()
 	ar, err := txtar.ParseFile(archive)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var inputs []string
-	for _, f := range ar.Files {
-		name := filepath.Join(dir, f.Name)
-		if err := os.WriteFile(name, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, name)
-	}
-	c := ingestCase(t, filepath.Join(dir, "case.duckdb"), append(inputs, extra...))
+	c := ingestCase(t, filepath.Join(dir, "case.duckdb"), append(writeEvidence(t, dir, ar.Files), extra...))
 	if _, err := queries.Run(context.Background(), c.DB, queries.Params{}); err != nil {
 		t.Fatal(err)
 	}
-	return &queriesCase{t: t, c: c.DB}
+	return c.DB
 }
 
 // TestPermissionUsage checks permission_usage row by row on one principal
@@ -51,8 +42,8 @@ func usageCase(t *testing.T, archive string, extra ...string) *queriesCase {
 // both accounts (one call), refused calls (not use) and calls
 // that need no permission (ignored).
 func TestPermissionUsage(t *testing.T) {
-	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))
-	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status,
+	db := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"))
+	got := queryLines(t, db, `select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status,
 		array_to_string(used_actions, ','), calls, denied, coalesce(conditional::varchar, '-')
 		from permission_usage order by all`)
 	want := `
@@ -114,21 +105,21 @@ u-wild service s3 - used s3:GetObject 1 0 false
 		t.Errorf("permission_usage:\n%s\nwant:\n%s", got, want)
 	}
 	// A boundary the export lacks is not applied, and the finding says so.
-	if f := q.lines(`select detail from findings where rule_id = 'unused_services' and principal_arn like '%/r-bmiss'`); !strings.Contains(f,
+	if f := queryLines(t, db, `select detail from findings where rule_id = 'unused_services' and principal_arn like '%/r-bmiss'`); !strings.Contains(f,
 		"granted but unused sqs; 50% of the granted services used; its permissions boundary arn:aws:iam::111122223333:policy/NotExported is not in the export, so it is not applied") {
 		t.Errorf("unused_services of r-bmiss: %q", f)
 	}
 	// The statements' resources are carried along, not evaluated.
-	if got := q.lines(`select pattern, resources from permission_usage where principal_arn like '%/r-scoped' and level = 'pattern' order by pattern`); got !=
+	if got := queryLines(t, db, `select pattern, resources from permission_usage where principal_arn like '%/r-scoped' and level = 'pattern' order by pattern`); got !=
 		"ec2:RebootInstances [arn:aws:ec2:*:*:instance/*]\nec2:StopInstances [arn:aws:ec2:*:*:instance/*]\nec2:TerminateInstances [arn:aws:ec2:*:*:instance/*]\ns3:GetObject [*]\ns3:ListAllMyBuckets [*]\n" {
 		t.Errorf("resources of r-scoped's patterns:\n%s", got)
 	}
 	// One row per principal, level, service and pattern.
-	if dup := q.lines(`select principal_arn, level, service, pattern from permission_usage group by all having count(*) > 1`); dup != "" {
+	if dup := queryLines(t, db, `select principal_arn, level, service, pattern from permission_usage group by all having count(*) > 1`); dup != "" {
 		t.Errorf("rows twice in permission_usage:\n%s", dup)
 	}
 	// The generated policies hold the granted actions used, nothing else.
-	pols := q.lines(`select principal_arn.split('/')[-1], actions, policy::varchar from generated_policies order by all`)
+	pols := queryLines(t, db, `select principal_arn.split('/')[-1], actions, policy::varchar from generated_policies order by all`)
 	wantPols := `
 r-bmiss 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:PutObject"],"Resource":"*"}]}
 r-bnot 1 {"Version":"2012-10-17","Statement":[{"Sid":"S3AllResources","Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}
@@ -149,17 +140,12 @@ u-wild 2 {"Version":"2012-10-17","Statement":[{"Sid":"Ec2AllResources","Effect":
 	}
 }
 
-type queriesCase struct {
-	t *testing.T
-	c *sql.DB
-}
-
-// lines runs q and returns its rows, one line each, values separated by spaces.
-func (q *queriesCase) lines(query string, args ...any) string {
-	q.t.Helper()
-	rows, err := q.c.QueryContext(context.Background(), query, args...)
+// queryLines runs query and returns its rows, one line each, values separated by spaces.
+func queryLines(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
-		q.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
@@ -171,7 +157,7 @@ func (q *queriesCase) lines(query string, args ...any) string {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			q.t.Fatal(err)
+			t.Fatal(err)
 		}
 		for i, v := range vals {
 			if i > 0 {
@@ -182,7 +168,7 @@ func (q *queriesCase) lines(query string, args ...any) string {
 		b.WriteByte('\n')
 	}
 	if err := rows.Err(); err != nil {
-		q.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return b.String()
 }
@@ -195,8 +181,8 @@ func TestPermissionUsageWithCatalog(t *testing.T) {
 	for _, f := range []string{"s3.json", "ec2.json", "iam.json", "sts.json", "service-list.json"} {
 		docs = append(docs, filepath.Join("..", "ingest", "testdata", "catalog", f))
 	}
-	q := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"), docs...)
-	got := q.lines(`select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status, granted_actions
+	db := usageCase(t, filepath.Join("testdata", "_usage", "semantics.txtar"), docs...)
+	got := queryLines(t, db, `select principal_arn.split('/')[-1], level, service, coalesce(pattern, '-'), status, granted_actions
 		from permission_usage where principal_arn similar to '.*(u-wild|u-notaction|r-bound)' and granted order by all`)
 	want := `
 r-bound pattern ec2 ec2:* (boundary: ec2:Describe*) used 5
@@ -219,7 +205,7 @@ u-wild service s3 - used 5
 		t.Errorf("permission_usage with a catalog:\n%s\nwant:\n%s", got, want)
 	}
 	// The grant of every service but iam now lists the one it never uses.
-	f := q.lines(`select detail from findings where rule_id = 'unused_services' and principal_arn like '%u-notaction'`)
+	f := queryLines(t, db, `select detail from findings where rule_id = 'unused_services' and principal_arn like '%u-notaction'`)
 	if !strings.HasPrefix(f, "granted 4 services, used 4 in the window (calls without error): used ec2, iam, s3, sqs; granted but unused sts; 75% of the granted services used; with the action catalog: grants 16 actions, used 3; the window covers 1 day,") {
 		t.Errorf("unused_services of u-notaction: %s", f)
 	}

@@ -20,10 +20,15 @@ create or replace temp table pu_statements as
 select distinct pr.principal_arn, a.is_boundary, a.policy_ref, s.statement_index, s.effect,
        s.actions, s.not_actions,
        s.resources, s.not_resources,
+       coalesce(s.resources, list_transform(s.not_resources, lambda r: 'NotResource ' || r)) as resource_labels,
        coalesce(s.condition is not null and s.condition::varchar not in ('{}', 'null'), false) as conditional
 from pu_principals pr
 join policy_attachments a on a.principal_arn = pr.principal_arn
 join policy_statements s on s.policy_ref = a.policy_ref
+;
+-- A Deny that subtracts: no Condition, on every resource.
+create or replace temp macro pu_subtracts(effect, conditional, resources) as
+    effect = 'Deny' and not conditional and list_contains(resources, '*')
 ;
 -- Principals whose boundary document is in the case: only those are limited
 -- by it (a boundary whose policy the export lacks cannot be evaluated; the
@@ -68,12 +73,11 @@ create or replace temp macro pu_pattern_covers(pattern, except_actions, action) 
 create or replace temp table pu_patterns as
 with allow as (
     select principal_arn, policy_ref, conditional, unnest(actions) as pattern, null::varchar[] as except_actions,
-           coalesce(resources, list_transform(not_resources, lambda r: 'NotResource ' || r)) as res
+           resource_labels as res
     from pu_statements where not is_boundary and effect = 'Allow' and actions is not null
     union all
     select principal_arn, policy_ref, conditional, '*',
-           list_sort(list_distinct(list_transform(not_actions, lambda x: lower(x)))),
-           coalesce(resources, list_transform(not_resources, lambda r: 'NotResource ' || r))
+           list_sort(list_distinct(list_transform(not_actions, lambda x: lower(x)))), resource_labels
     from pu_statements where not is_boundary and effect = 'Allow' and not_actions is not null
 ),
 boundary as (
@@ -99,7 +103,7 @@ kept as (
     select pc.* from pieces pc
     -- a piece a subtracting Deny covers whole grants nothing
     anti join pu_statements d
-      on d.principal_arn = pc.principal_arn and d.effect = 'Deny' and not d.conditional and list_contains(d.resources, '*')
+      on d.principal_arn = pc.principal_arn and pu_subtracts(d.effect, d.conditional, d.resources)
      and case when d.actions is not null then coalesce(list_bool_or(list_transform(d.actions, lambda x: pu_contains(x, pc.piece))), false)
               else not coalesce(list_bool_or(list_transform(d.not_actions, lambda x: pu_overlaps(x, pc.piece))), false) end
     -- nor one inside an exception of its own NotAction statement
@@ -119,14 +123,13 @@ from kept
 group by principal_arn, lower(pattern), except_actions
 ;
 -- The per-action grant check, as a table function of (principal_arn, action)
--- pairs: granted, and whether only statements with a Condition grant it.
+-- pairs.
 create or replace temp macro pu_grant_check(pairs) as table
     select s.principal_arn, s.action,
            coalesce(bool_or(not st.is_boundary and st.effect = 'Allow'), false)
              and (s.principal_arn not in (select principal_arn from pu_bounded)
                   or coalesce(bool_or(st.is_boundary and st.effect = 'Allow'), false))
-             and not coalesce(bool_or(st.effect = 'Deny' and not st.conditional and list_contains(st.resources, '*')), false) as granted,
-           coalesce(bool_and(st.conditional) filter (where not st.is_boundary and st.effect = 'Allow'), false) as conditional
+             and not coalesce(bool_or(pu_subtracts(st.effect, st.conditional, st.resources)), false) as granted
     from query_table(pairs) s
     left join pu_statements st on st.principal_arn = s.principal_arn and statement_covers(st.actions, st.not_actions, s.action)
     group by s.principal_arn, s.action
@@ -175,7 +178,7 @@ group by 1, 2
 ;
 -- Each used (or refused) action against the grants.
 create or replace temp table pu_used_grants as
-select u.*, g.granted, g.conditional as conditional_only
+select u.*, g.granted
 from pu_used u
 join pu_grant_check('pu_used') g using (principal_arn, action)
 ;
@@ -303,9 +306,7 @@ with acts as (
 ),
 granting as (
     select a.principal_arn, a.action, st.policy_ref, st.statement_index,
-           not st.conditional and list_contains(st.resources, '*') as free,
-           row_number() over (partition by a.principal_arn, a.action
-                              order by not st.conditional and list_contains(st.resources, '*') desc, st.policy_ref, st.statement_index) as rank
+           not st.conditional and list_contains(st.resources, '*') as free
     from acts a
     join pu_statements st on st.principal_arn = a.principal_arn and not st.is_boundary and st.effect = 'Allow'
      and statement_covers(st.actions, st.not_actions, a.action)
@@ -313,7 +314,9 @@ granting as (
 chosen as (
     select a.*, g.free, case when g.free then null else g.policy_ref end as policy_ref,
            case when g.free then null else g.statement_index end as statement_index
-    from acts a join granting g on g.principal_arn = a.principal_arn and g.action = a.action and g.rank = 1
+    from acts a
+    join granting g on g.principal_arn = a.principal_arn and g.action = a.action
+    qualify row_number() over (partition by a.principal_arn, a.action order by g.free desc, g.policy_ref, g.statement_index) = 1
 ),
 stmts as (
     select principal_arn, service, free, scoped and free as scoped, policy_ref, statement_index,
