@@ -12,5 +12,4 @@ select c.account_id, c.arn, 'password',
 from credential_report c
 where c.user_name <> '<root_account>' and c.password_enabled and c.password_last_used is null
   -- a successful console sign-in in CloudTrail is use the report may not show yet
-  and c.arn not in (select principal_arn from events
-                    where identity_type = 'IAMUser' and event_name = 'ConsoleLogin' and console_login = 'Success' and principal_arn is not null)
+  and c.arn not in (select principal_arn from password_sign_ins)

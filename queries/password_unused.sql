@@ -4,18 +4,9 @@
 -- controls: CIS 1.12, IAM.8, IAM.22
 -- rationale: A password nobody has used for months (credential report, or a console sign-in in CloudTrail) belongs to someone who left or never needed it; it can still be guessed or phished.
 -- remediation: Remove the login profile (aws iam delete-login-profile); give it back on request, with MFA.
-with console as (
-    -- successful console sign-ins of IAM users in CloudTrail: use of the
-    -- password that a credential report generated before them cannot show
-    select principal_arn, max(event_time) as t from events
-    where identity_type = 'IAMUser' and event_name = 'ConsoleLogin' and console_login = 'Success' and principal_arn is not null
-    group by principal_arn
-),
-pw as (
-    select c.*, l.t as console_t,
-           case when l.t > c.password_last_used or (c.password_last_used is null and l.t is not null) then l.t
-                else c.password_last_used end as last_used
-    from credential_report c left join console l on l.principal_arn = c.arn
+with pw as (
+    select c.*, l.last_sign_in as console_t, greatest(c.password_last_used, l.last_sign_in) as last_used
+    from credential_report c left join password_sign_ins l on l.principal_arn = c.arn
 )
 select c.account_id, c.arn, 'password',
        c.user_name || '''s password '

@@ -387,6 +387,12 @@ var macros = []string{
 	// readOnly, a name that does not start with a reading verb.
 	`create or replace temp macro is_write(read_only, event_name) as
 		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
+	// The last successful console sign-in of each IAM user in CloudTrail: use
+	// of its password that a credential report generated before it cannot show.
+	`create or replace temp view password_sign_ins as
+	select principal_arn, max(event_time) as last_sign_in from events
+	where identity_type = 'IAMUser' and event_name = 'ConsoleLogin' and console_login = 'Success' and principal_arn is not null
+	group by principal_arn`,
 	// Users and roles whose permissions boundary policy the export lacks: the
 	// unused-permissions analysis cannot apply it, and its findings say so.
 	`create or replace temp view usage_boundary_missing as
