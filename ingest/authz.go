@@ -171,7 +171,7 @@ func loadAuthorizationDetails(ctx context.Context, tx *sql.Tx, fileID int64, bod
 // decodeAuthorizationDetails splits a GAAD file into its entity lists.
 func decodeAuthorizationDetails(body []byte) (map[string][]json.RawMessage, gaadDocument, error) {
 	var doc gaadDocument
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	body = trimBOM(body)
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, doc, errors.New("not authorization details: the top level is not a JSON object")

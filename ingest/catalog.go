@@ -65,7 +65,7 @@ func (p actionProperties) accessLevel() string {
 // an action listed twice (names compared as IAM does, ignoring case) is
 // loaded once.
 func loadActionCatalog(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fileStats, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	body = trimBOM(body)
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		return loadServiceList(body)
 	}

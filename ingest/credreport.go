@@ -128,7 +128,7 @@ func loadCredentialReport(ctx context.Context, tx *sql.Tx, fileID int64, body []
 // forms, the GeneratedTime of the JSON form, and the prefix positions in the
 // CSV need ("Content: " when the CSV came inside JSON).
 func credentialReportCSV(body []byte) (text string, generatedAt time.Time, where string, err error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	body = trimBOM(body)
 	if trimmed := bytes.TrimLeftFunc(body, unicode.IsSpace); len(trimmed) == 0 || trimmed[0] != '{' {
 		return string(body), time.Time{}, "", nil
 	}
@@ -160,7 +160,7 @@ func credentialReportCSV(body []byte) (text string, generatedAt time.Time, where
 	if err != nil {
 		return "", time.Time{}, "", fmt.Errorf("Content: neither CSV text nor valid base64: %w", err)
 	}
-	return string(bytes.TrimPrefix(decoded, []byte("\xef\xbb\xbf"))), generatedAt, "Content: ", nil
+	return string(trimBOM(decoded)), generatedAt, "Content: ", nil
 }
 
 // decodeBase64 decodes standard base64, padded or not, ignoring line breaks.

@@ -117,7 +117,7 @@ func sniffStream(r io.Reader) sniffed {
 	if isTar(prefix) {
 		return sniffed{kind: KindBundle, format: formatTar}
 	}
-	prefix = bytes.TrimPrefix(prefix, []byte("\xef\xbb\xbf"))
+	prefix = trimBOM(prefix)
 	trimmed := bytes.TrimLeft(prefix, " \t\r\n")
 	if len(trimmed) == 0 {
 		return sniffed{kind: KindUnknown, reason: "no content"}
@@ -323,3 +323,6 @@ func skipValueTellingArray(dec *json.Decoder) (bool, error) {
 	_, err = dec.Token() // the closing delimiter
 	return delim == '[', err
 }
+
+// trimBOM drops a UTF-8 byte-order mark, which Windows tools put before JSON and CSV.
+func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
