@@ -101,3 +101,48 @@ func TestOpenRefusesAMalformedMemoryLimit(t *testing.T) {
 	}
 	c.Close()
 }
+
+// A new case is written in DuckDB's current storage format (its string
+// compression is what keeps the case near the size of the gzipped input),
+// and a case created in the DuckDB 1.0 format still opens and keeps it.
+func TestNewCasesUseTheCurrentStorageFormat(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	stringCompression := func(path string) string {
+		c, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, q := range []string{
+			"create or replace table probe as select 'value ' || (i % 7) as s from range(300000) t(i)",
+			"checkpoint",
+		} {
+			if _, err := c.DB.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var compression string
+		if err := c.DB.QueryRowContext(ctx,
+			"select any_value(compression) from pragma_storage_info('probe') where column_name = 's' and segment_type = 'VARCHAR'").Scan(&compression); err != nil {
+			t.Fatal(err)
+		}
+		return compression
+	}
+	if got := stringCompression(filepath.Join(dir, "new.duckdb")); got != "DICT_FSST" {
+		t.Errorf("string compression of a new case = %q, want DICT_FSST (the current storage format)", got)
+	}
+
+	old := filepath.Join(dir, "old.duckdb")
+	db, err := sql.Open("duckdb", old+"?storage_compatibility_version=v1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("create table t (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if got := stringCompression(old); got == "DICT_FSST" || got == "" {
+		t.Errorf("a case in the DuckDB 1.0 format was rewritten in the current one (%s)", got)
+	}
+}

@@ -60,8 +60,12 @@ func open(ctx context.Context, path string, opts Options, readOnly bool) (*Case,
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
+	// A new case is written in the storage format of this DuckDB rather than
+	// the one DuckDB 1.0 reads: its string compression made the 1M-event
+	// bench case 16% smaller (205 -> 172 MB) and its load about 6% cheaper in
+	// CPU. An existing case keeps the format it was created with.
 	dsn := path + "?threads=" + strconv.Itoa(threads) +
-		"&autoinstall_known_extensions=false&autoload_known_extensions=false"
+		"&autoinstall_known_extensions=false&autoload_known_extensions=false&storage_compatibility_version=latest"
 	if readOnly {
 		dsn += "&access_mode=READ_ONLY"
 	}
