@@ -38,7 +38,7 @@ bench: build
 
 # The same on the 3M-event case of the issues' targets (one account, 30 days).
 bench-large: build
-	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -events-per-day 100000 -days 30 -accounts 1
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -runs 1 -events-per-day 100000 -days 30 -accounts 1
 
 # Refresh golden files after a reviewed change.
 golden:
