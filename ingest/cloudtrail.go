@@ -278,9 +278,10 @@ func linkForReading(original, local string) error {
 // ctFile is one CloudTrail file of a batch: its evidence row and the
 // Records-shaped file DuckDB reads (the original, or its conversion).
 type ctFile struct {
-	in     *input
-	fileID int64
-	local  string
+	in        *input
+	fileID    int64
+	local     string
+	rewritten bool // local is a rewrite in chunks (convert.go)
 }
 
 // ctResult is the outcome of one file of a batch.

@@ -14,10 +14,11 @@ import (
 )
 
 // CloudTrail bodies other than {"Records":[…]} (bare arrays, NDJSON, single
-// events, lookup-events output, console Event-history CSV) are rewritten,
-// streaming and record by record, into a scratch {"Records":[…]} file so that
-// every CloudTrail input takes the one DuckDB load path. Record positions are
-// kept: record i of the original is Records[i] of the rewrite.
+// events, lookup-events output, console Event-history CSV), and Records files
+// too large for read_json to take as one object, are rewritten, streaming and
+// record by record, into a scratch file of {"offset":N,"Records":[…]} chunks
+// so that every CloudTrail input takes the one DuckDB load path. Record
+// positions are kept: record i of the original is record i of the rewrite.
 
 // openBody opens a file, decompressing it when it is gzip.
 func openBody(name string, gzipped bool) (io.ReadCloser, error) {
@@ -105,6 +106,8 @@ func convertToRecords(in *input, name string) (int, error) {
 	defer f.Close()
 	rw := &recordsWriter{w: bufio.NewWriterSize(f, 1<<20)}
 	switch in.sniff.format {
+	case formatRecords:
+		err = convertRecordsObjects(body, rw)
 	case formatArray:
 		err = convertArray(body, rw)
 	case formatNDJSON:
@@ -150,6 +153,53 @@ func convertArray(r io.Reader, rw *recordsWriter) error {
 	}
 	if _, err := dec.Token(); err != nil {
 		return fmt.Errorf("invalid JSON array end: %w", err)
+	}
+	return trailingJSON(dec)
+}
+
+// convertRecordsObjects takes {"Records":[…]} objects (one, as CloudTrail
+// delivers them, or several one after another), numbering their records on
+// from one object to the next. Other keys are skipped, as read_json does.
+func convertRecordsObjects(r io.Reader, rw *recordsWriter) error {
+	dec := json.NewDecoder(r)
+	for obj := 0; dec.More(); obj++ {
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return fmt.Errorf("invalid JSON: object %d: want {\"Records\":[…]}", obj)
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+			}
+			if tok != "Records" {
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+				}
+				continue
+			}
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+				return fmt.Errorf("object %d: Records is not an array", obj)
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return fmt.Errorf("record %d: invalid JSON: %w", rw.n, err)
+				}
+				if !isObject(raw) {
+					return fmt.Errorf("record %d: not a JSON object", rw.n)
+				}
+				if err := rw.add(raw); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+		}
 	}
 	return trailingJSON(dec)
 }

@@ -3,9 +3,11 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -169,7 +171,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 // of the run itself.
 func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason string, err error) {
 	f = ctFile{in: in, fileID: id}
-	if in.sniff.format == formatRecords {
+	if in.sniff.format == formatRecords && !mayExceedObjectSize(in) {
 		if abs, ok := readablePath(in.local, in.sniff.gzipped); ok {
 			f.local = abs
 			return f, "", nil
@@ -177,11 +179,33 @@ func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason strin
 		f.local = ctLocalName(sc, id, in.sniff.gzipped)
 		return f, "", linkForReading(in.local, f.local)
 	}
-	f.local = ctLocalName(sc, id, false)
+	f.local, f.rewritten = ctLocalName(sc, id, false), true
 	if _, err := convertToRecords(in, f.local); err != nil {
 		return f, err.Error(), nil
 	}
 	return f, "", nil
+}
+
+// mayExceedObjectSize says whether a Records file's body may be larger than
+// read_json takes as one object (CloudTrail's own files are far smaller;
+// merged exports such as public training datasets are not). A gzip file's
+// body size is read from its trailer, which holds it modulo 4 GiB for the
+// last member only: a file it misleads fails alone, and is then rewritten
+// (see loadCloudTrail).
+func mayExceedObjectSize(in *input) bool {
+	if in.size > maxRecordFileBytes || !in.sniff.gzipped {
+		return in.size > maxRecordFileBytes
+	}
+	f, err := os.Open(in.local)
+	if err != nil {
+		return false // the load will say what is wrong with it
+	}
+	defer f.Close()
+	var trailer [4]byte
+	if _, err := f.ReadAt(trailer[:], in.size-4); err != nil {
+		return false
+	}
+	return binary.LittleEndian.Uint32(trailer[:]) > maxRecordFileBytes
 }
 
 // countDuplicateFiles gives each duplicate file of this run the record count
@@ -539,6 +563,15 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			return load(batch[len(batch)/2:])
 		}
 		f := batch[0]
+		if !f.rewritten && strings.Contains(err.Error(), `"maximum_object_size"`) {
+			// Larger than its gzip trailer said (see mayExceedObjectSize).
+			r.log.Debug("records file larger than one object, rewriting it in chunks", "file", f.in.display)
+			rf := ctFile{in: f.in, fileID: f.fileID, local: ctLocalName(r.sc, f.fileID, false), rewritten: true}
+			if _, err := convertToRecords(f.in, rf.local); err != nil {
+				return r.recordAll(ctx, nil, evidenceOf(batch, map[int64]ctResult{f.fileID: {reject: err.Error()}}))
+			}
+			return load([]ctFile{rf})
+		}
 		reason := badRecord(ctx, r.conn, f)
 		if reason == "" {
 			reason = duckDBReason(err, f)

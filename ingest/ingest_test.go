@@ -573,3 +573,68 @@ func TestBadReportInABatchIsRejectedAlone(t *testing.T) {
 		t.Error("rows of the rejected report were kept")
 	}
 }
+
+// A Records file larger than read_json takes as one object (merged exports
+// such as public training datasets, not CloudTrail's own deliveries) is
+// rewritten in chunks and loads whole, with each record at its own position:
+// plain, gzipped (its size read from the gzip trailer) and a multi-member
+// gzip whose trailer tells only its small last member (found when the file
+// fails to load as it is).
+func TestRecordsFileLargerThanOneObjectLoads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes three files of 70 MB")
+	}
+	const records = 25_000
+	padding := strings.Repeat("x", 2800)
+	body := func(prefix string) []byte {
+		var b strings.Builder
+		b.WriteString(`{"Records":[`)
+		for i := range records {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"eventVersion":"1.08","eventID":"%s-%d","eventTime":"2024-03-01T%02d:%02d:%02dZ","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","requestParameters":{"pad":"%s"}}`,
+				prefix, i, i/3600%24, i/60%60, i%60, padding)
+		}
+		b.WriteString(`],"note":"after the records"}`)
+		if b.Len() <= maxRecordFileBytes {
+			t.Fatalf("fixture of %d bytes is not over the limit", b.Len())
+		}
+		return []byte(b.String())
+	}
+	dir := t.TempDir()
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("plain.json", body("plain"))
+	write("single.json.gz", gzipBytes(t, body("single")))
+	multi := body("multi")
+	write("multi.json.gz", append(gzipBytes(t, multi[:len(multi)-2]), gzipBytes(t, multi[len(multi)-2:])...))
+	broken := bytes.Replace(body("broken"), []byte(`{"eventVersion":"1.08","eventID":"broken-100",`), []byte(`[1],{"eventID":"broken-100",`), 1)
+	write("broken.json.gz", append(gzipBytes(t, broken[:len(broken)-2]), gzipBytes(t, broken[len(broken)-2:])...))
+
+	c := openTestCase(t)
+	outcomes := ingestPaths(t, c, dir)
+	for _, name := range []string{"plain", "single", "multi"} {
+		o := outcomeOf(t, outcomes, "/"+name+".json"+map[bool]string{true: ".gz"}[name != "plain"])
+		if o.Status != StatusLoaded || o.Records != records || o.Duplicates != 0 {
+			t.Errorf("%s: %+v, want loaded with %d records", name, o, records)
+		}
+		var n, idx int64
+		if err := c.DB.QueryRow(`select count(*), max(record_index) filter (where event_id = ?) from events
+			where event_id like ? || '-%'`, fmt.Sprintf("%s-%d", name, records-1), name).Scan(&n, &idx); err != nil {
+			t.Fatal(err)
+		}
+		if n != records || idx != records-1 {
+			t.Errorf("%s: %d events, last record at %d; want %d and %d", name, n, idx, records, records-1)
+		}
+	}
+	if o := outcomeOf(t, outcomes, "/broken.json.gz"); o.Status != StatusRejected || o.Error != "record 100: not a JSON object" {
+		t.Errorf("broken: %+v, want rejected naming record 100", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events where event_id like 'broken-%'"); n != 0 {
+		t.Errorf("%d events of the rejected file were loaded", n)
+	}
+}
