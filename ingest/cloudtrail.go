@@ -280,8 +280,18 @@ func linkForReading(original, local string) error {
 type ctFile struct {
 	in        *input
 	fileID    int64
-	local     string
-	rewritten bool // local is a rewrite in chunks (convert.go)
+	locals    []string // what DuckDB reads: the file, a link to it, or its rewrite in chunks
+	rewritten bool     // locals are a rewrite in chunks (convert.go)
+}
+
+// duckDBArgs are the file_ids and paths parameters of readRecords for files.
+func duckDBArgs(files ...ctFile) (ids []int64, locals []string) {
+	for _, f := range files {
+		for _, l := range f.locals {
+			ids, locals = append(ids, f.fileID), append(locals, l)
+		}
+	}
+	return ids, locals
 }
 
 // ctResult is the outcome of one file of a batch.
@@ -299,12 +309,8 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 		return err
 	}
 	defer tx.Rollback()
-	locals := make([]string, len(files))
-	ids := make([]int64, len(files))
-	for i, f := range files {
-		locals[i], ids[i] = f.local, f.fileID
-	}
-	lo, hi := ids[0], ids[len(ids)-1]
+	ids, locals := duckDBArgs(files...)
+	lo, hi := files[0].fileID, files[len(files)-1].fileID
 	run := func(name, query string, args ...any) error {
 		start := time.Now()
 		_, err := tx.ExecContext(ctx, query, args...)
@@ -417,7 +423,8 @@ func badRecord(ctx context.Context, conn *sql.Conn, f ctFile) string {
 	defer tx.Rollback()
 	var idx, bad int64
 	var text sql.NullString
-	if err := tx.QueryRowContext(ctx, badRecordSQL, []int64{f.fileID}, []string{f.local}).Scan(&idx, &text, &bad); err != nil {
+	ids, locals := duckDBArgs(f)
+	if err := tx.QueryRowContext(ctx, badRecordSQL, ids, locals).Scan(&idx, &text, &bad); err != nil {
 		return ""
 	}
 	msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)

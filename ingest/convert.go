@@ -50,11 +50,15 @@ func (c closers) Close() error {
 	return errors.Join(errs...)
 }
 
-// recordsWriter writes {"offset":N,"Records":[…]} objects one raw record at
-// a time, starting a new object every chunkRecords records or chunkBytes
-// bytes so that none comes near read_json's maximum object size. offset is
+// recordsWriter writes records into chunk files prefix.K.json, each one
+// {"offset":N,"Records":[…]} object of at most chunkRecords records or
+// chunkBytes bytes, so that none comes near read_json's maximum object size
+// and DuckDB reads the chunks of one large file on all its threads. offset is
 // the position of the chunk's first record in the original file.
 type recordsWriter struct {
+	prefix string
+	files  []string // the chunk files written
+	f      *os.File // the open chunk
 	w      *bufio.Writer
 	n      int // records written
 	chunkN int // records in the open chunk
@@ -66,14 +70,47 @@ const (
 	chunkBytes   = maxRecordFileBytes / 4
 )
 
-func (rw *recordsWriter) add(record []byte) error {
-	if rw.chunkN > 0 && (rw.chunkN >= chunkRecords || rw.chunkB+len(record) > chunkBytes) {
-		rw.w.WriteString("]}\n")
-		rw.chunkN, rw.chunkB = 0, 0
+func (rw *recordsWriter) startChunk() error {
+	if err := rw.endChunk(); err != nil {
+		return err
 	}
-	if rw.chunkN == 0 {
-		fmt.Fprintf(rw.w, `{"offset":%d,"Records":[`, rw.n)
+	name := fmt.Sprintf("%s.%d.json", rw.prefix, len(rw.files))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	rw.files, rw.f = append(rw.files, name), f
+	if rw.w == nil {
+		rw.w = bufio.NewWriterSize(f, 1<<20)
 	} else {
+		rw.w.Reset(f)
+	}
+	fmt.Fprintf(rw.w, `{"offset":%d,"Records":[`, rw.n)
+	rw.chunkN, rw.chunkB = 0, 0
+	return nil
+}
+
+// endChunk closes the open chunk, if any.
+func (rw *recordsWriter) endChunk() error {
+	if rw.f == nil {
+		return nil
+	}
+	rw.w.WriteString("]}\n")
+	err := rw.w.Flush()
+	if cerr := rw.f.Close(); err == nil {
+		err = cerr
+	}
+	rw.f = nil
+	return err
+}
+
+func (rw *recordsWriter) add(record []byte) error {
+	if rw.f == nil || rw.chunkN >= chunkRecords || rw.chunkB+len(record) > chunkBytes {
+		if err := rw.startChunk(); err != nil {
+			return err
+		}
+	}
+	if rw.chunkN > 0 {
 		rw.w.WriteByte(',')
 	}
 	rw.n++
@@ -83,28 +120,26 @@ func (rw *recordsWriter) add(record []byte) error {
 	return err
 }
 
+// close ends the last chunk; a body without records still gets one, empty.
 func (rw *recordsWriter) close() error {
-	if rw.chunkN == 0 {
-		fmt.Fprintf(rw.w, `{"offset":%d,"Records":[`, rw.n)
+	if len(rw.files) == 0 {
+		if err := rw.startChunk(); err != nil {
+			return err
+		}
 	}
-	rw.w.WriteString("]}\n")
-	return rw.w.Flush()
+	return rw.endChunk()
 }
 
-// convertToRecords rewrites in's body into the Records file name and
-// returns the number of records.
-func convertToRecords(in *input, name string) (int, error) {
+// convertToRecords rewrites in's body into chunk files named prefix.K.json
+// and returns them.
+func convertToRecords(in *input, prefix string) ([]string, error) {
 	body, err := openBody(in.local, in.sniff.gzipped)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer body.Close()
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	rw := &recordsWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	rw := &recordsWriter{prefix: prefix}
+	defer rw.endChunk() // after a failure; the scratch folder goes at the end
 	switch in.sniff.format {
 	case formatRecords:
 		err = convertRecordsObjects(body, rw)
@@ -120,12 +155,12 @@ func convertToRecords(in *input, name string) (int, error) {
 		err = fmt.Errorf("no conversion for format %q", in.sniff.format)
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := rw.close(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return rw.n, f.Close()
+	return rw.files, nil
 }
 
 // isObject reports whether a raw JSON value is an object.

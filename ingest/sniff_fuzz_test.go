@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -27,10 +26,11 @@ func FuzzSniffAndConvert(f *testing.F) {
 		if s.kind != KindCloudTrail {
 			return
 		}
-		var out bytes.Buffer
-		rw := &recordsWriter{w: bufio.NewWriter(&out)}
+		rw := &recordsWriter{prefix: filepath.Join(t.TempDir(), "fuzz")}
 		var err error
 		switch s.format {
+		case formatRecords:
+			err = convertRecordsObjects(bytes.NewReader(body), rw)
 		case formatArray:
 			err = convertArray(bytes.NewReader(body), rw)
 		case formatNDJSON:
@@ -43,22 +43,38 @@ func FuzzSniffAndConvert(f *testing.F) {
 			return
 		}
 		if err != nil {
+			rw.endChunk()
 			return
 		}
 		if err := rw.close(); err != nil {
 			t.Fatal(err)
 		}
-		dec := jsonDecoder(&out)
-		for {
+		// Every chunk is one {"offset","Records"} object whose offset counts
+		// the records before it.
+		seen := 0
+		for _, name := range rw.files {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := jsonDecoder(bytes.NewReader(data))
 			var chunk struct {
 				Offset  int              `json:"offset"`
 				Records []map[string]any `json:"Records"`
 			}
-			if err := dec.Decode(&chunk); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatalf("conversion wrote invalid JSON: %v\n%s", err, out.String())
+			if err := dec.Decode(&chunk); err != nil {
+				t.Fatalf("conversion wrote invalid JSON: %v\n%s", err, data)
 			}
+			if chunk.Offset != seen {
+				t.Fatalf("chunk %s at offset %d after %d records", name, chunk.Offset, seen)
+			}
+			seen += len(chunk.Records)
+			if _, err := dec.Token(); err != io.EOF {
+				t.Fatalf("chunk %s holds more than one object", name)
+			}
+		}
+		if seen != rw.n {
+			t.Fatalf("chunks hold %d records, %d were written", seen, rw.n)
 		}
 	})
 }
