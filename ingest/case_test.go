@@ -102,7 +102,7 @@ func TestOpenRefusesAMalformedMemoryLimit(t *testing.T) {
 	c.Close()
 }
 
-// A new case is written in DuckDB's current storage format (its string
+// A new case is written in DuckDB 1.5's storage format (its string
 // compression is what keeps the case near the size of the gzipped input),
 // and a case created in the DuckDB 1.0 format still opens and keeps it.
 func TestNewCasesUseTheCurrentStorageFormat(t *testing.T) {
