@@ -41,8 +41,10 @@ func RecordColumns() string { return recordColumns }
 const maxRecordFileBytes = 64 << 20
 
 // readRecords reads the records of a batch's files with their position in
-// the file. Its parameters are the batch's file_ids and the paths DuckDB
-// reads, in the same order: the file_id is looked up by DuckDB's file_index,
+// the file. Its parameters are, per path DuckDB reads (see duckDBArgs), the
+// file_id, whether the path is a chunk of a rewrite (whose "offset" gives the
+// position of its first record; an evidence file's own "offset" key means
+// nothing), and the path. The file_id is looked up by DuckDB's file_index,
 // once per file before the records are unnested (a join of the records with
 // a table of names measured 4x slower, as DuckDB then loses most of its
 // parallelism).
@@ -50,8 +52,10 @@ func readRecords(what string) string {
 	return `
 with raw as (
     select file_id, unnest(Records) as r,
-           unnest(range(coalesce("offset", 0), coalesce("offset", 0) + len(Records))) as record_index
-    from (select (?::bigint[])[file_index::bigint + 1] as file_id, "offset", Records
+           unnest(range(first_index, first_index + len(Records))) as record_index
+    from (select (?::bigint[])[file_index::bigint + 1] as file_id,
+                 case when (?::boolean[])[file_index::bigint + 1] then coalesce("offset", 0) else 0 end as first_index,
+                 Records
           from read_json(?::varchar[], format = 'unstructured',
                          maximum_object_size = ` + fmt.Sprint(maxRecordFileBytes) + `,
                          columns = {"offset": 'BIGINT', Records: 'STRUCT(` + strings.ReplaceAll(recordColumns, "'", "''") + `)[]'}))
@@ -284,14 +288,34 @@ type ctFile struct {
 	rewritten bool     // locals are a rewrite in chunks (convert.go)
 }
 
-// duckDBArgs are the file_ids and paths parameters of readRecords for files.
-func duckDBArgs(files ...ctFile) (ids []int64, locals []string) {
+// duckDBArgs are the parameters of readRecords for files.
+func duckDBArgs(files ...ctFile) []any {
+	var ids []int64
+	var chunks []bool
+	var locals []string
 	for _, f := range files {
 		for _, l := range f.locals {
-			ids, locals = append(ids, f.fileID), append(locals, l)
+			ids, chunks, locals = append(ids, f.fileID), append(chunks, f.rewritten), append(locals, l)
 		}
 	}
-	return ids, locals
+	return []any{ids, chunks, locals}
+}
+
+// positionsSQL finds the files read in place whose record positions are not
+// 0, 1, 2, ...: a body of several {"Records":[…]} objects one after another
+// (merged exports, concatenated gzip files), whose positions DuckDB restarts
+// at each object. They are rewritten (convert.go numbers records on across
+// objects) and the batch is loaded again.
+const positionsSQL = `
+select file_id from events where file_id between ? and ?
+group by file_id having count(*) <> max(record_index) + 1`
+
+// errNeedRewrite is loadCloudTrailBatch's failure when files must be
+// rewritten before they can load (see positionsSQL).
+type errNeedRewrite struct{ fileIDs map[int64]bool }
+
+func (e *errNeedRewrite) Error() string {
+	return fmt.Sprintf("%d files hold several Records objects", len(e.fileIDs))
 }
 
 // ctResult is the outcome of one file of a batch.
@@ -309,7 +333,7 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 		return err
 	}
 	defer tx.Rollback()
-	ids, locals := duckDBArgs(files...)
+	args := duckDBArgs(files...)
 	lo, hi := files[0].fileID, files[len(files)-1].fileID
 	run := func(name, query string, args ...any) error {
 		start := time.Now()
@@ -317,7 +341,10 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 		log.Debug("cloudtrail batch step", "step", name, "files", len(files), "seconds", time.Since(start).Seconds())
 		return err
 	}
-	if err := run("insert", insertEventsSQL, ids, locals); err != nil {
+	if err := run("insert", insertEventsSQL, args...); err != nil {
+		return err
+	}
+	if err := needRewrite(ctx, tx, lo, hi); err != nil {
 		return err
 	}
 	if err := run("insight keys", insightKeysSQL, lo, hi); err != nil {
@@ -328,7 +355,7 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 		return err
 	}
 	if insights > 0 {
-		if err := run("insights", insightMoveSQL[0], ids, locals); err != nil {
+		if err := run("insights", insightMoveSQL[0], args...); err != nil {
 			return err
 		}
 		if err := run("insights", insightMoveSQL[1]); err != nil {
@@ -384,6 +411,31 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	return err
 }
 
+// needRewrite returns an *errNeedRewrite naming the batch's files whose
+// record positions repeat.
+func needRewrite(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+	rows, err := tx.QueryContext(ctx, positionsSQL, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	ids := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		return &errNeedRewrite{ids}
+	}
+	return nil
+}
+
 // keptPerFile removes the copies of the keys in ct_dup_keys and sets each
 // file's Duplicates to its records that were not kept.
 func keptPerFile(ctx context.Context, tx *sql.Tx, run func(name, query string, args ...any) error, lo, hi int64, results map[int64]ctResult) error {
@@ -423,8 +475,7 @@ func badRecord(ctx context.Context, conn *sql.Conn, f ctFile) string {
 	defer tx.Rollback()
 	var idx, bad int64
 	var text sql.NullString
-	ids, locals := duckDBArgs(f)
-	if err := tx.QueryRowContext(ctx, badRecordSQL, ids, locals).Scan(&idx, &text, &bad); err != nil {
+	if err := tx.QueryRowContext(ctx, badRecordSQL, duckDBArgs(f)...).Scan(&idx, &text, &bad); err != nil {
 		return ""
 	}
 	msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)

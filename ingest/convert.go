@@ -70,6 +70,13 @@ const (
 	chunkBytes   = maxRecordFileBytes / 4
 )
 
+// scratchError is a failure to write a rewrite into the scratch folder: a
+// failure of the run, not something wrong with the evidence.
+type scratchError struct{ err error }
+
+func (e *scratchError) Error() string { return "write scratch file: " + e.err.Error() }
+func (e *scratchError) Unwrap() error { return e.err }
+
 func (rw *recordsWriter) startChunk() error {
 	if err := rw.endChunk(); err != nil {
 		return err
@@ -77,7 +84,7 @@ func (rw *recordsWriter) startChunk() error {
 	name := fmt.Sprintf("%s.%d.json", rw.prefix, len(rw.files))
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return &scratchError{err}
 	}
 	rw.files, rw.f = append(rw.files, name), f
 	if rw.w == nil {
@@ -101,7 +108,10 @@ func (rw *recordsWriter) endChunk() error {
 		err = cerr
 	}
 	rw.f = nil
-	return err
+	if err != nil {
+		return &scratchError{err}
+	}
+	return nil
 }
 
 func (rw *recordsWriter) add(record []byte) error {
@@ -116,8 +126,10 @@ func (rw *recordsWriter) add(record []byte) error {
 	rw.n++
 	rw.chunkN++
 	rw.chunkB += len(record) + 1
-	_, err := rw.w.Write(record)
-	return err
+	if _, err := rw.w.Write(record); err != nil {
+		return &scratchError{err}
+	}
+	return nil
 }
 
 // close ends the last chunk; a body without records still gets one, empty.
@@ -171,8 +183,10 @@ func isObject(raw []byte) bool {
 
 func convertArray(r io.Reader, rw *recordsWriter) error {
 	dec := json.NewDecoder(r)
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return fmt.Errorf("invalid JSON array: %v", err)
+	if tok, err := dec.Token(); err != nil {
+		return fmt.Errorf("invalid JSON array: %w", err)
+	} else if tok != json.Delim('[') {
+		return errors.New("not a JSON array")
 	}
 	for i := 0; dec.More(); i++ {
 		var raw json.RawMessage
@@ -194,49 +208,80 @@ func convertArray(r io.Reader, rw *recordsWriter) error {
 
 // convertRecordsObjects takes {"Records":[…]} objects (one, as CloudTrail
 // delivers them, or several one after another), numbering their records on
-// from one object to the next. Other keys are skipped, as read_json does.
+// from one object to the next. It reads them as read_json does: other keys
+// are skipped, "Records": null holds no records, and a second Records key in
+// one object is an error.
 func convertRecordsObjects(r io.Reader, rw *recordsWriter) error {
 	dec := json.NewDecoder(r)
 	for obj := 0; dec.More(); obj++ {
-		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-			return fmt.Errorf("invalid JSON: object %d: want {\"Records\":[…]}", obj)
+		if tok, err := dec.Token(); err != nil {
+			return fmt.Errorf("object %d: invalid JSON: %w", obj, unexpectedEOF(err))
+		} else if tok != json.Delim('{') {
+			return fmt.Errorf("object %d: not a JSON object", obj)
 		}
+		seen := false
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+				return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
 			}
 			if tok != "Records" {
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
-					return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+					return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
 				}
 				continue
 			}
-			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-				return fmt.Errorf("object %d: Records is not an array", obj)
+			if seen {
+				return fmt.Errorf("object %d: duplicate key Records", obj)
 			}
-			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return fmt.Errorf("record %d: invalid JSON: %w", rw.n, err)
-				}
-				if !isObject(raw) {
-					return fmt.Errorf("record %d: not a JSON object", rw.n)
-				}
-				if err := rw.add(raw); err != nil {
-					return err
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+			seen = true
+			if err := convertRecordsArray(dec, rw, obj); err != nil {
+				return err
 			}
 		}
 		if _, err := dec.Token(); err != nil {
-			return fmt.Errorf("invalid JSON after record %d: %w", rw.n, err)
+			return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
 		}
 	}
 	return trailingJSON(dec)
+}
+
+// convertRecordsArray takes the value of a Records key.
+func convertRecordsArray(dec *json.Decoder, rw *recordsWriter, obj int) error {
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return fmt.Errorf("object %d: Records: invalid JSON: %w", obj, unexpectedEOF(err))
+	case tok == nil:
+		return nil
+	case tok != json.Delim('['):
+		return fmt.Errorf("object %d: Records is not an array", obj)
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("record %d: invalid JSON: %w", rw.n, unexpectedEOF(err))
+		}
+		if !isObject(raw) {
+			return fmt.Errorf("record %d: not a JSON object", rw.n)
+		}
+		if err := rw.add(raw); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("after record %d: invalid JSON: %w", rw.n, unexpectedEOF(err))
+	}
+	return nil
+}
+
+// unexpectedEOF says that a body ended inside a JSON document.
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // convertStream takes one event or a stream of them (NDJSON, or pretty-printed
@@ -262,10 +307,14 @@ func convertStream(r io.Reader, rw *recordsWriter) error {
 }
 
 func trailingJSON(dec *json.Decoder) error {
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the end of the JSON document")
+	_, err := dec.Token()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("after the JSON document: %w", err)
 	}
-	return nil
+	return errors.New("data after the end of the JSON document")
 }
 
 // convertLookupEvents takes `aws cloudtrail lookup-events` output, whose

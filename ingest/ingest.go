@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -189,7 +190,12 @@ func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason strin
 		f.locals = []string{local}
 		return f, "", linkForReading(in.local, local)
 	}
-	if f, err = rewriteCloudTrail(f, sc); err != nil {
+	f, err = rewriteCloudTrail(f, sc)
+	var scratchErr *scratchError
+	switch {
+	case errors.As(err, &scratchErr):
+		return f, "", err
+	case err != nil:
 		return f, err.Error(), nil
 	}
 	return f, "", nil
@@ -604,12 +610,36 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			outcomes, err = insertEvidence(ctx, tx, evidenceOf(batch, results), r.ingestedAt)
 			return err
 		})
+		var need *errNeedRewrite
 		switch {
 		case err == nil:
 			r.report(outcomes)
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.As(err, &need):
+			var again []ctFile
+			for _, f := range batch {
+				if !need.fileIDs[f.fileID] {
+					again = append(again, f)
+					continue
+				}
+				if f.rewritten {
+					return fmt.Errorf("%s: rewritten records have repeated positions", f.in.display)
+				}
+				r.log.Debug("file holds several Records objects, rewriting it", "file", f.in.display)
+				rf, ok, err := r.rewrite(ctx, f, evidenceOf)
+				if err != nil {
+					return err
+				}
+				if ok {
+					again = append(again, rf)
+				}
+			}
+			if len(again) == 0 {
+				return nil
+			}
+			return load(again)
 		case len(batch) > 1:
 			r.log.Debug("batch failed, loading its halves", "files", len(batch), "err", err)
 			if err := load(batch[:len(batch)/2]); err != nil {
@@ -618,12 +648,12 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 			return load(batch[len(batch)/2:])
 		}
 		f := batch[0]
-		if !f.rewritten && strings.Contains(err.Error(), `"maximum_object_size"`) {
+		if !f.rewritten && f.in.sniff.gzipped && strings.HasPrefix(err.Error(), objectSizeError) {
 			// Larger than its gzip trailer said (see mayExceedObjectSize).
 			r.log.Debug("records file larger than one object, rewriting it in chunks", "file", f.in.display)
-			rf, err := rewriteCloudTrail(f, r.sc)
-			if err != nil {
-				return r.recordAll(ctx, nil, evidenceOf(batch, map[int64]ctResult{f.fileID: {reject: err.Error()}}))
+			rf, ok, err := r.rewrite(ctx, f, evidenceOf)
+			if err != nil || !ok {
+				return err
 			}
 			return load([]ctFile{rf})
 		}
@@ -645,6 +675,25 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 		start = end
 	}
 	return nil
+}
+
+// objectSizeError starts DuckDB's error for a JSON object larger than
+// read_json's maximum_object_size.
+const objectSizeError = `Invalid Input Error: "maximum_object_size" of `
+
+// rewrite rewrites a CloudTrail file in chunks for loading it again. When its
+// body cannot be rewritten, the file is rejected with the reason and ok is
+// false; err is a failure of the run (the scratch folder).
+func (r *ingestRun) rewrite(ctx context.Context, f ctFile, evidenceOf func([]ctFile, map[int64]ctResult) []evidence) (rf ctFile, ok bool, err error) {
+	rf, err = rewriteCloudTrail(f, r.sc)
+	var scratchErr *scratchError
+	switch {
+	case errors.As(err, &scratchErr):
+		return f, false, err
+	case err != nil:
+		return f, false, r.recordAll(ctx, nil, evidenceOf([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: err.Error()}}))
+	}
+	return rf, true, nil
 }
 
 // duckDBReason turns a DuckDB reader error into a one-line reason that names

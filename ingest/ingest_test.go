@@ -582,7 +582,7 @@ func TestBadReportInABatchIsRejectedAlone(t *testing.T) {
 // fails to load as it is).
 func TestRecordsFileLargerThanOneObjectLoads(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes three files of 70 MB")
+		t.Skip("writes four files of 70 MB")
 	}
 	const records = 25_000
 	padding := strings.Repeat("x", 2800)
@@ -630,11 +630,141 @@ func TestRecordsFileLargerThanOneObjectLoads(t *testing.T) {
 		if n != records || idx != records-1 {
 			t.Errorf("%s: %d events, last record at %d; want %d and %d", name, n, idx, records, records-1)
 		}
+		if n := queryInt(t, c.DB, `select count(*) from events where event_id like ? || '-%'
+			and record_index <> split_part(event_id, '-', 2)::bigint`, name); n != 0 {
+			t.Errorf("%s: %d records are not at their position in the file", name, n)
+		}
 	}
 	if o := outcomeOf(t, outcomes, "/broken.json.gz"); o.Status != StatusRejected || o.Error != "record 100: not a JSON object" {
 		t.Errorf("broken: %+v, want rejected naming record 100", o)
 	}
 	if n := queryInt(t, c.DB, "select count(*) from events where event_id like 'broken-%'"); n != 0 {
 		t.Errorf("%d events of the rejected file were loaded", n)
+	}
+}
+
+// The gzip trailer tells a file's body size up front; a plain file's size is
+// its own. A multi-member gzip's trailer tells only its last member: such a
+// file is found when it fails to load (TestRecordsFileLargerThanOneObjectLoads).
+func TestMayExceedObjectSize(t *testing.T) {
+	dir := t.TempDir()
+	gz := func(name string, members ...[]byte) *input {
+		var data []byte
+		for _, m := range members {
+			data = append(data, gzipBytes(t, m)...)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return &input{local: path, size: int64(len(data)), sniff: sniffed{gzipped: true}}
+	}
+	big := bytes.Repeat([]byte(" "), maxRecordFileBytes+1)
+	for _, tt := range []struct {
+		name string
+		in   *input
+		want bool
+	}{
+		{"plain at the limit", &input{size: maxRecordFileBytes}, false},
+		{"plain over the limit", &input{size: maxRecordFileBytes + 1}, true},
+		{"gzip of a small body", gz("small.gz", []byte(`{"Records":[]}`)), false},
+		{"gzip of a body over the limit", gz("big.gz", big), true},
+		{"gzip whose last member is small", gz("multi.gz", big, []byte(" ")), false},
+	} {
+		if got := mayExceedObjectSize(tt.in); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A body of several Records objects one after another (merged exports,
+// concatenated gzip files) numbers its records on across them, whatever its
+// size; an "offset" key of the evidence means nothing; read_json's reading of
+// the Records key is kept (null holds none, a second one is an error), and
+// no text inside a file can make it be read another way.
+func TestRecordsObjectsOneAfterAnother(t *testing.T) {
+	rec := func(id string, extra string) string {
+		return `{"eventVersion":"1.08","eventID":"` + id + `","eventTime":"2024-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333"` + extra + `}`
+	}
+	insight := `{"eventVersion":"1.08","eventID":"i1","eventTime":"2024-03-01T01:00:00Z","eventType":"AwsCloudTrailInsight","eventCategory":"Insight","recipientAccountId":"111122223333","insightDetails":{"state":"Start"}}`
+	dir := t.TempDir()
+	files := map[string]string{
+		"two-objects.json":     `{"Records":[` + rec("a0", "") + `,` + rec("a1", "") + `]}` + "\n" + `{"Records":[` + rec("a2", "") + `]}`,
+		"with-insight.json":    `{"Records":[` + rec("b0", "") + `]}{"Records":[` + insight + `]}`,
+		"offset-key.json":      `{"offset":1000,"Records":[` + rec("c0", "") + `]}`,
+		"null-records.json":    `{"Records":null}`,
+		"two-keys.json":        `{"Records":[` + rec("d0", `,"maximum_object_size":1`) + `],"Records":[` + rec("d1", "") + `]}`,
+		"gzip-members.json.gz": "",
+	}
+	for name, body := range files {
+		data := []byte(body)
+		if name == "gzip-members.json.gz" {
+			data = append(gzipBytes(t, []byte(`{"Records":[`+rec("e0", "")+`]}`)), gzipBytes(t, []byte(`{"Records":[`+rec("e1", "")+`]}`))...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := openTestCase(t)
+	outcomes := ingestPaths(t, c, dir)
+	for name, want := range map[string]int64{"two-objects.json": 3, "with-insight.json": 2, "offset-key.json": 1, "null-records.json": 0, "gzip-members.json.gz": 2} {
+		if o := outcomeOf(t, outcomes, "/"+name); o.Status != StatusLoaded || o.Records != want || o.Duplicates != 0 {
+			t.Errorf("%s: %+v, want loaded with %d records", name, o, want)
+		}
+	}
+	if o := outcomeOf(t, outcomes, "/two-keys.json"); o.Status != StatusRejected || !strings.Contains(o.Error, "duplicate key") {
+		t.Errorf("two-keys.json: %+v, want rejected for its duplicate Records key", o)
+	}
+	got := map[string]int64{}
+	rows, err := c.DB.Query(`select event_id, record_index from events union all select event_id, record_index from insights`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var idx int64
+		if err := rows.Scan(&id, &idx); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = idx
+	}
+	want := map[string]int64{"a0": 0, "a1": 1, "a2": 2, "b0": 0, "i1": 1, "c0": 0, "e0": 0, "e1": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("positions %v, want %v", got, want)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from insights"); n != 1 {
+		t.Errorf("%d insights, want the one Insights event", n)
+	}
+}
+
+// The rewrite reads a Records body as read_json would.
+func TestConvertRecordsObjects(t *testing.T) {
+	for _, tt := range []struct {
+		body, err string
+		records   int
+	}{
+		{`{"Records":[{"a":1},{"b":2}]}`, "", 2},
+		{`{"x":[1],"Records":[{"a":1}],"y":{}}`, "", 1},
+		{`{"Records":null}`, "", 0},
+		{`{"Records":[]}{"Records":[{"a":1}]}`, "", 1},
+		{`{"Records":[{"a":1}],"Records":[{"b":2}]}`, "object 0: duplicate key Records", 0},
+		{`{"Records":{"a":1}}`, "object 0: Records is not an array", 0},
+		{`{"Records":[{"a":1},7]}`, "record 1: not a JSON object", 0},
+		{`{"Records":[{"a":1}]}]`, "after the JSON document: invalid character ']' looking for beginning of value", 0},
+		{`{"Records":[{"a":1}]} 7`, "object 1: not a JSON object", 0},
+		{`{"Records":[{"a":1}`, "after record 1: invalid JSON: unexpected EOF", 0},
+	} {
+		rw := &recordsWriter{prefix: filepath.Join(t.TempDir(), "c")}
+		err := convertRecordsObjects(strings.NewReader(tt.body), rw)
+		rw.endChunk()
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%s: %v", tt.body, err)
+		case tt.err != "" && (err == nil || err.Error() != tt.err):
+			t.Errorf("%s: error %v, want %q", tt.body, err, tt.err)
+		case tt.err == "" && rw.n != tt.records:
+			t.Errorf("%s: %d records, want %d", tt.body, rw.n, tt.records)
+		}
 	}
 }
