@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,7 @@ func (c closers) Close() error {
 // and DuckDB reads the chunks of one large file on all its threads. offset is
 // the position of the chunk's first record in the original file.
 type recordsWriter struct {
+	ctx    context.Context // stops a long rewrite between chunks; nil: never
 	prefix string
 	files  []string // the chunk files written
 	f      *os.File // the open chunk
@@ -80,6 +82,9 @@ func (e *scratchError) Unwrap() error { return e.err }
 func (rw *recordsWriter) startChunk() error {
 	if err := rw.endChunk(); err != nil {
 		return err
+	}
+	if rw.ctx != nil && rw.ctx.Err() != nil {
+		return rw.ctx.Err()
 	}
 	name := fmt.Sprintf("%s.%d.json", rw.prefix, len(rw.files))
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -144,13 +149,13 @@ func (rw *recordsWriter) close() error {
 
 // convertToRecords rewrites in's body into chunk files named prefix.K.json
 // and returns them.
-func convertToRecords(in *input, prefix string) ([]string, error) {
+func convertToRecords(ctx context.Context, in *input, prefix string) ([]string, error) {
 	body, err := openBody(in.local, in.sniff.gzipped)
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
-	rw := &recordsWriter{prefix: prefix}
+	rw := &recordsWriter{ctx: ctx, prefix: prefix}
 	defer rw.endChunk() // after a failure; the scratch folder goes at the end
 	switch in.sniff.format {
 	case formatRecords:

@@ -142,22 +142,6 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 			return run.outcomes, err
 		}
 	}
-	var cloudTrail []ctFile
-	for i, p := range prepareCloudTrailFiles(ctx, ctEvidence, sc, runtime.NumCPU()) {
-		if err := ctx.Err(); err != nil {
-			return run.outcomes, err
-		}
-		switch {
-		case p.err != nil:
-			return run.outcomes, p.err
-		case p.reason != "":
-			if err := run.reject(ctx, nil, ctEvidence[i], p.reason); err != nil {
-				return run.outcomes, err
-			}
-		default:
-			cloudTrail = append(cloudTrail, p.f)
-		}
-	}
 	log.Debug("files prepared for loading", "files", len(all))
 	start = time.Now()
 	if err := run.loadBodies(ctx, bodies); err != nil {
@@ -165,10 +149,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	log.Debug("whole-file kinds loaded", "files", len(bodies), "seconds", time.Since(start).Seconds())
 	start = time.Now()
-	if err := run.loadCloudTrail(ctx, cloudTrail); err != nil {
+	if err := run.loadCloudTrail(ctx, ctEvidence); err != nil {
 		return run.outcomes, err
 	}
-	log.Debug("cloudtrail loaded", "files", len(cloudTrail), "seconds", time.Since(start).Seconds())
+	log.Debug("cloudtrail loaded", "files", len(ctEvidence), "seconds", time.Since(start).Seconds())
 	start = time.Now()
 	err = run.countDuplicateFiles(ctx)
 	log.Debug("duplicate files counted", "seconds", time.Since(start).Seconds())
@@ -179,7 +163,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 // under: a link to a Records file, or the rewrite of another shape. A body
 // that cannot be rewritten is a reason to reject the file; err is a failure
 // of the run itself.
-func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason string, err error) {
+func prepareCloudTrail(ctx context.Context, in *input, id int64, sc *scratch) (f ctFile, reason string, err error) {
 	f = ctFile{in: in, fileID: id}
 	if in.sniff.format == formatRecords && !mayExceedObjectSize(in) {
 		if abs, ok := readablePath(in.local, in.sniff.gzipped); ok {
@@ -190,25 +174,23 @@ func prepareCloudTrail(in *input, id int64, sc *scratch) (f ctFile, reason strin
 		f.locals = []string{local}
 		return f, "", linkForReading(in.local, local)
 	}
-	f, err = rewriteCloudTrail(f, sc)
-	var scratchErr *scratchError
-	switch {
-	case errors.As(err, &scratchErr):
-		return f, "", err
-	case err != nil:
-		return f, err.Error(), nil
-	}
-	return f, "", nil
+	return rewriteCloudTrail(ctx, f, sc)
 }
 
 // rewriteCloudTrail rewrites a CloudTrail file's body in chunks (convert.go).
-func rewriteCloudTrail(f ctFile, sc *scratch) (ctFile, error) {
-	locals, err := convertToRecords(f.in, filepath.Join(sc.dir, fmt.Sprint(f.fileID)))
-	if err != nil {
-		return f, err
+// A body that cannot be rewritten is a reason to reject the file; err is a
+// failure of the run (the scratch folder, or the run was stopped).
+func rewriteCloudTrail(ctx context.Context, f ctFile, sc *scratch) (rf ctFile, reason string, err error) {
+	locals, err := convertToRecords(ctx, f.in, filepath.Join(sc.dir, fmt.Sprint(f.fileID)))
+	var scratchErr *scratchError
+	switch {
+	case errors.As(err, &scratchErr) || ctx.Err() != nil:
+		return f, "", errors.Join(err, ctx.Err())
+	case err != nil:
+		return f, err.Error(), nil
 	}
 	f.locals, f.rewritten = locals, true
-	return f, nil
+	return f, "", nil
 }
 
 // preparedCT is the outcome of prepareCloudTrail.
@@ -221,7 +203,8 @@ type preparedCT struct {
 // prepareCloudTrailFiles prepares CloudTrail files with up to workers
 // goroutines: rewriting a body that is not a Records file, or one too large
 // for one object, decodes it at about 85 MB/s, so merged exports of many
-// such files took as long to rewrite as to load.
+// such files took as long to rewrite as to load. After a cancellation, the
+// files not prepared have zero results: the caller checks ctx first.
 func prepareCloudTrailFiles(ctx context.Context, evs []evidence, sc *scratch, workers int) []preparedCT {
 	out := make([]preparedCT, len(evs))
 	var wg sync.WaitGroup
@@ -231,7 +214,7 @@ func prepareCloudTrailFiles(ctx context.Context, evs []evidence, sc *scratch, wo
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, reason, err := prepareCloudTrail(evs[i].in, evs[i].fileID, sc)
+				f, reason, err := prepareCloudTrail(ctx, evs[i].in, evs[i].fileID, sc)
 				out[i] = preparedCT{f, reason, err}
 			}
 		}()
@@ -354,6 +337,7 @@ type ingestRun struct {
 	ingestedAt time.Time
 	outcomes   []FileOutcome
 	total      int
+	rewrites   []string // chunk files of the batch being loaded, removed after it
 }
 
 // evidence is one evidence_files row in the making.
@@ -581,7 +565,7 @@ func readBody(in *input) ([]byte, error) {
 // loadCloudTrail loads CloudTrail files in batches, in path order so that the
 // copy of a re-delivered event that is kept is the first by path. A batch that
 // fails is retried file by file, so a bad file never takes good ones with it.
-func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
+func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 	limit := r.opts.BatchBytes
 	if limit <= 0 {
 		limit = defaultBatchBytes
@@ -663,18 +647,68 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, files []ctFile) error {
 		}
 		return r.recordAll(ctx, nil, evidenceOf(batch, map[int64]ctResult{f.fileID: {reject: reason}}))
 	}
-	for start := 0; start < len(files); {
-		end, size := start, int64(0)
-		for end < len(files) && end-start < maxBatchFiles && (end == start || size+files[end].in.size <= limit) {
-			size += files[end].in.size
-			end++
-		}
-		if err := load(files[start:end]); err != nil {
-			return err
-		}
-		start = end
+	// Each batch's files are prepared (linked or rewritten) while the batch
+	// before it loads, and its rewrites are removed once it has: a rewrite
+	// is the uncompressed body, and all of an archive's at once could fill
+	// the disk.
+	type preparedBatch struct {
+		evs      []evidence
+		prepared []preparedCT
 	}
-	return nil
+	pctx, cancel := context.WithCancel(ctx)
+	batches, done := make(chan preparedBatch), make(chan struct{})
+	defer func() { cancel(); <-done }()
+	go func() {
+		defer close(done)
+		defer close(batches)
+		for start := 0; start < len(evs); {
+			end, size := start, int64(0)
+			for end < len(evs) && end-start < maxBatchFiles && (end == start || size+evs[end].in.size <= limit) {
+				size += evs[end].in.size
+				end++
+			}
+			b := preparedBatch{evs[start:end], prepareCloudTrailFiles(pctx, evs[start:end], r.sc, runtime.NumCPU())}
+			select {
+			case batches <- b:
+			case <-pctx.Done():
+				return
+			}
+			start = end
+		}
+	}()
+	for b := range batches {
+		var files []ctFile
+		for i, p := range b.prepared {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			switch {
+			case p.err != nil:
+				return p.err
+			case p.reason != "":
+				if err := r.reject(ctx, nil, b.evs[i], p.reason); err != nil {
+					return err
+				}
+			default:
+				files = append(files, p.f)
+				if p.f.rewritten {
+					r.rewrites = append(r.rewrites, p.f.locals...)
+				}
+			}
+		}
+		if len(files) > 0 {
+			if err := load(files); err != nil {
+				return err
+			}
+		}
+		for _, name := range r.rewrites {
+			if err := os.Remove(name); err != nil {
+				r.log.Warn("remove rewrite", "file", name, "err", err)
+			}
+		}
+		r.rewrites = r.rewrites[:0]
+	}
+	return ctx.Err()
 }
 
 // objectSizeError starts DuckDB's error for a JSON object larger than
@@ -685,14 +719,14 @@ const objectSizeError = `Invalid Input Error: "maximum_object_size" of `
 // body cannot be rewritten, the file is rejected with the reason and ok is
 // false; err is a failure of the run (the scratch folder).
 func (r *ingestRun) rewrite(ctx context.Context, f ctFile, evidenceOf func([]ctFile, map[int64]ctResult) []evidence) (rf ctFile, ok bool, err error) {
-	rf, err = rewriteCloudTrail(f, r.sc)
-	var scratchErr *scratchError
+	rf, reason, err := rewriteCloudTrail(ctx, f, r.sc)
 	switch {
-	case errors.As(err, &scratchErr):
-		return f, false, err
 	case err != nil:
-		return f, false, r.recordAll(ctx, nil, evidenceOf([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: err.Error()}}))
+		return f, false, err
+	case reason != "":
+		return f, false, r.recordAll(ctx, nil, evidenceOf([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: reason}}))
 	}
+	r.rewrites = append(r.rewrites, rf.locals...)
 	return rf, true, nil
 }
 
