@@ -43,8 +43,8 @@ const maxRecordFileBytes = 64 << 20
 // readRecords reads the records of a batch's files with their position in
 // the file. Its parameters are, per path DuckDB reads (see duckDBArgs), the
 // file_id, whether the path is a chunk of a rewrite (whose "offset" gives the
-// position of its first record; an evidence file's own "offset" key means
-// nothing), and the path. The file_id is looked up by DuckDB's file_index,
+// position of its first record; an evidence file's own "offset" key, of any
+// type, means nothing), and the path. The file_id is looked up by DuckDB's file_index,
 // once per file before the records are unnested (a join of the records with
 // a table of names measured 4x slower, as DuckDB then loses most of its
 // parallelism).
@@ -54,11 +54,11 @@ with raw as (
     select file_id, unnest(Records) as r,
            unnest(range(first_index, first_index + len(Records))) as record_index
     from (select (?::bigint[])[file_index::bigint + 1] as file_id,
-                 case when (?::boolean[])[file_index::bigint + 1] then coalesce("offset", 0) else 0 end as first_index,
+                 case when (?::boolean[])[file_index::bigint + 1] then coalesce("offset"::bigint, 0) else 0 end as first_index,
                  Records
           from read_json(?::varchar[], format = 'unstructured',
                          maximum_object_size = ` + fmt.Sprint(maxRecordFileBytes) + `,
-                         columns = {"offset": 'BIGINT', Records: 'STRUCT(` + strings.ReplaceAll(recordColumns, "'", "''") + `)[]'}))
+                         columns = {"offset": 'VARCHAR', Records: 'STRUCT(` + strings.ReplaceAll(recordColumns, "'", "''") + `)[]'}))
 ),
 x as (
     select raw.file_id, raw.record_index, raw.r,

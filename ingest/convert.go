@@ -171,10 +171,14 @@ func convertToRecords(ctx context.Context, in *input, prefix string) ([]string, 
 	default:
 		err = fmt.Errorf("no conversion for format %q", in.sniff.format)
 	}
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = rw.close()
 	}
-	if err := rw.close(); err != nil {
+	if err != nil {
+		rw.endChunk()
+		for _, name := range rw.files { // a failed rewrite of a large body is large
+			os.Remove(name)
+		}
 		return nil, err
 	}
 	return rw.files, nil

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -602,6 +603,9 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.As(err, &need):
+			if !slices.ContainsFunc(batch, func(f ctFile) bool { return need.fileIDs[f.fileID] }) {
+				return fmt.Errorf("records with repeated positions in files outside the batch: %w", err)
+			}
 			var again []ctFile
 			for _, f := range batch {
 				if !need.fileIDs[f.fileID] {
@@ -642,6 +646,15 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 			return load([]ctFile{rf})
 		}
 		reason := badRecord(ctx, r.conn, f)
+		if reason != "" && !f.rewritten && f.in.sniff.format == formatRecords {
+			// Read in place, positions restart at each Records object of the
+			// file: the rewrite names the bad record by its place in the file.
+			rf, ok, err := r.rewrite(ctx, f, evidenceOf)
+			if err != nil || !ok {
+				return err
+			}
+			return load([]ctFile{rf})
+		}
 		if reason == "" {
 			reason = duckDBReason(err, f)
 		}
@@ -707,9 +720,14 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 			}
 		}
 		r.rewrites = r.rewrites[:0]
+		afterBatch(r.sc.dir)
 	}
 	return ctx.Err()
 }
+
+// afterBatch is called when a CloudTrail batch has loaded and its rewrites
+// are removed; tests look at the scratch folder then.
+var afterBatch = func(scratchDir string) {}
 
 // objectSizeError starts DuckDB's error for a JSON object larger than
 // read_json's maximum_object_size.

@@ -679,9 +679,9 @@ func TestMayExceedObjectSize(t *testing.T) {
 
 // A body of several Records objects one after another (merged exports,
 // concatenated gzip files) numbers its records on across them, whatever its
-// size; an "offset" key of the evidence means nothing; read_json's reading of
-// the Records key is kept (null holds none, a second one is an error), and
-// no text inside a file can make it be read another way.
+// size, also when it names a bad record; an "offset" key of the evidence, of
+// any type, means nothing; read_json's reading of the Records key is kept
+// (null holds none, a second one is an error).
 func TestRecordsObjectsOneAfterAnother(t *testing.T) {
 	rec := func(id string, extra string) string {
 		return `{"eventVersion":"1.08","eventID":"` + id + `","eventTime":"2024-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333"` + extra + `}`
@@ -693,7 +693,10 @@ func TestRecordsObjectsOneAfterAnother(t *testing.T) {
 		"with-insight.json":    `{"Records":[` + rec("b0", "") + `]}{"Records":[` + insight + `]}`,
 		"offset-key.json":      `{"offset":1000,"Records":[` + rec("c0", "") + `]}`,
 		"null-records.json":    `{"Records":null}`,
-		"two-keys.json":        `{"Records":[` + rec("d0", `,"maximum_object_size":1`) + `],"Records":[` + rec("d1", "") + `]}`,
+		"two-keys.json":        `{"Records":[` + rec("d0", "") + `],"Records":[` + rec("d1", "") + `]}`,
+		"offset-text.json":     `{"offset":"abc","Records":[` + rec("f0", "") + `]}`,
+		"offset-object.json":   `{"offset":{"x":[1]},"Records":[` + rec("g0", "") + `]}`,
+		"bad-third.json":       `{"Records":[` + rec("h0", "") + `,` + rec("h1", "") + `]}{"Records":[` + rec("h2", "") + `,{"eventID":"h3","eventTime":"bad"}]}`,
 		"gzip-members.json.gz": "",
 	}
 	for name, body := range files {
@@ -707,13 +710,17 @@ func TestRecordsObjectsOneAfterAnother(t *testing.T) {
 	}
 	c := openTestCase(t)
 	outcomes := ingestPaths(t, c, dir)
-	for name, want := range map[string]int64{"two-objects.json": 3, "with-insight.json": 2, "offset-key.json": 1, "null-records.json": 0, "gzip-members.json.gz": 2} {
+	for name, want := range map[string]int64{"two-objects.json": 3, "with-insight.json": 2, "offset-key.json": 1, "null-records.json": 0,
+		"gzip-members.json.gz": 2, "offset-text.json": 1, "offset-object.json": 1} {
 		if o := outcomeOf(t, outcomes, "/"+name); o.Status != StatusLoaded || o.Records != want || o.Duplicates != 0 {
 			t.Errorf("%s: %+v, want loaded with %d records", name, o, want)
 		}
 	}
 	if o := outcomeOf(t, outcomes, "/two-keys.json"); o.Status != StatusRejected || !strings.Contains(o.Error, "duplicate key") {
 		t.Errorf("two-keys.json: %+v, want rejected for its duplicate Records key", o)
+	}
+	if o := outcomeOf(t, outcomes, "/bad-third.json"); o.Status != StatusRejected || o.Error != `record 3: eventTime: invalid time "bad"` {
+		t.Errorf("bad-third.json: %+v, want rejected naming record 3", o)
 	}
 	got := map[string]int64{}
 	rows, err := c.DB.Query(`select event_id, record_index from events union all select event_id, record_index from insights`)
@@ -729,7 +736,7 @@ func TestRecordsObjectsOneAfterAnother(t *testing.T) {
 		}
 		got[id] = idx
 	}
-	want := map[string]int64{"a0": 0, "a1": 1, "a2": 2, "b0": 0, "i1": 1, "c0": 0, "e0": 0, "e1": 1}
+	want := map[string]int64{"a0": 0, "a1": 1, "a2": 2, "b0": 0, "i1": 1, "c0": 0, "e0": 0, "e1": 1, "f0": 0, "g0": 0}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("positions %v, want %v", got, want)
 	}
@@ -766,5 +773,61 @@ func TestConvertRecordsObjects(t *testing.T) {
 		case tt.err == "" && rw.n != tt.records:
 			t.Errorf("%s: %d records, want %d", tt.body, rw.n, tt.records)
 		}
+	}
+}
+
+// Batch by batch, every file ends with one evidence row and its records at
+// their positions, and a batch's rewrites are gone once it has loaded: the
+// scratch folder then holds at most the rewrite of the batch prepared next.
+func TestCloudTrailBatchesFreeTheirRewrites(t *testing.T) {
+	rec := func(id string) string {
+		return `{"eventID":"` + id + `","eventTime":"2024-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333"}`
+	}
+	dir := t.TempDir()
+	for i := range 6 {
+		var body string
+		switch i % 3 {
+		case 0: // NDJSON: always rewritten
+			body = rec(fmt.Sprintf("n%d-0", i)) + "\n" + rec(fmt.Sprintf("n%d-1", i)) + "\n"
+		case 1: // read in place
+			body = `{"Records":[` + rec(fmt.Sprintf("r%d-0", i)) + `,` + rec(fmt.Sprintf("r%d-1", i)) + `]}`
+		case 2: // several objects: rewritten after its first insert
+			body = `{"Records":[` + rec(fmt.Sprintf("m%d-0", i)) + `]}{"Records":[` + rec(fmt.Sprintf("m%d-1", i)) + `]}`
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.json", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batches int
+	afterBatch = func(scratchDir string) {
+		batches++
+		chunks, _ := filepath.Glob(filepath.Join(scratchDir, "*.*.json"))
+		ids := map[string]bool{}
+		for _, c := range chunks {
+			ids[strings.SplitN(filepath.Base(c), ".", 2)[0]] = true
+		}
+		if len(ids) > 1 {
+			t.Errorf("after batch %d, rewrites of %d files are kept: %v", batches, len(ids), chunks)
+		}
+	}
+	defer func() { afterBatch = func(string) {} }()
+	c := openTestCase(t)
+	outcomes, err := c.Ingest(context.Background(), []string{dir}, IngestOptions{BatchBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches != 6 || len(outcomes) != 6 {
+		t.Errorf("%d batches and %d outcomes, want one per file: %+v", batches, len(outcomes), outcomes)
+	}
+	for i := range 6 {
+		if o := outcomeOf(t, outcomes, fmt.Sprintf("/f%d.json", i)); o.Status != StatusLoaded || o.Records != 2 || o.Duplicates != 0 {
+			t.Errorf("f%d.json: %+v", i, o)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files"); n != 6 {
+		t.Errorf("%d evidence rows, want 6", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events where record_index <> split_part(event_id, '-', 2)::bigint"); n != 0 {
+		t.Errorf("%d events not at their position", n)
 	}
 }
