@@ -137,6 +137,18 @@ func (rw *recordsWriter) add(record []byte) error {
 	return nil
 }
 
+// addDecoded adds the record a decoder just read, or says why it is not one:
+// the decoding error, or a value that is not an object.
+func (rw *recordsWriter) addDecoded(raw json.RawMessage, err error) error {
+	if err != nil {
+		return fmt.Errorf("record %d: invalid JSON: %w", rw.n, err)
+	}
+	if !isObject(raw) {
+		return fmt.Errorf("record %d: not a JSON object", rw.n)
+	}
+	return rw.add(raw)
+}
+
 // close ends the last chunk; a body without records still gets one, empty.
 func (rw *recordsWriter) close() error {
 	if len(rw.files) == 0 {
@@ -197,15 +209,10 @@ func convertArray(r io.Reader, rw *recordsWriter) error {
 	} else if tok != json.Delim('[') {
 		return errors.New("not a JSON array")
 	}
-	for i := 0; dec.More(); i++ {
+	for dec.More() {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("record %d: invalid JSON: %w", i, err)
-		}
-		if !isObject(raw) {
-			return fmt.Errorf("record %d: not a JSON object", i)
-		}
-		if err := rw.add(raw); err != nil {
+		err := dec.Decode(&raw)
+		if err := rw.addDecoded(raw, err); err != nil {
 			return err
 		}
 	}
@@ -269,13 +276,8 @@ func convertRecordsArray(dec *json.Decoder, rw *recordsWriter, obj int) error {
 	}
 	for dec.More() {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("record %d: invalid JSON: %w", rw.n, unexpectedEOF(err))
-		}
-		if !isObject(raw) {
-			return fmt.Errorf("record %d: not a JSON object", rw.n)
-		}
-		if err := rw.add(raw); err != nil {
+		err := dec.Decode(&raw)
+		if err := rw.addDecoded(raw, err); err != nil {
 			return err
 		}
 	}
@@ -297,19 +299,13 @@ func unexpectedEOF(err error) error {
 // objects one after another).
 func convertStream(r io.Reader, rw *recordsWriter) error {
 	dec := json.NewDecoder(r)
-	for i := 0; ; i++ {
+	for {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("record %d: invalid JSON: %w", i, err)
-		}
-		if !isObject(raw) {
-			return fmt.Errorf("record %d: not a JSON object", i)
-		}
-		if err := rw.add(raw); err != nil {
+		if err := rw.addDecoded(raw, err); err != nil {
 			return err
 		}
 	}
