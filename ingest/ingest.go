@@ -563,6 +563,26 @@ func readBody(in *input) ([]byte, error) {
 	return body, nil
 }
 
+// batchEvidence turns a batch's results into evidence rows.
+func batchEvidence(batch []ctFile, results map[int64]ctResult) []evidence {
+	evs := make([]evidence, len(batch))
+	for i, f := range batch {
+		res := results[f.fileID]
+		ev := newEvidence(f.fileID, f.in)
+		ev.status, ev.stats = StatusLoaded, res.stats
+		if res.reject != "" {
+			ev.status, ev.note, ev.stats = StatusRejected, res.reject, fileStats{}
+		}
+		evs[i] = ev
+	}
+	return evs
+}
+
+// rejectCloudTrail records a CloudTrail file as rejected for reason.
+func (r *ingestRun) rejectCloudTrail(ctx context.Context, f ctFile, reason string) error {
+	return r.recordAll(ctx, nil, batchEvidence([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: reason}}))
+}
+
 // loadCloudTrail loads CloudTrail files in batches, in path order so that the
 // copy of a re-delivered event that is kept is the first by path. A batch that
 // fails is retried file by file, so a bad file never takes good ones with it.
@@ -571,20 +591,6 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 	if limit <= 0 {
 		limit = defaultBatchBytes
 	}
-	// evidenceOf turns a batch's results into evidence rows.
-	evidenceOf := func(batch []ctFile, results map[int64]ctResult) []evidence {
-		evs := make([]evidence, len(batch))
-		for i, f := range batch {
-			res := results[f.fileID]
-			ev := newEvidence(f.fileID, f.in)
-			ev.status, ev.stats = StatusLoaded, res.stats
-			if res.reject != "" {
-				ev.status, ev.note, ev.stats = StatusRejected, res.reject, fileStats{}
-			}
-			evs[i] = ev
-		}
-		return evs
-	}
 	// load loads a batch; when it fails, its halves are loaded, down to the
 	// single file that fails alone and is rejected.
 	var load func(batch []ctFile) error
@@ -592,7 +598,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 		var outcomes []FileOutcome
 		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
 			var err error
-			outcomes, err = insertEvidence(ctx, tx, evidenceOf(batch, results), r.ingestedAt)
+			outcomes, err = insertEvidence(ctx, tx, batchEvidence(batch, results), r.ingestedAt)
 			return err
 		})
 		var need *errNeedRewrite
@@ -616,7 +622,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 					return fmt.Errorf("%s: rewritten records have repeated positions", f.in.display)
 				}
 				r.log.Debug("file holds several Records objects, rewriting it", "file", f.in.display)
-				rf, ok, err := r.rewrite(ctx, f, evidenceOf)
+				rf, ok, err := r.rewrite(ctx, f)
 				if err != nil {
 					return err
 				}
@@ -636,20 +642,18 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 			return load(batch[len(batch)/2:])
 		}
 		f := batch[0]
-		if !f.rewritten && f.in.sniff.gzipped && strings.HasPrefix(err.Error(), objectSizeError) {
-			// Larger than its gzip trailer said (see mayExceedObjectSize).
-			r.log.Debug("records file larger than one object, rewriting it in chunks", "file", f.in.display)
-			rf, ok, err := r.rewrite(ctx, f, evidenceOf)
-			if err != nil || !ok {
-				return err
-			}
-			return load([]ctFile{rf})
+		tooLarge := f.in.sniff.gzipped && strings.HasPrefix(err.Error(), objectSizeError)
+		var reason string
+		if !tooLarge {
+			reason = badRecord(ctx, r.conn, f)
 		}
-		reason := badRecord(ctx, r.conn, f)
-		if reason != "" && !f.rewritten && f.in.sniff.format == formatRecords {
-			// Read in place, positions restart at each Records object of the
-			// file: the rewrite names the bad record by its place in the file.
-			rf, ok, err := r.rewrite(ctx, f, evidenceOf)
+		if !f.rewritten && (tooLarge || reason != "") {
+			// A Records file read in place that is larger than its gzip
+			// trailer said (see mayExceedObjectSize), or has a bad record:
+			// read in place, positions restart at each Records object of the
+			// file, while the rewrite names a record by its place in the file.
+			r.log.Debug("records file read in place failed, rewriting it in chunks", "file", f.in.display)
+			rf, ok, err := r.rewrite(ctx, f)
 			if err != nil || !ok {
 				return err
 			}
@@ -658,7 +662,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 		if reason == "" {
 			reason = duckDBReason(err, f)
 		}
-		return r.recordAll(ctx, nil, evidenceOf(batch, map[int64]ctResult{f.fileID: {reject: reason}}))
+		return r.rejectCloudTrail(ctx, f, reason)
 	}
 	// Each batch's files are prepared (linked or rewritten) while the batch
 	// before it loads, and its rewrites are removed once it has: a rewrite
@@ -736,13 +740,13 @@ const objectSizeError = `Invalid Input Error: "maximum_object_size" of `
 // rewrite rewrites a CloudTrail file in chunks for loading it again. When its
 // body cannot be rewritten, the file is rejected with the reason and ok is
 // false; err is a failure of the run (the scratch folder).
-func (r *ingestRun) rewrite(ctx context.Context, f ctFile, evidenceOf func([]ctFile, map[int64]ctResult) []evidence) (rf ctFile, ok bool, err error) {
+func (r *ingestRun) rewrite(ctx context.Context, f ctFile) (rf ctFile, ok bool, err error) {
 	rf, reason, err := rewriteCloudTrail(ctx, f, r.sc)
 	switch {
 	case err != nil:
 		return f, false, err
 	case reason != "":
-		return f, false, r.recordAll(ctx, nil, evidenceOf([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: reason}}))
+		return f, false, r.rejectCloudTrail(ctx, f, reason)
 	}
 	r.rewrites = append(r.rewrites, rf.locals...)
 	return rf, true, nil
