@@ -14,7 +14,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -208,26 +207,10 @@ type preparedCT struct {
 // files not prepared have zero results: the caller checks ctx first.
 func prepareCloudTrailFiles(ctx context.Context, evs []evidence, sc *scratch, workers int) []preparedCT {
 	out := make([]preparedCT, len(evs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f, reason, err := prepareCloudTrail(ctx, evs[i].in, evs[i].fileID, sc)
-				out[i] = preparedCT{f, reason, err}
-			}
-		}()
-	}
-	for i := range evs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(ctx, len(evs), workers, func(_, i int) {
+		f, reason, err := prepareCloudTrail(ctx, evs[i].in, evs[i].fileID, sc)
+		out[i] = preparedCT{f, reason, err}
+	})
 	return out
 }
 

@@ -107,23 +107,30 @@ func isRegularFile(name string) bool {
 
 // prepare hashes and sniffs inputs, using up to workers goroutines.
 func prepare(ctx context.Context, inputs []*input, workers int) {
+	buffers := make([]prepareBuffers, max(workers, 1))
+	parallel(ctx, len(inputs), workers, func(w, i int) { prepareOne(inputs[i], &buffers[w]) })
+}
+
+// parallel calls work(w, i) for every i in [0, n) on up to workers
+// goroutines, w being the goroutine's number in [0, workers). It stops
+// handing out work when ctx is done and returns when the work handed out is.
+func parallel(ctx context.Context, n, workers int, work func(w, i int)) {
 	var wg sync.WaitGroup
-	next := make(chan *input)
-	for range max(workers, 1) {
+	next := make(chan int)
+	for w := range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var pb prepareBuffers
-			for in := range next {
-				prepareOne(in, &pb)
+			for i := range next {
+				work(w, i)
 			}
 		}()
 	}
-	for _, in := range inputs {
+	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- in
+		next <- i
 	}
 	close(next)
 	wg.Wait()
