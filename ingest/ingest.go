@@ -217,23 +217,14 @@ func prepareCloudTrailFiles(ctx context.Context, evs []evidence, sc *scratch, wo
 // mayExceedObjectSize says whether a Records file's body may be larger than
 // read_json takes as one object (CloudTrail's own files are far smaller;
 // merged exports such as public training datasets are not). A gzip file's
-// body size is read from its trailer, which holds it modulo 4 GiB for the
-// last member only: a file it misleads fails alone, and is then rewritten
-// (see loadCloudTrail).
+// body size is in its trailer, kept while the file was hashed; it holds the
+// size modulo 4 GiB of the last member only: a file it misleads fails alone,
+// and is then rewritten (see loadCloudTrail).
 func mayExceedObjectSize(in *input) bool {
 	if in.size > maxRecordFileBytes || !in.sniff.gzipped {
 		return in.size > maxRecordFileBytes
 	}
-	f, err := os.Open(in.local)
-	if err != nil {
-		return false // the load will say what is wrong with it
-	}
-	defer f.Close()
-	var trailer [4]byte
-	if _, err := f.ReadAt(trailer[:], in.size-4); err != nil {
-		return false
-	}
-	return binary.LittleEndian.Uint32(trailer[:]) > maxRecordFileBytes
+	return in.size >= int64(len(in.tail)) && binary.LittleEndian.Uint32(in.tail[:]) > maxRecordFileBytes
 }
 
 // countDuplicateFiles gives each duplicate file of this run the record count

@@ -30,6 +30,7 @@ type input struct {
 	// Filled by prepare.
 	sha256 string
 	size   int64
+	tail   [4]byte // the last bytes: a gzip file's trailer ends with its body size
 	sniff  sniffed
 	err    error // the file could not be read at all
 }
@@ -171,6 +172,10 @@ func prepareOne(in *input, pb *prepareBuffers) {
 		k, rerr := f.Read(pb.chunk)
 		h.Write(pb.chunk[:k])
 		n += int64(k)
+		for _, b := range pb.chunk[max(k-len(in.tail), 0):k] {
+			copy(in.tail[:], in.tail[1:])
+			in.tail[len(in.tail)-1] = b
+		}
 		if keep && n <= keptFileBytes {
 			pb.kept = append(pb.kept, pb.chunk[:k]...)
 		} else {
