@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -40,10 +41,38 @@ type Rule struct {
 	Controls    []string // "CIS 1.4", "IAM.4"
 	Rationale   string
 	Remediation string
-	SQL         string // the SELECT, header comments removed
+	Attack      []Technique // MITRE ATT&CK tactic and technique, for incident rules
+	Needs       []string    // inputs the rule reads: one of Inputs
+	SQL         string      // the SELECT, header comments removed
 }
 
-var headerKeys = map[string]bool{"id": true, "title": true, "severity": true, "controls": true, "rationale": true, "remediation": true}
+// Technique is one MITRE ATT&CK (Enterprise, cloud) tactic and technique.
+type Technique struct {
+	Tactic    string // "TA0005"
+	Technique string // "T1562.008"
+}
+
+// String is "TA0005/T1562.008".
+func (t Technique) String() string { return t.Tactic + "/" + t.Technique }
+
+// Tactics names the ATT&CK Enterprise tactics by id.
+var Tactics = map[string]string{
+	"TA0043": "Reconnaissance", "TA0042": "Resource Development", "TA0001": "Initial Access",
+	"TA0002": "Execution", "TA0003": "Persistence", "TA0004": "Privilege Escalation",
+	"TA0005": "Defense Evasion", "TA0006": "Credential Access", "TA0007": "Discovery",
+	"TA0008": "Lateral Movement", "TA0009": "Collection", "TA0011": "Command and Control",
+	"TA0010": "Exfiltration", "TA0040": "Impact",
+}
+
+// Inputs a rule may need: the kinds of evidence whose absence makes its
+// verdict "not assessed".
+var Inputs = []string{"credential_report", "authorization_details", "password_policy", "cloudtrail"}
+
+var (
+	headerKeys   = map[string]bool{"id": true, "title": true, "severity": true, "controls": true, "rationale": true, "remediation": true, "attack": true, "needs": true}
+	optionalKeys = map[string]bool{"attack": true, "needs": true}
+	techniqueID  = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
+)
 
 // parseRule reads a rule file: leading "-- key: value" lines, then the SELECT.
 func parseRule(name, text string) (Rule, error) {
@@ -88,6 +117,27 @@ func parseRule(name, text string) (Rule, error) {
 						r.Rationale = value
 					case "remediation":
 						r.Remediation = value
+					case "attack":
+						for _, a := range strings.Split(value, ",") {
+							if a = strings.TrimSpace(a); a == "" {
+								continue
+							}
+							tactic, technique, _ := strings.Cut(a, "/")
+							if Tactics[tactic] == "" || !techniqueID.MatchString(technique) {
+								return r, fmt.Errorf("%s:%d: attack %q is not TAnnnn/Tnnnn[.nnn]", name, line, a)
+							}
+							r.Attack = append(r.Attack, Technique{Tactic: tactic, Technique: technique})
+						}
+					case "needs":
+						for _, n := range strings.Split(value, ",") {
+							if n = strings.TrimSpace(n); n == "" {
+								continue
+							}
+							if !slices.Contains(Inputs, n) {
+								return r, fmt.Errorf("%s:%d: needs %q is not one of %s", name, line, n, strings.Join(Inputs, ", "))
+							}
+							r.Needs = append(r.Needs, n)
+						}
 					}
 				}
 				continue
@@ -102,7 +152,7 @@ func parseRule(name, text string) (Rule, error) {
 	}
 	r.SQL = strings.TrimRight(strings.TrimSpace(body.String()), ";")
 	for k := range headerKeys {
-		if !seen[k] {
+		if !seen[k] && !optionalKeys[k] {
 			return r, fmt.Errorf("%s: header has no %s", name, k)
 		}
 	}

@@ -1,0 +1,25 @@
+package queries
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseRuleAttackAndNeeds(t *testing.T) {
+	const head = "-- id: x\n-- title: t\n-- severity: high\n-- controls: -\n-- rationale: r\n-- remediation: m\n"
+	r, err := parseRule("x.sql", head+"-- attack: TA0005/T1562.008, TA0003/T1098\n-- needs: cloudtrail\nselect 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Attack) != 2 || r.Attack[0].String() != "TA0005/T1562.008" || r.Attack[1].Technique != "T1098" {
+		t.Errorf("attack = %v", r.Attack)
+	}
+	if len(r.Needs) != 1 || r.Needs[0] != "cloudtrail" {
+		t.Errorf("needs = %v", r.Needs)
+	}
+	for _, bad := range []string{"-- attack: TA9999/T1098\n", "-- attack: TA0005/T12\n", "-- needs: cloudtrails\n"} {
+		if _, err := parseRule("x.sql", head+bad+"select 1"); err == nil || !strings.Contains(err.Error(), "x.sql:7") {
+			t.Errorf("%q: err = %v, want one naming line 7", bad, err)
+		}
+	}
+}
