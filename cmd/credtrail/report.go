@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,8 +36,8 @@ type reportFlags struct {
 // the analysis (credtrail run), whose as-of time the report then takes.
 func addReportFlags(cmd *cobra.Command, o *reportFlags, withAsOf bool) {
 	f := cmd.Flags()
-	f.StringVarP(&o.out, "output", "o", "", "output file: the workbook (.xlsx), or the findings file for --format jsonl|csv (default stdout); with --tables, a directory")
-	f.StringVar(&o.format, "format", formatXLSX, "xlsx (the workbook), jsonl (one finding per line) or csv")
+	f.StringVarP(&o.out, "output", "o", "", "output file, its format named by its extension: the workbook (.xlsx), or the findings (.jsonl, .csv); with --tables, a directory")
+	f.StringVar(&o.format, "format", formatXLSX, "xlsx (the workbook), jsonl (one finding per line) or csv; without -o, the findings go to stdout")
 	f.BoolVar(&o.tables, "tables", false, "with --format jsonl|csv: also write the main tables, one file each, into the -o directory")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 when a finding at or above this severity (critical, high, medium, low, info) is not suppressed")
 	f.BoolVar(&o.failOnNew, "fail-on-new", false, "with --baseline: count only findings new since the baseline for --fail-on")
@@ -48,8 +50,28 @@ func addReportFlags(cmd *cobra.Command, o *reportFlags, withAsOf bool) {
 	_ = f.MarkHidden("max-rows")
 }
 
-// check validates the flags before any work is done.
-func (o *reportFlags) check() error {
+// check validates the flags before any work is done. The format of an
+// output file is the one its extension names; formatSet says --format was
+// given, which must then agree with it.
+func (o *reportFlags) check(formatSet bool) error {
+	switch o.format {
+	case formatXLSX, report.FormatJSONL, report.FormatCSV:
+	default:
+		return usageError{errorf("unknown --format %q (xlsx, jsonl or csv)", o.format)}
+	}
+	if o.out != "" && !o.tables {
+		ext := strings.ToLower(filepath.Ext(o.out))
+		byExt := strings.TrimPrefix(ext, ".")
+		switch {
+		case ext == ".json":
+			return usageError{errorf("-o %s: findings are written as JSON lines, one per line: name the file .jsonl", o.out)}
+		case byExt != formatXLSX && byExt != report.FormatJSONL && byExt != report.FormatCSV:
+			return usageError{errorf("-o %s: the extension names the format: use .xlsx (workbook), .jsonl or .csv", o.out)}
+		case formatSet && byExt != o.format:
+			return usageError{errorf("--format %s does not match -o %s: give one of them, or make them agree", o.format, o.out)}
+		}
+		o.format = byExt
+	}
 	switch o.format {
 	case formatXLSX:
 		if o.out == "" {
@@ -62,8 +84,6 @@ func (o *reportFlags) check() error {
 		if o.tables && o.out == "" {
 			return usageError{errorf("--tables needs -o DIRECTORY")}
 		}
-	default:
-		return usageError{errorf("unknown --format %q (xlsx, jsonl or csv)", o.format)}
 	}
 	if o.failOn != "" {
 		sev, err := report.ParseSeverity(o.failOn)
@@ -102,7 +122,7 @@ for machines (--format; --tables adds the main tables). The same case and flags 
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.casePath = args[0]
-			if err := opts.flags.check(); err != nil {
+			if err := opts.flags.check(cmd.Flags().Changed("format")); err != nil {
 				return err
 			}
 			return runReport(cmd.Context(), s, opts)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +110,78 @@ func TestReportAndRunExitCodes(t *testing.T) {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(l), &v); err != nil {
 			t.Errorf("not JSON: %s", l)
+		}
+	}
+}
+
+// reportCase is a case with the report fixture's events and known findings.
+func reportCase(t *testing.T) string {
+	t.Helper()
+	caseDB := filepath.Join(t.TempDir(), "case.duckdb")
+	if code, _, errOut := runCLI(t, "ingest", caseDB, reportFixture); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s", code, errOut)
+	}
+	addFindings(t, caseDB)
+	return caseDB
+}
+
+func TestReportFormatFromExtension(t *testing.T) {
+	caseDB := reportCase(t)
+	dir := t.TempDir()
+	written := []struct {
+		file, args, start string
+	}{
+		{"out.csv", "", "finding_id,rule_id,severity"},
+		{"OUT.CSV", "--format=csv", "finding_id,rule_id,severity"},
+		{"out.jsonl", "", `{"finding_id":"f1"`},
+		{"out.xlsx", "", "PK\x03\x04"},
+	}
+	for _, tc := range written {
+		t.Run(tc.file, func(t *testing.T) {
+			out := filepath.Join(dir, tc.file)
+			args := []string{"report", caseDB, "-o", out}
+			if tc.args != "" {
+				args = append(args, tc.args)
+			}
+			if code, _, errOut := runCLI(t, args...); code != exitOK {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			body, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(body), tc.start) {
+				t.Errorf("%s starts with %q, want %q", tc.file, body[:min(len(body), 40)], tc.start)
+			}
+		})
+	}
+	refused := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown extension", []string{"-o", filepath.Join(dir, "out.txt")}, "use .xlsx (workbook), .jsonl or .csv"},
+		{"no extension", []string{"-o", filepath.Join(dir, "out")}, "the extension names the format"},
+		{"json is not json lines", []string{"-o", filepath.Join(dir, "out.json")}, "name the file .jsonl"},
+		{"format disagrees", []string{"--format", "jsonl", "-o", filepath.Join(dir, "x.csv")}, "--format jsonl does not match -o"},
+		{"run checks it too", nil, "--format xlsx does not match -o"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"report", caseDB}, tc.args...)
+			if tc.args == nil {
+				args = []string{"run", "--format", "xlsx", "-o", filepath.Join(dir, "run.csv"), reportFixture}
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d; want %q in\nstdout: %s\nstderr: %s", code, exitUsage, tc.want, stdout, stderr)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !slices.Contains([]string{"out.csv", "OUT.CSV", "out.jsonl", "out.xlsx"}, e.Name()) {
+			t.Errorf("a refused command wrote %s", e.Name())
 		}
 	}
 }

@@ -31,7 +31,7 @@ analyze, report flags those of credtrail report; the report speaks as of the ana
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.paths = args
-			if err := opts.flags.check(); err != nil {
+			if err := opts.flags.check(cmd.Flags().Changed("format")); err != nil {
 				return err
 			}
 			if _, err := opts.analyze.params(); err != nil { // usage errors before any work
