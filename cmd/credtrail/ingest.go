@@ -69,22 +69,29 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 	}
 	s.log.Debug("case summarized", "seconds", time.Since(start).Seconds())
 	writeIngestSummary(s.out, outcomes, sum)
+	return listRejected(s.err, outcomes, opts.strict)
+}
+
+// listRejected lists the rejected files with their reasons on w; with
+// strict, any rejection is an error (exit 1).
+func listRejected(w io.Writer, outcomes []ingest.FileOutcome, strict bool) error {
 	rejected := 0
 	for _, o := range outcomes {
 		if o.Status == ingest.StatusRejected {
 			rejected++
 		}
 	}
-	if rejected > 0 {
-		fmt.Fprintf(s.err, "warning: %d file(s) rejected:\n", rejected)
-		for _, o := range outcomes {
-			if o.Status == ingest.StatusRejected {
-				fmt.Fprintf(s.err, "  %s: %s\n", o.Path, o.Error)
-			}
+	if rejected == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "warning: %d file(s) rejected:\n", rejected)
+	for _, o := range outcomes {
+		if o.Status == ingest.StatusRejected {
+			fmt.Fprintf(w, "  %s: %s\n", o.Path, o.Error)
 		}
-		if opts.strict {
-			return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d file(s) rejected (--strict)", rejected)}
-		}
+	}
+	if strict {
+		return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d file(s) rejected (--strict)", rejected)}
 	}
 	return nil
 }

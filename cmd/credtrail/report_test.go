@@ -185,3 +185,24 @@ func TestReportFormatFromExtension(t *testing.T) {
 		}
 	}
 }
+
+func TestRunListsRejectedFiles(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"Records":[{"eventID":"x","eventTime":"never"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	book := filepath.Join(dir, "case.xlsx")
+	code, _, stderr := runCLI(t, "run", "-o", book, reportFixture, bad)
+	if code != exitOK || !strings.Contains(stderr, "warning: 1 file(s) rejected:\n  "+bad+`: record 0: eventTime: invalid time "never"`) {
+		t.Errorf("run: exit %d, want the rejected file with its reason in\n%s", code, stderr)
+	}
+	strictBook := filepath.Join(dir, "strict.xlsx")
+	code, _, stderr = runCLI(t, "run", "--strict", "-o", strictBook, reportFixture, bad)
+	if code != exitError || !strings.Contains(stderr, "1 file(s) rejected (--strict); nothing analyzed") || !strings.Contains(stderr, bad+": record 0") {
+		t.Errorf("run --strict: exit %d, want 1 and the rejection in\n%s", code, stderr)
+	}
+	if _, err := os.Stat(strictBook); err == nil {
+		t.Error("run --strict wrote a workbook although a file was rejected")
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 type runOptions struct {
 	casePath string
 	paths    []string
+	strict   bool
 	analyze  analyzeFlags
 	flags    reportFlags
 	engine   ingest.Options
@@ -46,6 +48,7 @@ analyze, report flags those of credtrail report; the report speaks as of the ana
 			return runRun(cmd.Context(), s, opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.strict, "strict", false, "exit 1 when any file is rejected, before analyzing")
 	cmd.Flags().StringVar(&opts.casePath, "case", "", "the case database (default: beside the output, named after it)")
 	addAnalyzeFlags(cmd, &opts.analyze)
 	addReportFlags(cmd, &opts.flags, false)
@@ -84,6 +87,13 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	}
 	// stdout may carry the findings: the summaries go to stderr.
 	writeIngestSummary(s.err, outcomes, sum)
+	if err := listRejected(s.err, outcomes, opts.strict); err != nil {
+		var ec *exitCodeError
+		if errors.As(err, &ec) {
+			ec.msg += "; nothing analyzed, the case keeps what loaded"
+		}
+		return err
+	}
 	analysis, err := queries.Run(ctx, c.DB, params)
 	if err != nil {
 		return err
