@@ -71,11 +71,14 @@ y as (
            ui.sessionContext.sessionIssuer.arn as issuer_arn, ui.userName as ui_user_name,
            ui.principalId as principal_id, nullif(ui.accessKeyId, '') as access_key_id,
            ui.sessionContext.sessionIssuer.userName as issuer_user_name, ui.onBehalfOf.userId as on_behalf_of_user,
-           ui.invokedBy as invoked_by, ui.sessionContext.attributes.mfaAuthenticated as mfa_authenticated
+           ui.invokedBy as invoked_by, ui.sessionContext.attributes.mfaAuthenticated as mfa_authenticated,
+           ` + eventTimeSQL + ` as parsed_time
     from x
 ),
 rec as (
     select *,
+           case when parsed_time >= '` + minEventTime + `'::timestamptz and parsed_time < '` + maxEventTime + `'::timestamptz
+                then parsed_time end as event_time,
            coalesce(nullif(split_part(coalesce(identity_arn, issuer_arn), ':', 2), ''), 'aws') as arn_partition,
            coalesce(identity_account_id, r.recipientAccountId) as acting_account
     from y
@@ -86,6 +89,14 @@ from rec`
 
 // eventTimeSQL types eventTime: ISO with Z or an offset, boto3's space form,
 // the ISO basic form, and Logstash's @timestamp only when eventTime is absent.
+// readRecords keeps it as event_time only between minEventTime and
+// maxEventTime: DuckDB also reads 'epoch' and 'infinity' as times, and one
+// such record would stretch the analysis window over decades.
+const (
+	minEventTime = "2000-01-01 00:00:00+00"
+	maxEventTime = "2101-01-01 00:00:00+00"
+)
+
 const eventTimeSQL = `coalesce(try_cast(r.eventTime as timestamptz),
              try_strptime(r.eventTime, '%Y%m%dT%H%M%SZ')::timestamptz,
              case when r.eventTime is null then try_cast(r."@timestamp" as timestamptz) end)`
@@ -93,9 +104,10 @@ const eventTimeSQL = `coalesce(try_cast(r.eventTime as timestamptz),
 // insertEventsSQL types and normalises every record of the batch into events
 // in one pass. A record whose time cannot be read violates event_time's NOT
 // NULL and fails the statement: the file is then rejected (see badRecordSQL).
+// So does a time outside the years 2000-2100 (see minEventTime).
 var insertEventsSQL = `insert into events ` + readRecords(`
     case when r.eventID is null then 'sha256:' || sha256(to_json(r)) else r.eventID end,
-    `+eventTimeSQL+`,
+    event_time,
     r.eventSource,
     r.eventName,
     iam_action_of(r.eventSource, r.eventName),
@@ -161,12 +173,12 @@ const userIdentityShape = `{"type": "VARCHAR", "arn": "VARCHAR", "accountId": "V
     "sessionContext": {"sessionIssuer": {"arn": "VARCHAR", "userName": "VARCHAR"},
                        "attributes": {"mfaAuthenticated": "VARCHAR"}}}`
 
-// badRecordSQL finds the first record of a file whose time cannot be read,
-// to say why the file was rejected.
-var badRecordSQL = `select record_index, event_time_text, bad from (` + readRecords(`
+// badRecordSQL finds the first record of a file whose time cannot be read
+// or is out of range, to say why the file was rejected.
+var badRecordSQL = `select record_index, event_time_text, parsed, bad from (` + readRecords(`
     record_index, coalesce(r.eventTime, r."@timestamp") as event_time_text,
-    count(*) over () as bad`) + `
-    where ` + eventTimeSQL + ` is null)
+    parsed_time is not null as parsed, count(*) over () as bad`) + `
+    where event_time is null)
 order by record_index limit 1`
 
 // De-duplication keeps one row per (event_id, recipient_account_id): the
@@ -475,12 +487,16 @@ func badRecord(ctx context.Context, conn *sql.Conn, f ctFile) string {
 	defer tx.Rollback()
 	var idx, bad int64
 	var text sql.NullString
-	if err := tx.QueryRowContext(ctx, badRecordSQL, duckDBArgs(f)...).Scan(&idx, &text, &bad); err != nil {
+	var parsed bool
+	if err := tx.QueryRowContext(ctx, badRecordSQL, duckDBArgs(f)...).Scan(&idx, &text, &parsed, &bad); err != nil {
 		return ""
 	}
 	msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)
-	if !text.Valid {
+	switch {
+	case !text.Valid:
 		msg = fmt.Sprintf("record %d: no eventTime", idx)
+	case parsed:
+		msg = fmt.Sprintf("record %d: eventTime: %q is outside the years 2000-2100", idx, text.String)
 	}
 	if bad > 1 {
 		msg = fmt.Sprintf("%d records have no valid eventTime, the first: %s", bad, msg)

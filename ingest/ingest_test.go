@@ -234,6 +234,8 @@ func TestIngestRejectsBadFilesAndLoadsTheRest(t *testing.T) {
 		"bad/truncated.json":     "truncated.json",
 		"bad/zero-bytes.json":    "empty file",
 		"bad/bad-time.json":      `record 1: eventTime: invalid time "yesterday"`,
+		"bad/epoch-time.json":    `record 1: eventTime: "epoch" is outside the years 2000-2100`,
+		"bad/future-time.json":   `record 2: eventTime: "3024-01-01T00:00:00Z" is outside the years 2000-2100`,
 		"bad/invalid-utf8.json":  "utf-8",
 		"bad/wrong-header.csv":   "unrecognised text",
 		"bad/unknown-shape.json": "unknown shape",
