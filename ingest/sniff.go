@@ -137,7 +137,10 @@ func sniffStream(r io.Reader) sniffed {
 	case strings.HasPrefix(firstLine, "Event ID,") || (strings.Contains(firstLine, "Event time") && strings.Contains(firstLine, "Event name") && strings.Contains(firstLine, "Event source")):
 		return sniffed{kind: KindCloudTrail, format: formatEventHistory}
 	}
-	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("unrecognised text starting %q", clip(firstLine, 60))}
+	// Nothing of the content is quoted: the file may be anything (a link
+	// followed by mistake, a key file) and the reason reaches the case,
+	// the terminal and the workbook.
+	return sniffed{kind: KindUnknown, reason: "unrecognised text: not a credential report or Event history CSV header"}
 }
 
 // trimUTF8Tail drops a multi-byte character cut at the end of a prefix.
@@ -170,7 +173,7 @@ func sniffJSON(r io.Reader) sniffed {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
-		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+		return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
 	}
 	if tok == json.Delim('[') {
 		if !dec.More() {
@@ -178,14 +181,14 @@ func sniffJSON(r io.Reader) sniffed {
 		}
 		tok, err := dec.Token()
 		if err != nil {
-			return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+			return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
 		}
 		if tok != json.Delim('{') {
 			return sniffed{kind: KindUnknown, reason: "JSON array of non-objects"}
 		}
 		keys, _, err := objectKeys(dec)
 		if err != nil {
-			return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+			return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
 		}
 		for _, k := range keys {
 			if cloudTrailEventKeys[k] {
@@ -195,14 +198,14 @@ func sniffJSON(r io.Reader) sniffed {
 		if slices.Contains(keys, "service") && slices.Contains(keys, "url") {
 			return sniffed{kind: KindActionCatalog, format: formatServiceList}
 		}
-		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON array of objects that are not CloudTrail events (keys %s)", clip(strings.Join(keys, ","), 80))}
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON array of objects that are not CloudTrail events (%d keys in the first, none of an event)", len(keys))}
 	}
 	if tok != json.Delim('{') {
 		return sniffed{kind: KindUnknown, reason: "JSON that is neither an object nor an array"}
 	}
 	keys, actionsIsArray, err := objectKeys(dec)
 	if err != nil && len(keys) == 0 {
-		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("invalid JSON: %v", err)}
+		return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
 	}
 	has := map[string]bool{}
 	for _, k := range keys {
@@ -239,7 +242,7 @@ func sniffJSON(r io.Reader) sniffed {
 	if isServiceReference(has, actionsIsArray) {
 		return sniffed{kind: KindActionCatalog, format: formatJSON}
 	}
-	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (keys %s)", clip(strings.Join(keys, ","), 80))}
+	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (%d top-level keys, none of an AWS export)", len(keys))}
 }
 
 // isServiceReference says whether an object is a service document of AWS's
@@ -276,7 +279,7 @@ func objectKeys(dec *json.Decoder) (keys []string, actionsIsArray bool, err erro
 		}
 		k, ok := tok.(string)
 		if !ok {
-			return keys, actionsIsArray, fmt.Errorf("object key is %v", tok)
+			return keys, actionsIsArray, errors.New("object key is not a string")
 		}
 		keys = append(keys, k)
 		if k == "Records" || k == "UserDetailList" || k == "RoleDetailList" || k == "GroupDetailList" {
@@ -322,6 +325,17 @@ func skipValueTellingArray(dec *json.Decoder) (bool, error) {
 	}
 	_, err = dec.Token() // the closing delimiter
 	return delim == '[', err
+}
+
+// invalidJSON is the reason for a body that is not JSON. A syntax error is
+// given by its position: its message quotes the offending character, and the
+// file is not recognised evidence.
+func invalidJSON(err error) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+	}
+	return fmt.Sprintf("invalid JSON: %v", err)
 }
 
 // trimBOM drops a UTF-8 byte-order mark, which Windows tools put before JSON and CSV.

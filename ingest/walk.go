@@ -62,11 +62,22 @@ func (s *scratch) file(suffix string) string {
 func (s *scratch) remove() error { return os.RemoveAll(s.dir) }
 
 // collect expands the paths given by the user into files. Folders are walked
-// in lexical order; nothing is followed outside them. A path that does not
-// exist is an error: it is a mistake on the command line, not bad evidence.
+// in lexical order; nothing is followed outside them: a link in a walked
+// folder to a file outside every path given is recorded as rejected, never
+// read. A path that does not exist is an error: it is a mistake on the
+// command line, not bad evidence.
 func collect(paths []string) ([]*input, error) {
+	// roots are the paths given, with links resolved: what a link may point into.
+	roots := make([]string, len(paths))
+	for i, p := range paths {
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("evidence path: %w", err)
+		}
+		roots[i] = root
+	}
 	var out []*input
-	for _, p := range paths {
+	for i, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("evidence path: %w", err)
@@ -77,21 +88,33 @@ func collect(paths []string) ([]*input, error) {
 		}
 		// A folder given as a symbolic link is walked where it points;
 		// its files keep the name the user gave.
-		root, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, fmt.Errorf("evidence path: %w", err)
-		}
+		root := roots[i]
 		err = filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("walk %s: %w", name, err)
 			}
-			if d.Type().IsRegular() || (d.Type()&fs.ModeSymlink != 0 && isRegularFile(name)) {
-				rel, err := filepath.Rel(root, name)
-				if err != nil {
-					return err
-				}
-				out = append(out, &input{display: filepath.Join(p, rel), local: name})
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				return nil
 			}
+			rel, err := filepath.Rel(root, name)
+			if err != nil {
+				return err
+			}
+			in := &input{display: filepath.Join(p, rel), local: name}
+			if d.Type()&fs.ModeSymlink != 0 {
+				target, err := filepath.EvalSymlinks(name)
+				switch {
+				case err != nil:
+					in.reject = "link to nothing readable"
+				case !slices.ContainsFunc(roots, func(r string) bool { return within(target, r) }):
+					in.reject = "link outside the evidence"
+				case !isRegularFile(target):
+					return nil // a folder inside the evidence is walked where it lies
+				default:
+					in.local = target
+				}
+			}
+			out = append(out, in)
 			return nil
 		})
 		if err != nil {
@@ -101,9 +124,10 @@ func collect(paths []string) ([]*input, error) {
 	return out, nil
 }
 
-func isRegularFile(name string) bool {
-	info, err := os.Stat(name)
-	return err == nil && info.Mode().IsRegular()
+// within says whether path is root or lies under it; both are resolved paths.
+func within(path, root string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // prepare hashes and sniffs inputs, using up to workers goroutines.
@@ -317,4 +341,9 @@ func copyToScratch(r io.Reader, sc *scratch) (string, error) {
 		return "", err
 	}
 	return name, f.Close()
+}
+
+func isRegularFile(name string) bool {
+	info, err := os.Stat(name)
+	return err == nil && info.Mode().IsRegular()
 }

@@ -1,0 +1,75 @@
+package ingest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A link in a walked folder to a file outside the paths given is rejected
+// without being read, and no rejection reason quotes a file that is not
+// recognised evidence (it may be a key file or /etc/shadow).
+func TestLinksOutsideTheEvidenceAreNotRead(t *testing.T) {
+	c := openTestCase(t)
+	const canary = "canary-5f1e-secret"
+	outside := t.TempDir()
+	secretText := filepath.Join(outside, "shadow")
+	secretJSON := filepath.Join(outside, "token.json")
+	os.WriteFile(secretText, []byte("root:"+canary+":19000:0:99999:7:::\n"), 0o600)
+	os.WriteFile(secretJSON, []byte(`{"`+canary+`": "`+canary+`"}`), 0o600)
+	os.Mkdir(filepath.Join(outside, "folder"), 0o755)
+
+	dir := copyTree(t, filepath.Join(fixtureDir, "shapes"))
+	for name, target := range map[string]string{
+		"shadow-link":  secretText,
+		"token-link":   secretJSON,
+		"folder-link":  filepath.Join(outside, "folder"),
+		"z-array-link": filepath.Join(dir, "array.json"), // inside: read
+		"missing-link": filepath.Join(outside, "nothing"),
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skip("no symlinks here:", err)
+		}
+	}
+	// Unrecognised files inside the evidence: rejected, their content not quoted.
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte(canary+" is the password\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "other.json"), []byte(`{"`+canary+`": 1}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "list.json"), []byte(`[{"`+canary+`": 1}]`), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"a": `+canary+`}`), 0o644)
+
+	outcomes := ingestPaths(t, c, dir)
+	for _, name := range []string{"shadow-link", "token-link", "folder-link"} {
+		o := outcomeOf(t, outcomes, name)
+		if o.Status != StatusRejected || o.Error != "link outside the evidence" {
+			t.Errorf("%s: %s %q, want rejected as a link outside the evidence", name, o.Status, o.Error)
+		}
+	}
+	if o := outcomeOf(t, outcomes, "missing-link"); o.Status != StatusRejected {
+		t.Errorf("missing-link: %+v, want rejected", o)
+	}
+	if o := outcomeOf(t, outcomes, "z-array-link"); o.Status != StatusDuplicate {
+		t.Errorf("z-array-link: %+v, want read (a duplicate of array.json)", o)
+	}
+	if o := outcomeOf(t, outcomes, "array.json"); o.Status != StatusLoaded {
+		t.Errorf("array.json: %+v", o)
+	}
+	// Never read: not even hashed.
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where path like '%-link' and status = 'rejected' and (sha256 is not null or bytes <> 0)"); n != 0 {
+		t.Errorf("%d links outside the evidence were read", n)
+	}
+	for _, o := range outcomes {
+		if strings.Contains(o.Error, canary) {
+			t.Errorf("%s: reason quotes the file: %q", o.Path, o.Error)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where contains(coalesce(error, ''), ?)", canary); n != 0 {
+		t.Errorf("%d evidence rows quote a file that is not evidence", n)
+	}
+	// A file named on the command line is read wherever a link takes it.
+	link := filepath.Join(t.TempDir(), "given.json")
+	os.Symlink(filepath.Join(dir, "single-event.json"), link)
+	if o := outcomeOf(t, ingestPaths(t, c, link), "given.json"); o.Status != StatusDuplicate {
+		t.Errorf("a link named on the command line: %+v", o)
+	}
+}
