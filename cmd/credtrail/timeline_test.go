@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The responder's question: given a leaked key, what did it do, and what
+// did the credentials it minted do. The sample case's leaked key assumes
+// ops-admin and, through that temporary key, stops the trail.
+func TestTimelineCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests the sample case")
+	}
+	caseDB := filepath.Join(t.TempDir(), "case.duckdb")
+	if code, out, errOut := runCLI(t, "ingest", caseDB, "../../samples/case/AWSLogs"); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "timeline", caseDB, "--access-key", "AKIA5XA34JIJ56INAKEG")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"hop 1, minted by AKIA5XA34JIJ56INAKEG with AssumeRole",
+		"lead: AKIAL3PFX6EXKQNUKJZF created for alice",
+		"defense evasion  cloudtrail:StopLogging",
+		"StopLogging",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
+	}
+	// The sample plants escape characters in user agents: none reaches the terminal.
+	if strings.ContainsAny(out, "\x1b\u2028\t") {
+		t.Errorf("control characters reached the terminal")
+	}
+
+	code, out, _ = runCLI(t, "timeline", caseDB, "--access-key", "ASIATXEYDAKSOVVGRVO3", "--format", "json", "--since", "2026-10-30T02:28:37Z", "--until", "2026-10-30T02:28:37Z")
+	if code != exitOK {
+		t.Fatalf("json: exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var ev map[string]any
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &ev) != nil || ev["event_name"] != "StopLogging" || ev["evidence_file"] == nil {
+		t.Errorf("json timeline of one second: %s", out)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"timeline", caseDB}, exitUsage, "name the actor"},
+		{[]string{"timeline", caseDB, "--ip", "1.2.3.4", "--format", "xml"}, exitUsage, "unknown --format"},
+		{[]string{"timeline", caseDB, "--ip", "1.2.3.4", "--since", "2026-10-30", "--until", "2026-10-01"}, exitUsage, "--until is before --since"},
+		{[]string{"timeline", caseDB, "--ip", "192.0.2.254"}, exitOK, "no events of this actor"},
+		{[]string{"timeline", filepath.Join(t.TempDir(), "none.duckdb"), "--ip", "1.2.3.4"}, exitError, "no such file"},
+	} {
+		code, out, errOut := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}
