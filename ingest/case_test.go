@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -138,11 +141,83 @@ func TestNewCasesUseTheCurrentStorageFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("create table t (x int)"); err != nil {
+	if _, err := db.Exec("checkpoint"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	if got := stringCompression(old); got == "DICT_FSST" || got == "" {
 		t.Errorf("a case in the DuckDB 1.0 format was rewritten in the current one (%s)", got)
 	}
+}
+
+// A path that exists and is not a case is refused and left as it was: a
+// report named where the case belongs (the case argument forgotten), a
+// folder, or a DuckDB database of something else. An empty DuckDB database
+// (what a case creation that was cut short leaves) becomes a case.
+func TestOpenRefusesWhatIsNotACase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	body := []byte("user,arn,user_creation_time\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00\n")
+	if err := os.WriteFile(report, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.duckdb")
+	db, err := sql.Open("duckdb", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("create table invoices (n int); insert into invoices values (1)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	empty := filepath.Join(dir, "empty.duckdb")
+	db, err = sql.Open("duckdb", empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("checkpoint"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{report, "not a DuckDB database"},
+		{dir, "is a folder"},
+		{other, "not a credtrail case"},
+	} {
+		for _, open := range []func(context.Context, string, Options) (*Case, error){Open, OpenReadOnly} {
+			c, err := open(ctx, tc.path, Options{})
+			if err == nil {
+				c.Close()
+				t.Errorf("%s: opened as a case", tc.path)
+				continue
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("%s: error %q, want one naming the path and saying %q", tc.path, err, tc.want)
+			}
+		}
+	}
+	if got, _ := os.ReadFile(report); !bytes.Equal(got, body) {
+		t.Errorf("the report was changed: %q", got)
+	}
+	if _, err := os.Stat(report + ".wal"); err == nil {
+		t.Error("a write-ahead log was created beside the report")
+	}
+	db, err = sql.Open("duckdb", other+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := queryInt(t, db, "select count(*) from information_schema.tables where table_name = 'case_meta'"); n != 0 {
+		t.Error("the other database was made a case")
+	}
+
+	c, err := Open(ctx, empty, Options{})
+	if err != nil {
+		t.Fatalf("an empty DuckDB database: %v", err)
+	}
+	c.Close()
 }

@@ -53,6 +53,18 @@ const (
 	maxBodyBytes      = 1 << 30 // whole-file kinds are small; a larger one is refused
 )
 
+// CheckPaths returns an error naming the first evidence path that does not
+// exist: called before a case is created, so that a mistyped path leaves no
+// empty case behind.
+func CheckPaths(paths []string) error {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("evidence path: %w", err)
+		}
+	}
+	return nil
+}
+
 // Ingest loads the files named by paths (files, folders, bundles) into the
 // case and returns what became of each of them, in load order. Only an error
 // that stops the whole run is returned; bad evidence is recorded per file.

@@ -8,6 +8,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"runtime"
@@ -56,6 +58,9 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*Case, error)
 }
 
 func open(ctx context.Context, path string, opts Options, readOnly bool) (*Case, error) {
+	if err := checkCaseFile(path); err != nil {
+		return nil, fmt.Errorf("open case %s: %w", path, err)
+	}
 	threads := opts.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
@@ -108,12 +113,8 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 	case version == 0 && readOnly:
 		return errors.New("not a credtrail case (no schema_version)")
 	case version == 0:
-		if _, err := c.DB.ExecContext(ctx, schemaSQL); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-		if _, err := c.DB.ExecContext(ctx,
-			"insert into case_meta values ('schema_version', ?)", strconv.Itoa(SchemaVersion)); err != nil {
-			return fmt.Errorf("record schema version: %w", err)
+		if err := c.createSchema(ctx); err != nil {
+			return err
 		}
 	case version != SchemaVersion:
 		return fmt.Errorf("case has schema version %d, this credtrail reads version %d: re-ingest the evidence into a new case", version, SchemaVersion)
@@ -122,6 +123,62 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 		if err := refreshActionMap(ctx, c.DB); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkCaseFile refuses a path that exists and is not a DuckDB database: a
+// report or an event file named where the case belongs (the case argument
+// forgotten) must not be opened, let alone written.
+func checkCaseFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		return errors.New("is a folder, not a case file")
+	}
+	// A DuckDB database file starts with a checksum and the magic "DUCK".
+	var head [12]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil || string(head[8:]) != "DUCK" {
+		return errors.New("exists and is not a DuckDB database: name the case file first, then the evidence")
+	}
+	return nil
+}
+
+// createSchema turns an empty database into a case, in one transaction so
+// that a case is never left half made. A database that already holds tables
+// of its own is not a case and is refused rather than adopted.
+func (c *Case) createSchema(ctx context.Context) error {
+	var tables int
+	if err := c.DB.QueryRowContext(ctx, "select count(*) from information_schema.tables").Scan(&tables); err != nil {
+		return fmt.Errorf("read tables: %w", err)
+	}
+	if tables > 0 {
+		return errors.New("a DuckDB database that is not a credtrail case (it has tables, but no case_meta)")
+	}
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		"insert into case_meta values ('schema_version', ?)", strconv.Itoa(SchemaVersion)); err != nil {
+		return fmt.Errorf("record schema version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create schema: %w", err)
 	}
 	return nil
 }

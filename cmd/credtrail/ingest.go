@@ -47,6 +47,9 @@ func addEngineFlags(cmd *cobra.Command, o *ingest.Options) {
 
 func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 	ctx := cmd.Context()
+	if err := ingest.CheckPaths(opts.paths); err != nil {
+		return err
+	}
 	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
 	if err != nil {
 		return err

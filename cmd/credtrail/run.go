@@ -70,6 +70,9 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := ingest.CheckPaths(opts.paths); err != nil {
+		return err
+	}
 	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
 	if err != nil {
 		return err

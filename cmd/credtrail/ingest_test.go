@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The case argument forgotten: the first evidence file is not taken for the
+// case, and nothing is written.
+func TestIngestRefusesEvidenceAsTheCase(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	body := "user,arn,user_creation_time\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00\n"
+	if err := os.WriteFile(report, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "ingest", report, filepath.Join(shapes, "array.json"))
+	if code != exitError || !strings.Contains(errOut, report) || !strings.Contains(errOut, "not a DuckDB database") {
+		t.Errorf("exit %d, stderr %q: want exit 1 naming %s as not a DuckDB database", code, errOut, report)
+	}
+	if got, _ := os.ReadFile(report); string(got) != body {
+		t.Errorf("the report was changed: %q", got)
+	}
+}
+
+// A mistyped evidence path is named, and leaves no empty case behind.
+func TestIngestOfAMissingPathCreatesNoCase(t *testing.T) {
+	dir := t.TempDir()
+	for _, verb := range [][]string{{"ingest", filepath.Join(dir, "case.duckdb")}, {"run", "-o", filepath.Join(dir, "case.xlsx")}} {
+		missing := filepath.Join(dir, "AWSLogs-typo")
+		code, _, errOut := runCLI(t, append(verb, shapes, missing)...)
+		if code != exitError || !strings.Contains(errOut, missing) {
+			t.Errorf("%s: exit %d, stderr %q: want exit 1 naming %s", verb[0], code, errOut, missing)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "case.duckdb")); err == nil {
+			t.Errorf("%s: a case was created for missing evidence", verb[0])
+		}
+	}
+}
