@@ -290,12 +290,13 @@ func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input,
 	return all, results
 }
 
-// knownFiles returns the SHA-256 of every file already in the case (with the
-// file_id of its first copy) and the next free file_id.
+// knownFiles returns the SHA-256 of every file loaded in the case (with the
+// file_id of its first copy) and the next free file_id. A file that was
+// rejected is not in the case: given again, it is tried again.
 func knownFiles(ctx context.Context, conn *sql.Conn) (map[string]int64, int64, error) {
 	known := map[string]int64{}
 	rows, err := conn.QueryContext(ctx,
-		"select sha256, min(file_id) from evidence_files where status <> 'duplicate' and sha256 is not null group by sha256")
+		"select sha256, min(file_id) from evidence_files where status = 'loaded' and sha256 is not null group by sha256")
 	if err != nil {
 		return nil, 0, fmt.Errorf("read evidence: %w", err)
 	}

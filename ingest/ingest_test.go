@@ -838,3 +838,40 @@ func TestCloudTrailBatchesFreeTheirRewrites(t *testing.T) {
 		t.Errorf("%d events not at their position", n)
 	}
 }
+
+// A file rejected for a reason of the run (here a memory limit too small to
+// read it) is tried again by the next ingest, not taken for a duplicate of
+// its rejection.
+func TestRejectedFileIsRetried(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "case.duckdb")
+	dir := copyTree(t, filepath.Join(fixtureDir, "AWSLogs"))
+	c, err := Open(ctx, path, Options{MemoryLimit: "8MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Ingest(ctx, []string{dir}, IngestOptions{})
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range first {
+		if o.Status != StatusRejected {
+			t.Fatalf("%s: %s with an 8MB memory limit, want rejected (the test needs a failing first run)", o.Path, o.Status)
+		}
+	}
+	c, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	second := ingestPaths(t, c, dir)
+	for _, o := range second {
+		if o.Status != StatusLoaded {
+			t.Errorf("%s: %s (%s) on the second run, want loaded", o.Path, o.Status, o.Error)
+		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 5 {
+		t.Errorf("events after the retry: %d, want 5", n)
+	}
+}
