@@ -143,6 +143,9 @@ func NewTimeline(ctx context.Context, db *sql.DB, a Actor) (*Timeline, error) {
 	}
 }
 
+// Leads are the access keys the actor created for users.
+func (t *Timeline) Leads() []TimelineLead { return t.leads }
+
 func containsString(l []string, s string) bool {
 	for _, v := range l {
 		if v == s {

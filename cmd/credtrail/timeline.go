@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 )
 
 type timelineOptions struct {
-	casePath, format, since, until string
+	casePath, format, since, until, out string
 	actor                          queries.Actor
 	engine                         ingest.Options
 }
@@ -52,6 +53,7 @@ events; --format csv or json prints every column of every event, one per row or 
 	f.StringVar(&opts.since, "since", "", "first time (RFC 3339 or YYYY-MM-DD)")
 	f.StringVar(&opts.until, "until", "", "last time (RFC 3339 or YYYY-MM-DD)")
 	f.StringVar(&opts.format, "format", report.FormatTable, "output: table (summary and events), csv or json (events, one object per line)")
+	f.StringVarP(&opts.out, "output", "o", "", "write to a file, its format named by its extension: .xlsx (a workbook: summary, chart of calls per hour, events), .csv or .jsonl")
 	addEngineFlags(cmd, &opts.engine)
 	return cmd
 }
@@ -61,6 +63,21 @@ func runTimeline(cmd *cobra.Command, s *streams, opts *timelineOptions) error {
 	case report.FormatTable, report.FormatCSV, report.FormatJSON:
 	default:
 		return usageError{errorf("unknown --format %q (table, csv or json)", opts.format)}
+	}
+	if opts.out != "" {
+		if cmd.Flags().Changed("format") {
+			return usageError{errorf("-o names the format by its extension; drop --format")}
+		}
+		switch strings.ToLower(filepath.Ext(opts.out)) {
+		case ".xlsx":
+			opts.format = formatXLSX
+		case ".csv":
+			opts.format = report.FormatCSV
+		case ".jsonl", ".json":
+			opts.format = report.FormatJSON
+		default:
+			return usageError{errorf("-o %s: the extension names the format: use .xlsx, .csv or .jsonl", opts.out)}
+		}
 	}
 	if opts.actor.Empty() {
 		return usageError{errorf("name the actor: --access-key, --principal, --ip, --session or --user-agent")}
@@ -88,6 +105,24 @@ func runTimeline(cmd *cobra.Command, s *streams, opts *timelineOptions) error {
 	tl, err := queries.NewTimeline(ctx, c.DB, opts.actor)
 	if err != nil {
 		return err
+	}
+	if opts.out != "" {
+		rows, err := tl.Rows(ctx, c.DB, false)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		err = report.WriteFileAtomic(opts.out, func(w io.Writer) error {
+			if opts.format == formatXLSX {
+				return report.WriteTimeline(ctx, w, describeActor(opts.actor), timelineNotes(tl), rows)
+			}
+			return report.WriteRows(w, rows, opts.format)
+		})
+		if err != nil {
+			return fmt.Errorf("write %s: %w", opts.out, err)
+		}
+		fmt.Fprintf(s.err, "timeline written to %s\n", opts.out)
+		return nil
 	}
 	if opts.format == report.FormatTable {
 		sum, err := tl.Summary(ctx, c.DB)
@@ -154,6 +189,33 @@ func writeTimelineSummary(w io.Writer, sum queries.TimelineSummary) {
 			fmt.Fprintf(w, "  %6d calls  %5d refused  %s .. %s  %-16s %s\n", c.Events, c.Errors, ts(c.First), ts(c.Last), strings.ReplaceAll(c.Group, "_", " "), terminalText(c.Value, 60))
 		}
 	}
+}
+
+// describeActor names the actor as the command line did, for a title.
+func describeActor(a queries.Actor) string {
+	var parts []string
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"access key", a.AccessKeys}, {"principal", a.Principals}, {"address", a.IPs}, {"session", a.Sessions}, {"user agent containing", a.UserAgents}} {
+		if len(f.values) > 0 {
+			parts = append(parts, f.name+" "+strings.Join(f.values, " or "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// timelineNotes are the leads of a timeline, as lines for the workbook.
+func timelineNotes(tl *queries.Timeline) []string {
+	var notes []string
+	for _, l := range tl.Leads() {
+		state := "not followed (credtrail timeline --follow-created-keys follows it)"
+		if l.Followed {
+			state = "followed: its events are in the timeline"
+		}
+		notes = append(notes, fmt.Sprintf("Lead: access key %s created for %s at %s (event %s), %s.", l.AccessKeyID, l.UserName, l.Time.UTC().Format("2006-01-02 15:04:05"), l.EventID, state))
+	}
+	return notes
 }
 
 func orNone(s string) string {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The responder's question: given a leaked key, what did it do, and what
@@ -47,12 +49,27 @@ func TestTimelineCommand(t *testing.T) {
 		t.Errorf("json timeline of one second: %s", out)
 	}
 
+	book := filepath.Join(t.TempDir(), "leak.xlsx")
+	if code, _, errOut := runCLI(t, "timeline", caseDB, "--access-key", "AKIA5XA34JIJ56INAKEG", "-o", book); code != exitOK {
+		t.Fatalf("-o xlsx: exit %d\n%s", code, errOut)
+	}
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("Events")
+	f.Close()
+	if err != nil || len(rows) != 2+359 {
+		t.Errorf("Events sheet: %d rows, want the 359 events of the terminal summary (%v)", len(rows)-2, err)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"timeline", caseDB}, exitUsage, "name the actor"},
+		{[]string{"timeline", caseDB, "--ip", "1.2.3.4", "-o", "x.txt"}, exitUsage, "extension names the format"},
 		{[]string{"timeline", caseDB, "--ip", "1.2.3.4", "--format", "xml"}, exitUsage, "unknown --format"},
 		{[]string{"timeline", caseDB, "--ip", "1.2.3.4", "--since", "2026-10-30", "--until", "2026-10-01"}, exitUsage, "--until is before --since"},
 		{[]string{"timeline", caseDB, "--ip", "192.0.2.254"}, exitOK, "no events of this actor"},
