@@ -16,8 +16,8 @@ import (
 
 type timelineOptions struct {
 	casePath, format, since, until, out string
-	actor                          queries.Actor
-	engine                         ingest.Options
+	actor                               queries.Actor
+	engine                              ingest.Options
 }
 
 func newTimelineCmd(s *streams) *cobra.Command {
