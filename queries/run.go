@@ -42,6 +42,9 @@ type Params struct {
 	PasswordMinLength  int     // CIS 1.8: 14
 	PasswordReuse      int     // CIS 1.9: 24
 	PasswordMaxAgeDays int     // Security Hub IAM.17: 90
+	SecretsBurst       int     // distinct secrets one credential reads within BurstMinutes: 10
+	InstancesBurst     int     // distinct instances one principal runs commands or sessions on within BurstMinutes: 3
+	LaunchBurst        int     // instances one principal launches, or tries to, within BurstMinutes: 10
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -68,6 +71,9 @@ func (p *Params) fill() {
 	def(&p.PasswordMinLength, 14)
 	def(&p.PasswordReuse, 24)
 	def(&p.PasswordMaxAgeDays, 90)
+	def(&p.SecretsBurst, 10)
+	def(&p.InstancesBurst, 3)
+	def(&p.LaunchBurst, 10)
 	if p.LoggingCoverage <= 0 {
 		p.LoggingCoverage = 0.9
 	}
@@ -272,11 +278,13 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::double as rare_region_share, ?::integer as bulk_objects, ?::integer as group_limit_warn,
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
 		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
-		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours`,
+		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours,
+		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
-		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours)
+		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours,
+		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -318,6 +326,9 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"password_reuse", strconv.Itoa(p.PasswordReuse)},
 		{"password_max_age_days", strconv.Itoa(p.PasswordMaxAgeDays)},
 		{"session_hours", strconv.Itoa(p.SessionHours)},
+		{"secrets_burst", strconv.Itoa(p.SecretsBurst)},
+		{"instances_burst", strconv.Itoa(p.InstancesBurst)},
+		{"launch_burst", strconv.Itoa(p.LaunchBurst)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {
@@ -410,6 +421,36 @@ var macros = []string{
 		            || p.unused_after_days || '-day unused threshold: unused means unused in those days'
 		       else '' end
 		from params p)`,
+	// Security group ingress opened to every address (a /0 range, IPv4 or
+	// IPv6): one row per permission, from the ipPermissions items and from the
+	// legacy top-level cidrIp form. all_ports: protocol -1 (all traffic).
+	`create or replace temp view security_group_openings as
+	with ingress as (
+	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.source_ip, e.aws_region,
+	           json_extract_string(e.request_parameters, '$.groupId') as group_id,
+	           json_extract_string(e.request_parameters, '$.groupName') as group_name,
+	           e.request_parameters as rp
+	    from events e
+	    where e.event_source = 'ec2.amazonaws.com' and e.event_name = 'AuthorizeSecurityGroupIngress' and e.error_code is null
+	),
+	permissions as (
+	    select i.*, p.perm->>'ipProtocol' as protocol, try_cast(p.perm->>'fromPort' as integer) as from_port,
+	           try_cast(p.perm->>'toPort' as integer) as to_port,
+	           list_concat(coalesce(json_extract_string(p.perm, '$.ipRanges.items[*].cidrIp'), []),
+	                       coalesce(json_extract_string(p.perm, '$.ipv6Ranges.items[*].cidrIpv6'), [])) as cidrs
+	    from ingress i
+	    cross join unnest(coalesce(json_extract(i.rp, '$.ipPermissions.items[*]'), [])) as p(perm)
+	    union all
+	    select i.*, i.rp->>'ipProtocol', try_cast(i.rp->>'fromPort' as integer), try_cast(i.rp->>'toPort' as integer),
+	           [i.rp->>'cidrIp']
+	    from ingress i
+	    where i.rp->>'cidrIp' is not null
+	)
+	select p.event_id, p.event_time, p.account_id, p.principal_arn, p.source_ip, p.aws_region, coalesce(p.group_id, p.group_name) as security_group,
+	       lower(coalesce(p.protocol, '-1')) in ('-1', 'all') as all_ports, lower(p.protocol) as protocol, p.from_port, p.to_port, c.cidr
+	from permissions p
+	cross join unnest(p.cidrs) as c(cidr)
+	where split_part(c.cidr, '/', 2) = '0'`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 	// Trust statements that let another account, not in --trusted-accounts,

@@ -1,0 +1,56 @@
+-- id: secrets_bulk_read
+-- title: Many secrets read within minutes
+-- severity: high
+-- controls: -
+-- attack: TA0006/T1555.006
+-- needs: cloudtrail
+-- rationale: An application reads the few secrets it needs, again and again; one credential reading many different secrets (Secrets Manager values, SecureString parameters with decryption) within minutes, or pulling them by filter with BatchGetSecretValue, is someone harvesting credentials.
+-- remediation: Find who holds the credential that read them; rotate every secret in the list (secrets in the evidence) and review what those secrets unlock.
+with reads as (
+    -- one row per secret read; a BatchGetSecretValue by filter counts as every secret it matched ("filter:...")
+    select e.recipient_account_id as account_id, e.principal_arn, coalesce(e.access_key_id, e.principal_arn) as credential,
+           e.event_id, e.event_time, e.event_name, e.source_ip, s.secret
+    from events e
+    cross join params p
+    cross join unnest(case
+        when e.event_name = 'GetSecretValue' then [json_extract_string(e.request_parameters, '$.secretId')]
+        when e.event_name = 'BatchGetSecretValue' and json_array_length(json_extract(e.request_parameters, '$.secretIdList')) > 0
+            then json_extract_string(e.request_parameters, '$.secretIdList[*]')
+        when e.event_name = 'BatchGetSecretValue' then ['filter:' || coalesce(json_extract(e.request_parameters, '$.filters')::varchar, 'all')]
+        when e.event_name = 'GetParameter' then [json_extract_string(e.request_parameters, '$.name')]
+        when e.event_name = 'GetParameters' then json_extract_string(e.request_parameters, '$.names[*]')
+        when e.event_name = 'GetParametersByPath' then ['path:' || json_extract_string(e.request_parameters, '$.path')]
+    end) as s(secret)
+    where e.error_code is null and e.event_time between p.since and p.until
+      and ((e.event_source = 'secretsmanager.amazonaws.com' and e.event_name in ('GetSecretValue', 'BatchGetSecretValue'))
+        or (e.event_source = 'ssm.amazonaws.com' and e.event_name in ('GetParameter', 'GetParameters', 'GetParametersByPath')
+            and json_extract_string(e.request_parameters, '$.withDecryption') = 'true'))
+),
+counted as (
+    -- a read opens a burst when the secrets the credential reads in the window it opens are many, or fetched by filter
+    select r.*,
+           count(distinct r.secret) over (partition by r.account_id, r.credential order by r.event_time
+                                          range between current row and to_minutes(p.burst_minutes) following) >= p.secrets_burst
+           or r.secret like 'filter:%' as opens_burst
+    from reads r, params p
+),
+burst as (
+    select c.*
+    from (
+        select c.*,
+               bool_or(c.opens_burst) over (partition by c.account_id, c.credential order by c.event_time
+                                            range between to_minutes(p.burst_minutes) preceding and current row) as in_burst
+        from counted c, params p
+    ) c
+    where c.in_burst
+)
+select account_id, any_value(principal_arn), credential,
+       count(distinct secret) || ' secret(s) read by ' || coalesce(any_value(principal_arn), 'an unknown principal')
+         || case when credential <> coalesce(any_value(principal_arn), '') then ' with key ' || credential else '' end
+         || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
+         || ' in ' || count(distinct event_id) || ' call(s) (' || string_agg(distinct event_name, ', ' order by event_name) || ')'
+         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
+       json_object('event_ids', list(distinct event_id order by event_id), 'secrets', list(distinct secret order by secret)),
+       min(event_time), max(event_time), count(distinct event_id)
+from burst
+group by account_id, credential
