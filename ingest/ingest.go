@@ -31,7 +31,7 @@ type FileOutcome struct {
 	FileID     int64
 	Path       string
 	Kind       string
-	Status     string // loaded, rejected, duplicate
+	Status     string // loaded, rejected, duplicate, partial
 	Error      string // the reason for a rejection, or a note on a loaded file
 	Records    int64
 	Duplicates int64
@@ -42,6 +42,7 @@ const (
 	StatusLoaded    = "loaded"
 	StatusRejected  = "rejected"
 	StatusDuplicate = "duplicate"
+	StatusPartial   = "partial" // a bundle read only in part: its error says what was lost
 )
 
 // CloudTrail batches are large: DuckDB writes one big insert straight into
@@ -100,7 +101,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}()
 
 	start := time.Now()
-	all, bundleErrs := expandBundles(ctx, inputs, sc)
+	all, bundleErrs, err := expandBundles(ctx, inputs, sc)
+	if err != nil {
+		return nil, err
+	}
 	log.Debug("files hashed and sniffed", "files", len(all), "seconds", time.Since(start).Seconds())
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -140,11 +144,20 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		case in.sniff.kind == KindUnknown:
 			err = run.reject(ctx, nil, ev, "not a recognised AWS export: "+in.sniff.reason)
 		case in.sniff.kind == KindBundle:
-			ev.status, ev.stats.Records = StatusLoaded, int64(bundleErrs[in].entries)
-			if e := bundleErrs[in].err; e != nil {
-				ev.note = "bundle read stopped early: " + e.Error()
+			res := bundleErrs[in]
+			ev.status, ev.stats.Records = StatusLoaded, int64(res.entries)
+			switch {
+			case res.err != nil && res.entries == 0:
+				err = run.reject(ctx, nil, ev, "cannot read bundle: "+res.err.Error())
+			case res.err != nil:
+				// The entries read are kept (each has its own row); the
+				// bundle says that the rest of it is lost.
+				ev.status = StatusPartial
+				ev.note = fmt.Sprintf("bundle read only in part: %d entries read, then %v; the entries after them are lost", res.entries, res.err)
+				fallthrough
+			default:
+				err = run.record(ctx, nil, ev)
 			}
-			err = run.record(ctx, nil, ev)
 		case in.sniff.kind == KindCloudTrail:
 			ctEvidence = append(ctEvidence, ev)
 		default:
@@ -268,8 +281,10 @@ type bundleResult struct {
 }
 
 // expandBundles hashes and sniffs every input and unpacks bundles (also
-// bundles inside bundles), returning all files including the bundles.
-func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input, map[*input]bundleResult) {
+// bundles inside bundles), returning all files including the bundles. A
+// bundle that cannot be read to its end has its error in its result; a
+// failure to write the scratch folder (its disk is full) stops the run.
+func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input, map[*input]bundleResult, error) {
 	results := map[*input]bundleResult{}
 	var all []*input
 	queue := inputs
@@ -282,12 +297,15 @@ func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input,
 				continue
 			}
 			entries, err := unpack(in, sc)
+			if isScratchError(err) {
+				return nil, nil, fmt.Errorf("unpack %s into %s: %w", in.display, sc.dir, err)
+			}
 			results[in] = bundleResult{entries: len(entries), err: err}
 			next = append(next, entries...)
 		}
 		queue = next
 	}
-	return all, results
+	return all, results, nil
 }
 
 // knownFiles returns the SHA-256 of every file loaded in the case (with the

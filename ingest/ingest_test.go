@@ -875,3 +875,151 @@ func TestRejectedFileIsRetried(t *testing.T) {
 		t.Errorf("events after the retry: %d, want 5", n)
 	}
 }
+
+// tgzOf returns a gzipped tar of the named folders of root, as
+// `tar czf - -C root names...` makes it.
+func tgzOf(tb testing.TB, root string, names ...string) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, name := range names {
+		err := filepath.WalkDir(filepath.Join(root, name), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			body, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+				return err
+			}
+			_, err = tw.Write(body)
+			return err
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A bundle cut short (`head -c 300000` of a tgz of the sample case) is not
+// marked loaded: the entries read so far are loaded, the one it ends inside
+// is rejected, and the bundle is partial with what was lost in its error.
+func TestTruncatedBundleIsPartial(t *testing.T) {
+	c := openTestCase(t)
+	tgz := tgzOf(t, "../samples/case", "AWSLogs", "iam")
+	if len(tgz) < 400000 {
+		t.Fatalf("the sample case's tgz is %d bytes: too small to cut at 300000", len(tgz))
+	}
+	cut := filepath.Join(t.TempDir(), "t.tgz")
+	if err := os.WriteFile(cut, tgz[:300000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outcomes := ingestPaths(t, c, cut)
+	bundle := outcomes[0]
+	for _, o := range outcomes {
+		if o.Path == cut {
+			bundle = o
+		}
+	}
+	if bundle.Path != cut || bundle.Status != StatusPartial || !strings.Contains(bundle.Error, "entries after them are lost") {
+		t.Fatalf("bundle: %+v, want partial saying what was lost", bundle)
+	}
+	var loaded, rejected int64
+	for _, o := range outcomes {
+		switch {
+		case o.Path == cut:
+		case o.Status == StatusLoaded:
+			loaded++
+		case o.Status == StatusRejected && strings.Contains(o.Error, "bundle ends inside this entry"):
+			rejected++
+		default:
+			t.Errorf("entry %s: %s (%s)", o.Path, o.Status, o.Error)
+		}
+	}
+	if loaded == 0 || rejected != 1 || bundle.Records != loaded+rejected {
+		t.Errorf("%d entries loaded, %d rejected as cut, bundle counts %d: want some loaded, one cut, all counted", loaded, rejected, bundle.Records)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'partial' and path = ?", cut); n != 1 {
+		t.Errorf("partial bundle rows: %d", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n == 0 {
+		t.Error("the events of the entries read were not kept")
+	}
+}
+
+// A full scratch disk stops the run with an error saying so; the bundle is
+// not recorded as loaded.
+func TestFullScratchDiskStopsTheRun(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to make a disk full with")
+	}
+	create := createScratchFile
+	createScratchFile = func(string) (*os.File, error) { return os.OpenFile("/dev/full", os.O_WRONLY, 0) }
+	t.Cleanup(func() { createScratchFile = create })
+
+	c := openTestCase(t)
+	bundle := filepath.Join(t.TempDir(), "s.tgz")
+	if err := os.WriteFile(bundle, tgzOf(t, "testdata/cloudtrail", "shapes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Ingest(context.Background(), []string{bundle}, IngestOptions{})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), bundle) {
+		t.Fatalf("ingest with a full scratch disk: %v, want an error naming the bundle and the full disk", err)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'loaded'"); n != 0 {
+		t.Errorf("%d files recorded loaded", n)
+	}
+}
+
+// A zip entry that cannot be read is rejected alone; the entries after it
+// still load.
+func TestCorruptZipEntryIsRejectedAlone(t *testing.T) {
+	c := openTestCase(t)
+	array, err := os.ReadFile(filepath.Join(fixtureDir, "shapes", "array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ndjson, err := os.ReadFile(filepath.Join(fixtureDir, "shapes", "events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []struct {
+		name string
+		body []byte
+	}{{"a/array.json", array}, {"b/events.ndjson", ndjson}} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(e.body)
+	}
+	zw.Close()
+	b := buf.Bytes()
+	// Damage the first entry's stored bytes: its checksum no longer matches.
+	i := bytes.Index(b, array[:20])
+	b[i+5] ^= 0xff
+	path := filepath.Join(t.TempDir(), "more.zip")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outcomes := ingestPaths(t, c, path)
+	if o := outcomeOf(t, outcomes, "!a/array.json"); o.Status != StatusRejected || !strings.Contains(o.Error, "checksum") {
+		t.Errorf("damaged entry: %+v, want rejected for its checksum", o)
+	}
+	if o := outcomeOf(t, outcomes, "!b/events.ndjson"); o.Status != StatusLoaded || o.Records != 3 {
+		t.Errorf("good entry after it: %+v, want loaded", o)
+	}
+}

@@ -18,8 +18,8 @@ create table if not exists evidence_files (
     bytes        bigint not null,
     records      bigint,             -- records (events, report rows, entities) in the file
     duplicates   bigint,             -- records already in the case when this file was loaded
-    status       varchar not null,   -- loaded, rejected, duplicate
-    error        varchar,            -- why it was rejected, or what was noted while loading it
+    status       varchar not null,   -- loaded, rejected, duplicate, partial (a bundle that could not be read to its end)
+    error        varchar,            -- why it was rejected, what of a partial bundle was lost, or what was noted while loading it
     account_id   varchar,
     first_event  timestamptz,
     last_event   timestamptz,

@@ -269,7 +269,13 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 			if reason := unsafeEntryName(h.Name); reason != "" {
 				entry.reject = reason
 			} else if entry.local, err = copyToScratch(tr, sc); err != nil {
-				return out, fmt.Errorf("%s: %w", h.Name, err)
+				if isScratchError(err) {
+					return out, err
+				}
+				// The entry is named, rejected, and the rest of the
+				// bundle is lost with it: a tar is read in order.
+				entry.reject = "bundle ends inside this entry: " + err.Error()
+				return append(out, entry), fmt.Errorf("%s: %w", h.Name, err)
 			}
 		case tar.TypeSymlink, tar.TypeLink:
 			entry.reject = "bundle entry is a link (to " + strconv.Quote(h.Linkname) + ")"
@@ -302,14 +308,20 @@ func unpackZip(in *input, sc *scratch) ([]*input, error) {
 		case unsafeEntryName(zf.Name) != "":
 			entry.reject = unsafeEntryName(zf.Name)
 		default:
+			// A zip entry is read on its own: a corrupt one is
+			// rejected and the next ones are still read.
 			rc, err := zf.Open()
 			if err != nil {
-				return out, fmt.Errorf("%s: %w", zf.Name, err)
+				entry.reject = "cannot read bundle entry: " + err.Error()
+				break
 			}
 			entry.local, err = copyToScratch(rc, sc)
 			rc.Close()
-			if err != nil {
-				return out, fmt.Errorf("%s: %w", zf.Name, err)
+			switch {
+			case isScratchError(err):
+				return out, err
+			case err != nil:
+				entry.local, entry.reject = "", "cannot read bundle entry: "+err.Error()
 			}
 		}
 		out = append(out, entry)
@@ -329,18 +341,53 @@ func unsafeEntryName(name string) string {
 	return ""
 }
 
-// copyToScratch writes r to a new scratch file (never to the entry's own name).
+// copyToScratch writes r to a new scratch file (never to the entry's own
+// name). A failure to write is a *scratchError (the scratch disk is full: a
+// failure of the run); any other error is one of reading r.
 func copyToScratch(r io.Reader, sc *scratch) (string, error) {
 	name := sc.file(".entry")
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := createScratchFile(name)
 	if err != nil {
-		return "", err
+		return "", &scratchError{err}
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	w := &scratchWriter{f: f}
+	if _, err := io.Copy(w, r); err != nil {
 		f.Close()
+		if w.err != nil {
+			return "", &scratchError{w.err}
+		}
 		return "", err
 	}
-	return name, f.Close()
+	if err := f.Close(); err != nil {
+		return "", &scratchError{err}
+	}
+	return name, nil
+}
+
+// createScratchFile creates a new file in the scratch folder; a variable so
+// that a test can make the scratch disk full.
+var createScratchFile = func(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// scratchWriter keeps the error of writing a scratch file apart from that of
+// reading what is copied into it.
+type scratchWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *scratchWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+func isScratchError(err error) bool {
+	var se *scratchError
+	return errors.As(err, &se)
 }
 
 func isRegularFile(name string) bool {

@@ -75,26 +75,33 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 	return listRejected(s.err, outcomes, opts.strict)
 }
 
-// listRejected lists the rejected files with their reasons on w; with
-// strict, any rejection is an error (exit 1).
+// listRejected lists the rejected files and the bundles read only in part
+// with their reasons on w; with strict, any of them is an error (exit 1).
 func listRejected(w io.Writer, outcomes []ingest.FileOutcome, strict bool) error {
-	rejected := 0
+	rejected, partial := 0, 0
 	for _, o := range outcomes {
-		if o.Status == ingest.StatusRejected {
+		switch o.Status {
+		case ingest.StatusRejected:
 			rejected++
+		case ingest.StatusPartial:
+			partial++
 		}
 	}
-	if rejected == 0 {
+	if rejected+partial == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "warning: %d file(s) rejected:\n", rejected)
+	what := fmt.Sprintf("%d file(s) rejected", rejected)
+	if partial > 0 {
+		what += fmt.Sprintf(", %d bundle(s) read only in part", partial)
+	}
+	fmt.Fprintf(w, "warning: %s:\n", what)
 	for _, o := range outcomes {
-		if o.Status == ingest.StatusRejected {
+		if o.Status == ingest.StatusRejected || o.Status == ingest.StatusPartial {
 			fmt.Fprintf(w, "  %s: %s\n", o.Path, o.Error)
 		}
 	}
 	if strict {
-		return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d file(s) rejected (--strict)", rejected)}
+		return &exitCodeError{code: exitError, msg: what + " (--strict)"}
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,5 +41,42 @@ func TestIngestOfAMissingPathCreatesNoCase(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "case.duckdb")); err == nil {
 			t.Errorf("%s: a case was created for missing evidence", verb[0])
 		}
+	}
+}
+
+// A bundle cut short (`tar czf s.tgz -C samples/case AWSLogs iam; head -c
+// 300000 s.tgz`) is reported, and --strict makes it an error.
+func TestIngestStrictFailsOnACutBundle(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	root := "../../samples/case"
+	err := filepath.WalkDir(filepath.Join(root, "AWSLogs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		_, err = tw.Write(body)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	zw.Close()
+	cut := filepath.Join(dir, "t.tgz")
+	if err := os.WriteFile(cut, buf.Bytes()[:300000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "ingest", "--strict", filepath.Join(dir, "case.duckdb"), cut)
+	if code != exitError || !strings.Contains(errOut, "1 bundle(s) read only in part (--strict)") ||
+		!strings.Contains(errOut, cut+": bundle read only in part") || !strings.Contains(out, "partial") {
+		t.Errorf("exit %d, want 1 with the cut bundle listed\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 }
