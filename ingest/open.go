@@ -20,7 +20,7 @@ import (
 
 // SchemaVersion is the version of schema.sql. A case written with another
 // version is refused rather than read wrongly.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 //go:embed schema.sql
 var schemaSQL string

@@ -407,10 +407,16 @@ create table if not exists permission_usage (
 );
 
 -- A least-privilege policy per user and role with use in the window: the
--- actions it used that its policies allowed, grouped by service.
+-- actions it used that its policies allowed (or, for one the authorization
+-- details lack, every action it used), grouped by service. Two rows per
+-- principal: without and with the events that back high or critical findings.
 create table if not exists generated_policies (
-    principal_arn varchar primary key,
-    account_id    varchar,
-    actions       integer not null,     -- actions the policy allows
-    policy        json not null         -- IAM policy document, Version 2012-10-17
+    principal_arn     varchar not null,
+    account_id        varchar,
+    incident_activity boolean not null, -- false: built without the events that back high or critical findings (the default of credtrail policy); true: with them
+    basis             varchar not null, -- granted: used and granted by its policies; use: used, its policies not in the case (not checked against any grant)
+    actions           integer not null, -- actions the policy allows
+    policy            json not null,    -- IAM policy document, Version 2012-10-17
+    excluded          json not null,    -- the principal's events behind high or critical findings: [{finding_id, rule_id, severity, action, events, in_policy}], in_policy: whether the action is in the variant without them anyway
+    primary key (principal_arn, incident_activity)
 );

@@ -160,6 +160,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 			return sum, err
 		}
 	}
+	if err := runPolicies(ctx, tx); err != nil {
+		return sum, err
+	}
 	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
 		return sum, err
 	}

@@ -89,7 +89,7 @@ var exportTables = []struct{ name, orderBy string }{
 	{"password_policy", "account_id nulls first, file_id"},
 	{"analysis_parameters", "name"},
 	{"permission_usage", "account_id, principal_arn, level desc, service, pattern"},
-	{"generated_policies", "principal_arn"},
+	{"generated_policies", "principal_arn, incident_activity"},
 	{"action_catalog", "service, action, file_id"},
 }
 

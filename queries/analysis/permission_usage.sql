@@ -1,4 +1,4 @@
--- Granted versus used: fills permission_usage and generated_policies for
+-- Granted versus used: fills permission_usage for
 -- every IAM user and role of the authorization details, from the statements
 -- in force on it and its successful CloudTrail calls in the window (params).
 -- Statements are separated by lines holding only ';' so run.go can name the
@@ -145,18 +145,34 @@ where e.event_time between p.since and p.until
   and e.principal_arn in (select principal_arn from pu_principals)
 group by 1
 ;
+-- The calls that may count as use: of a user or role (the export's or
+-- not: the generated policy of a principal the export lacks is built from
+-- its use alone), in the window, of an action that needs a permission,
+-- successful or refused for lack of permission.
+create or replace temp view pu_calls as
+select e.event_id, e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip, e.error_code, e.resources,
+       -- a cross-account call is logged in both accounts, under one sharedEventID
+       coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
+from events e cross join params p
+where e.event_time between p.since and p.until
+  and regexp_matches(e.principal_arn, '^arn:[^:]+:iam::[0-9]{12}:(user|role)/')
+  and e.iam_action is not null
+  and lower(e.iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
+  and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
+  and (e.error_code is null or is_denied(e.error_code))
+;
+-- The resources a call names, for the generated policy: S3 objects widened
+-- to their bucket, credentials and sessions left out.
+create or replace temp macro pu_named_arns(resources) as
+    list_filter(list_transform(coalesce(json_extract_string(resources, '$[*].ARN'), []),
+                               lambda r: regexp_replace(r, '^(arn:[^:]+:s3:::[^/]+)/.+$', '\1/*')),
+                lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%')
+;
 create or replace temp table pu_used as
 with ev as (
-    select e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip, e.error_code, e.resources,
-           -- a cross-account call is logged in both accounts, under one sharedEventID
-           coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
-    from events e cross join params p
-    where e.event_time between p.since and p.until
-      and e.principal_arn in (select principal_arn from pu_principals)
-      and e.iam_action is not null
-      and lower(e.iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
-      and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
-      and (e.error_code is null or is_denied(e.error_code))
+    select principal_arn, iam_action, event_time, aws_region, source_ip, error_code, resources, call_id
+    from pu_calls
+    where principal_arn in (select principal_arn from pu_principals)
 )
 select principal_arn, iam_action as action, pu_service(iam_action) as service,
        count(distinct call_id) filter (where error_code is null) as calls,
@@ -165,13 +181,7 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
        max(event_time) filter (where error_code is null) as last_used,
        list(distinct aws_region order by aws_region) filter (where error_code is null and aws_region is not null) as regions,
        list(distinct source_ip order by source_ip) filter (where error_code is null and source_ip is not null) as source_ips,
-       -- resources named by the calls, for the generated policy: S3 objects
-       -- widened to their bucket, credentials and sessions left out
-       list_distinct(flatten(list(list_filter(
-           list_transform(coalesce(json_extract_string(resources, '$[*].ARN'), []),
-                          lambda r: regexp_replace(r, '^(arn:[^:]+:s3:::[^/]+)/.+$', '\1/*')),
-           lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%'))
-         filter (where error_code is null))) as resource_arns,
+       list_distinct(flatten(list(pu_named_arns(resources)) filter (where error_code is null))) as resource_arns,
        coalesce(bool_or(resources is null or json_array_length(resources) = 0) filter (where error_code is null), false) as unscoped_calls
 from ev
 group by 1, 2
@@ -202,8 +212,6 @@ from pu_grant_check('pu_catalog_candidates') g
 where g.granted
 ;
 delete from permission_usage
-;
-delete from generated_policies
 ;
 -- Pattern rows: each granted pattern with the granted actions used that it
 -- covers, and each used action nothing grants.
@@ -290,68 +298,3 @@ left join granted_svc g using (principal_arn, service)
 left join used_svc u using (principal_arn, service)
 left join catalog_svc c using (principal_arn, service)
 ;
--- A least-privilege policy per principal: the actions it used that its
--- policies grant. An action some unconditional statement grants on every
--- resource goes into a statement of its service: on the resources its calls
--- named when all of them named some (at most 50), else on *. Any other
--- action keeps the resources and Condition of the statement that grants it
--- (the first by policy and position), so the policy is never wider than the
--- grant it replaces.
-insert into generated_policies
-with acts as (
-    select u.principal_arn, u.service, u.action, u.resource_arns,
-           not u.unscoped_calls and len(u.resource_arns) between 1 and 50 as scoped
-    from pu_used_grants u
-    where u.granted and u.calls > 0
-),
-granting as (
-    select a.principal_arn, a.action, st.policy_ref, st.statement_index,
-           not st.conditional and list_contains(st.resources, '*') as free
-    from acts a
-    join pu_statements st on st.principal_arn = a.principal_arn and not st.is_boundary and st.effect = 'Allow'
-     and statement_covers(st.actions, st.not_actions, a.action)
-),
-chosen as (
-    select a.*, g.free, case when g.free then null else g.policy_ref end as policy_ref,
-           case when g.free then null else g.statement_index end as statement_index
-    from acts a
-    join granting g on g.principal_arn = a.principal_arn and g.action = a.action
-    qualify row_number() over (partition by a.principal_arn, a.action order by g.free desc, g.policy_ref, g.statement_index) = 1
-),
-stmts as (
-    select principal_arn, service, free, scoped and free as scoped, policy_ref, statement_index,
-           list(distinct action order by action) as actions,
-           list_sort(list_distinct(flatten(list(resource_arns)))) as arns
-    from chosen group by principal_arn, service, free, scoped and free, policy_ref, statement_index
-),
-shaped as (
-    select st.principal_arn, st.service, st.free, st.scoped, st.policy_ref, st.statement_index, st.actions,
-           regexp_replace(upper(st.service[1]) || st.service[2:], '[^A-Za-z0-9]', '', 'g')
-             || case when not st.free then 'AsGranted' when st.scoped and len(st.arns) <= 50 then 'Resources' else 'AllResources' end as base,
-           case when not st.free then ps.resources
-                when st.scoped and len(st.arns) <= 50 then st.arns end as resources,
-           case when not st.free then ps.not_resources end as not_resources,
-           case when not st.free and ps.condition is not null and ps.condition::varchar not in ('{}', 'null') then ps.condition end as condition
-    from stmts st
-    left join policy_statements ps on ps.policy_ref = st.policy_ref and ps.statement_index = st.statement_index
-),
-numbered as (
-    select *, row_number() over (partition by principal_arn, base order by service, scoped desc, policy_ref, statement_index) as n
-    from shaped
-),
-statements as (
-    select principal_arn, service, free, scoped, policy_ref, statement_index, len(actions) as n_actions,
-           json_merge_patch(
-               json_object('Sid', base || case when n > 1 then n::varchar else '' end, 'Effect', 'Allow', 'Action', to_json(actions)),
-               case when not_resources is not null then json_object('NotResource', to_json(not_resources))
-                    when resources is not null then json_object('Resource', to_json(resources))
-                    else json_object('Resource', '*') end,
-               coalesce(json_object('Condition', condition), '{}')) as statement
-    from numbered
-)
-select s.principal_arn, any_value(pr.account_id), sum(s.n_actions)::integer,
-       json_object('Version', '2012-10-17',
-                   'Statement', list(s.statement order by s.service, s.free desc, s.scoped desc, s.policy_ref, s.statement_index))
-from statements s
-join pu_principals pr using (principal_arn)
-group by s.principal_arn

@@ -1,0 +1,139 @@
+-- A least-privilege policy per user and role, from its successful calls in
+-- the window, run after the rules (it reads their findings) on the temporary
+-- tables of permission_usage.sql. Two variants per principal: without the
+-- events that back a high or critical finding (their evidence.event_ids:
+-- an attacker's StopLogging or bulk GetObject is no need of the principal),
+-- and with them (credtrail policy --include-incident-activity).
+--
+-- For a principal of the export: the actions it used that its policies
+-- grant. An action some unconditional statement grants on every resource
+-- goes into a statement of its service: on the resources its calls named
+-- when all of them named some (at most 50), else on *. Any other action
+-- keeps the resources and Condition of the statement that grants it (the
+-- first by policy and position), so the policy is never wider than the
+-- grant it replaces. For a user or role the export lacks: every action it
+-- used, as for an unconditional grant (basis 'use').
+
+-- The events that back a high or critical finding.
+create or replace temp table gp_incident as
+with refs as (
+    select finding_id, rule_id, severity, unnest(json_extract_string(evidence, '$.event_ids[*]')) as event_id
+    from findings
+    where severity in ('high', 'critical') and json_type(evidence, '$.event_ids') = 'ARRAY'
+)
+select distinct finding_id, rule_id, severity, event_id from refs where event_id is not null
+;
+create or replace temp table gp_used as
+with calls as (
+    select principal_arn, iam_action, resources, call_id,
+           event_id in (select event_id from gp_incident) as incident
+    from pu_calls
+    where error_code is null
+),
+variants as (
+    select unnest([false, true]) as incident_activity
+)
+select v.incident_activity, c.principal_arn, c.iam_action as action, pu_service(c.iam_action) as service,
+       list_distinct(flatten(list(pu_named_arns(c.resources)))) as resource_arns,
+       bool_or(c.resources is null or json_array_length(c.resources) = 0) as unscoped_calls
+from calls c join variants v on v.incident_activity or not c.incident
+group by all
+;
+create or replace temp table gp_pairs as
+select distinct u.principal_arn, u.action
+from gp_used u semi join pu_principals p using (principal_arn)
+;
+create or replace temp table gp_granted as
+select principal_arn, action from pu_grant_check('gp_pairs') where granted
+;
+delete from generated_policies
+;
+insert into generated_policies
+with acts as (
+    select u.incident_activity, u.principal_arn, u.service, u.action, u.resource_arns,
+           not u.unscoped_calls and len(u.resource_arns) between 1 and 50 as scoped,
+           pr.principal_arn is null as use_only
+    from gp_used u
+    left join pu_principals pr using (principal_arn)
+    left join gp_granted g using (principal_arn, action)
+    where pr.principal_arn is null or g.principal_arn is not null
+),
+granting as (
+    select a.incident_activity, a.principal_arn, a.action, st.policy_ref, st.statement_index,
+           not st.conditional and list_contains(st.resources, '*') as free
+    from acts a
+    join pu_statements st on st.principal_arn = a.principal_arn and not st.is_boundary and st.effect = 'Allow'
+     and statement_covers(st.actions, st.not_actions, a.action)
+),
+chosen as (
+    select a.*, g.free, case when g.free then null else g.policy_ref end as policy_ref,
+           case when g.free then null else g.statement_index end as statement_index
+    from acts a
+    join granting g on g.incident_activity = a.incident_activity and g.principal_arn = a.principal_arn and g.action = a.action
+    qualify row_number() over (partition by a.incident_activity, a.principal_arn, a.action order by g.free desc, g.policy_ref, g.statement_index) = 1
+    union all
+    select a.*, true, null, null from acts a where a.use_only
+),
+stmts as (
+    select incident_activity, principal_arn, service, free, scoped and free as scoped, policy_ref, statement_index,
+           list(distinct action order by action) as actions,
+           list_sort(list_distinct(flatten(list(resource_arns)))) as arns
+    from chosen group by incident_activity, principal_arn, service, free, scoped and free, policy_ref, statement_index
+),
+shaped as (
+    select st.incident_activity, st.principal_arn, st.service, st.free, st.scoped, st.policy_ref, st.statement_index, st.actions,
+           regexp_replace(upper(st.service[1]) || st.service[2:], '[^A-Za-z0-9]', '', 'g')
+             || case when not st.free then 'AsGranted' when st.scoped and len(st.arns) <= 50 then 'Resources' else 'AllResources' end as base,
+           case when not st.free then ps.resources
+                when st.scoped and len(st.arns) <= 50 then st.arns end as resources,
+           case when not st.free then ps.not_resources end as not_resources,
+           case when not st.free and ps.condition is not null and ps.condition::varchar not in ('{}', 'null') then ps.condition end as condition
+    from stmts st
+    left join policy_statements ps on ps.policy_ref = st.policy_ref and ps.statement_index = st.statement_index
+),
+numbered as (
+    select *, row_number() over (partition by incident_activity, principal_arn, base order by service, scoped desc, policy_ref, statement_index) as n
+    from shaped
+),
+statements as (
+    select incident_activity, principal_arn, service, free, scoped, policy_ref, statement_index, len(actions) as n_actions,
+           json_merge_patch(
+               json_object('Sid', base || case when n > 1 then n::varchar else '' end, 'Effect', 'Allow', 'Action', to_json(actions)),
+               case when not_resources is not null then json_object('NotResource', to_json(not_resources))
+                    when resources is not null then json_object('Resource', to_json(resources))
+                    else json_object('Resource', '*') end,
+               coalesce(json_object('Condition', condition), '{}')) as statement
+    from numbered
+),
+policies as (
+    select s.incident_activity, s.principal_arn, sum(s.n_actions)::integer as actions,
+           json_object('Version', '2012-10-17',
+                       'Statement', list(s.statement order by s.service, s.free desc, s.scoped desc, s.policy_ref, s.statement_index)) as policy
+    from statements s
+    group by s.incident_activity, s.principal_arn
+),
+-- The events of each principal the default variant leaves out, per
+-- finding and action, and whether the action is in that policy anyway
+-- (used outside the incident too). Both variants carry the list.
+excluded_calls as (
+    select c.principal_arn, i.finding_id, i.rule_id, i.severity, c.iam_action as action, count(distinct c.call_id) as events
+    from pu_calls c join gp_incident i using (event_id)
+    where c.error_code is null
+    group by all
+),
+excluded as (
+    select x.principal_arn,
+           to_json(list(json_object('finding_id', x.finding_id, 'rule_id', x.rule_id, 'severity', x.severity,
+                                    'action', x.action, 'events', x.events, 'in_policy', a.action is not null)
+                        order by x.severity = 'critical' desc, x.rule_id, x.finding_id, x.action)) as excluded
+    from excluded_calls x
+    left join (select distinct principal_arn, action from acts where not incident_activity) a
+      on a.principal_arn = x.principal_arn and a.action = x.action
+    group by x.principal_arn
+)
+select p.principal_arn, coalesce(pr.account_id, split_part(p.principal_arn, ':', 5)), p.incident_activity,
+       case when pr.principal_arn is null then 'use' else 'granted' end, p.actions, p.policy,
+       coalesce(x.excluded, '[]'::json)
+from policies p
+left join pu_principals pr using (principal_arn)
+left join excluded x using (principal_arn)
