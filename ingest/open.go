@@ -35,6 +35,14 @@ type Options struct {
 // checked because a SET statement cannot take a bound parameter.
 var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?(B|[KMGT]i?B)$`)
 
+// CheckMemoryLimit says whether s is a size DuckDB's memory_limit takes.
+func CheckMemoryLimit(s string) error {
+	if !memoryLimitPattern.MatchString(s) {
+		return fmt.Errorf("memory limit %q: want a size such as 512MB or 2GB", s)
+	}
+	return nil
+}
+
 // Case is an open case database.
 type Case struct {
 	DB   *sql.DB
@@ -95,8 +103,8 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 		"set preserve_insertion_order = false",
 	}
 	if opts.MemoryLimit != "" {
-		if !memoryLimitPattern.MatchString(opts.MemoryLimit) {
-			return fmt.Errorf("memory limit %q: want a size such as 512MB or 2GB", opts.MemoryLimit)
+		if err := CheckMemoryLimit(opts.MemoryLimit); err != nil {
+			return err
 		}
 		settings = append(settings, "set memory_limit = '"+opts.MemoryLimit+"'")
 	}

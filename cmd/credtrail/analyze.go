@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,9 @@ func (o *analyzeFlags) params() (queries.Params, error) {
 			return p, usageError{fmt.Errorf("%s: %w", t.flag, err)}
 		}
 	}
+	if !p.Since.IsZero() && !p.Until.IsZero() && p.Until.Before(p.Since) {
+		return p, usageError{fmt.Errorf("--since %s is after --until %s", o.since, o.until)}
+	}
 	if p.KeyMaxAgeDays, err = parseDays(o.keyMaxAge); err != nil {
 		return p, usageError{fmt.Errorf("--key-max-age: %w", err)}
 	}
@@ -93,6 +97,22 @@ func (o *analyzeFlags) params() (queries.Params, error) {
 	for _, c := range o.trustedCIDRs {
 		if !validCIDR(c) {
 			return p, usageError{fmt.Errorf("--trusted-cidrs: %q is not an IPv4 address or network (a.b.c.d/n)", c)}
+		}
+	}
+	for _, r := range o.allowedRegions {
+		if !queries.KnownRegion(r) {
+			return p, usageError{fmt.Errorf("--allowed-regions: %q is not an AWS region (such as us-east-1 or eu-west-2)", r)}
+		}
+	}
+	if len(o.rules) > 0 {
+		rules, err := queries.Rules()
+		if err != nil {
+			return p, err
+		}
+		for _, id := range o.rules {
+			if !slices.ContainsFunc(rules, func(r queries.Rule) bool { return r.ID == id }) {
+				return p, usageError{fmt.Errorf("--rules: no rule %q (credtrail rules lists them)", id)}
+			}
 		}
 	}
 	p.AllowedRegions, p.TrustedAccounts, p.TrustedCIDRs, p.Rules = o.allowedRegions, o.trusted, o.trustedCIDRs, o.rules

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +42,36 @@ A file that cannot be loaded is recorded as rejected with the reason; the rest s
 }
 
 func addEngineFlags(cmd *cobra.Command, o *ingest.Options) {
-	cmd.Flags().IntVar(&o.Threads, "threads", 0, "DuckDB threads (0: one per core)")
-	cmd.Flags().StringVar(&o.MemoryLimit, "memory-limit", "1GB", "DuckDB memory limit (beyond it DuckDB spills to disk)")
+	o.MemoryLimit = "1GB"
+	cmd.Flags().Var(threadsFlag{&o.Threads}, "threads", "DuckDB threads (0: one per core)")
+	cmd.Flags().Var(memoryLimitFlag{&o.MemoryLimit}, "memory-limit", "DuckDB memory limit, e.g. 512MB or 4GB (beyond it DuckDB spills to disk)")
+}
+
+// threadsFlag and memoryLimitFlag are checked as they are parsed, so that a
+// bad value is a usage error of every command that takes them.
+type threadsFlag struct{ n *int }
+
+func (f threadsFlag) String() string { return strconv.Itoa(*f.n) }
+func (f threadsFlag) Type() string   { return "int" }
+func (f threadsFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of threads, 0 or more (0: one per core)")
+	}
+	*f.n = n
+	return nil
+}
+
+type memoryLimitFlag struct{ s *string }
+
+func (f memoryLimitFlag) String() string { return *f.s }
+func (f memoryLimitFlag) Type() string   { return "size" }
+func (f memoryLimitFlag) Set(s string) error {
+	if err := ingest.CheckMemoryLimit(s); err != nil {
+		return err
+	}
+	*f.s = s
+	return nil
 }
 
 func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -54,6 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// An unknown command is a usage error; cobra reports it as any other.
+	if _, _, err := root.Find(args); err != nil {
+		fmt.Fprintln(stderr, "credtrail:", strings.TrimSpace(err.Error()))
+		return exitUsage
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -112,11 +118,23 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log progress details to stderr")
 	root.PersistentFlags().BoolVar(&debug, "debug", false, "log debugging details to stderr")
 	root.AddCommand(newIngestCmd(s), newQueryCmd(s), newTimelineCmd(s), newPolicyCmd(s), newSamplesCmd(s), newAnalyzeCmd(s), newRulesCmd(s),
-		newReportCmd(s), newRunCmd(s))
+		newReportCmd(s), newRunCmd(s), newVersionCmd(s))
 	return root
 }
 
-// exactArgs is cobra.MinimumNArgs that reports a usage error.
+func newVersionCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version (as --version does)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(s.out, "credtrail version %s\n", version)
+			return err
+		},
+	}
+}
+
+// minArgs is cobra.MinimumNArgs that reports a usage error.
 func minArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {

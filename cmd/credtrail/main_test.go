@@ -72,3 +72,46 @@ func TestQueryCSVNeutralisesFormulas(t *testing.T) {
 		t.Errorf("json output: %q", out)
 	}
 }
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	if code, _, errOut := runCLI(t, "ingest", caseDB, shapes); code != exitOK {
+		t.Fatal(errOut)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"unknown command", []string{"anaylze", caseDB}, exitUsage, `unknown command "anaylze"`},
+		{"unknown rule", []string{"analyze", "--rules", "no_such_rule", caseDB}, exitUsage, `--rules: no rule "no_such_rule"`},
+		{"since after until", []string{"analyze", "--since", "2024-03-02", "--until", "2024-03-01", caseDB}, exitUsage, "--since 2024-03-02 is after --until 2024-03-01"},
+		{"bad memory limit", []string{"analyze", "--memory-limit", "lots", caseDB}, exitUsage, `invalid argument "lots" for "--memory-limit"`},
+		{"bad memory limit in run", []string{"run", "--memory-limit", "lots", "-o", filepath.Join(dir, "x.xlsx"), shapes}, exitUsage, `"--memory-limit"`},
+		{"unknown region", []string{"analyze", "--allowed-regions", "us-east-1,us-east-99", caseDB}, exitUsage, `--allowed-regions: "us-east-99" is not an AWS region`},
+		{"negative threads", []string{"ingest", "--threads", "-3", caseDB, shapes}, exitUsage, `invalid argument "-3" for "--threads"`},
+		{"regions of every partition", []string{"analyze", "--allowed-regions", "us-east-1,us-gov-west-1,cn-north-1,us-isob-east-1,eu-isoe-west-1", caseDB}, exitOK, ""},
+		{"known rule", []string{"analyze", "--rules", "root_console_login_without_mfa", caseDB}, exitOK, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want %d; want %q in\nstdout: %s\nstderr: %s", code, tc.code, tc.want, out, errOut)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.duckdb")); err == nil {
+		t.Error("run with a bad flag created its case")
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	code, out, errOut := runCLI(t, "version")
+	_, flagOut, _ := runCLI(t, "--version")
+	if code != exitOK || out != flagOut || !strings.HasPrefix(out, "credtrail version ") {
+		t.Errorf("version: exit %d, %q (stderr %q); --version: %q", code, out, errOut, flagOut)
+	}
+}
