@@ -1,31 +1,18 @@
 -- id: cloudtrail_logging_tampering
--- title: Logging or threat detection stopped or deleted
+-- title: Logging or threat detection stopped, deleted or blinded
 -- severity: critical
 -- controls: CIS 3.1, CIS 4.5
--- rationale: Stopping or deleting a trail, deleting flow logs, stopping AWS Config or disabling GuardDuty blinds the defenders; attackers do it right before the actions they want unseen.
+-- attack: TA0005/T1562.008, TA0005/T1562.001
+-- needs: cloudtrail
+-- rationale: Stopping or deleting a trail, turning off its management events, deleting flow logs or DNS query logs, or disabling AWS Config, GuardDuty, Security Hub, Access Analyzer or Macie blinds the defenders; attackers do it right before the actions they want unseen.
 -- remediation: Re-enable the logging at once, find who made the call and with which credentials, and treat the rest of that session as hostile.
-with tamper (event_source, event_name) as (
-    values
-        ('cloudtrail.amazonaws.com', 'StopLogging'), ('cloudtrail.amazonaws.com', 'DeleteTrail'),
-        ('cloudtrail.amazonaws.com', 'DeleteEventDataStore'),
-        ('cloudtrail.amazonaws.com', 'StopEventDataStoreIngestion'),
-        ('ec2.amazonaws.com', 'DeleteFlowLogs'),
-        ('guardduty.amazonaws.com', 'DeleteDetector'), ('guardduty.amazonaws.com', 'UpdateDetector'),
-        ('guardduty.amazonaws.com', 'DisassociateFromMasterAccount'), ('guardduty.amazonaws.com', 'DisassociateFromAdministratorAccount'),
-        ('guardduty.amazonaws.com', 'StopMonitoringMembers'), ('guardduty.amazonaws.com', 'DeleteMembers'),
-        ('config.amazonaws.com', 'StopConfigurationRecorder'), ('config.amazonaws.com', 'DeleteConfigurationRecorder'),
-        ('config.amazonaws.com', 'DeleteDeliveryChannel')
-),
-e as (
+with e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
            e.aws_region, e.source_ip, e.access_key_id,
            logging_target(e.request_parameters) as target
-    from events e
-    join tamper t using (event_source, event_name)
-    cross join params p
+    from events e, params p
     where e.error_code is null and e.event_time between p.since and p.until
-      -- UpdateDetector only tampers when it disables the detector
-      and (e.event_name <> 'UpdateDetector' or json_extract_string(e.request_parameters, '$.enable') = 'false')
+      and is_tampering(e.event_source, e.event_name, e.request_parameters)
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
        count(*) || ' successful ' || event_name || ' call(s) by ' || coalesce(principal_arn, 'an unknown principal')

@@ -2,6 +2,8 @@
 -- title: Trail or GuardDuty configuration changed
 -- severity: medium
 -- controls: CIS 4.5
+-- attack: TA0005/T1562.008
+-- needs: cloudtrail
 -- rationale: Changing a trail (UpdateTrail), what it records (PutEventSelectors, PutInsightSelectors) or what GuardDuty reports (CreateFilter) can quietly narrow logging; each change should be explained.
 -- remediation: Compare the new configuration with the intended one (requestParameters in the evidence); revert changes nobody asked for.
 with tamper (event_source, event_name) as (
@@ -18,6 +20,8 @@ e as (
     join tamper t using (event_source, event_name)
     cross join params p
     where e.error_code is null and e.event_time between p.since and p.until
+      -- selectors that turn management events off are tampering, reported by cloudtrail_logging_tampering
+      and not is_tampering(e.event_source, e.event_name, e.request_parameters)
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
        count(*) || ' ' || event_name || ' call(s) by ' || coalesce(principal_arn, 'an unknown principal')

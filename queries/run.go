@@ -45,6 +45,7 @@ type Params struct {
 	SecretsBurst       int     // distinct secrets one credential reads within BurstMinutes: 10
 	InstancesBurst     int     // distinct instances one principal runs commands or sessions on within BurstMinutes: 3
 	LaunchBurst        int     // instances one principal launches, or tries to, within BurstMinutes: 10
+	ExpiryDays         int     // a bucket lifecycle rule that deletes objects within this many days is short: 7
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -74,6 +75,7 @@ func (p *Params) fill() {
 	def(&p.SecretsBurst, 10)
 	def(&p.InstancesBurst, 3)
 	def(&p.LaunchBurst, 10)
+	def(&p.ExpiryDays, 7)
 	if p.LoggingCoverage <= 0 {
 		p.LoggingCoverage = 0.9
 	}
@@ -282,12 +284,12 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
 		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
 		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours,
-		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst`,
+		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst, ?::integer as expiry_days`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
 		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours,
-		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst)
+		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst, p.ExpiryDays)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -332,6 +334,7 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"secrets_burst", strconv.Itoa(p.SecretsBurst)},
 		{"instances_burst", strconv.Itoa(p.InstancesBurst)},
 		{"launch_burst", strconv.Itoa(p.LaunchBurst)},
+		{"expiry_days", strconv.Itoa(p.ExpiryDays)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {
@@ -375,7 +378,36 @@ var macros = []string{
 	`create or replace temp macro logging_target(rp) as
 		coalesce(json_extract_string(rp, '$.name'), json_extract_string(rp, '$.trailName'), json_extract_string(rp, '$.detectorId'),
 		         json_extract_string(rp, '$.configurationRecorderName'), json_extract_string(rp, '$.deliveryChannelName'),
-		         json_extract_string(rp, '$.eventDataStore'), json_extract(rp, '$.DeleteFlowLogsRequest')::varchar)`,
+		         json_extract_string(rp, '$.eventDataStore'), json_extract_string(rp, '$.resolverQueryLogConfigId'),
+		         json_extract_string(rp, '$.analyzerName'), json_extract(rp, '$.DeleteFlowLogsRequest')::varchar)`,
+	// The calls that stop, delete or blind logging and threat detection; the
+	// tampering rules report them done (critical) and attempted (medium).
+	// PutEventSelectors and PutAdvancedEventSelectors count when they turn
+	// off management events, UpdateDetector when it disables GuardDuty.
+	`create or replace temp macro is_tampering(event_source, event_name, rp) as
+		(event_source, event_name) in (
+		    ('cloudtrail.amazonaws.com', 'StopLogging'), ('cloudtrail.amazonaws.com', 'DeleteTrail'),
+		    ('cloudtrail.amazonaws.com', 'DeleteEventDataStore'), ('cloudtrail.amazonaws.com', 'StopEventDataStoreIngestion'),
+		    ('ec2.amazonaws.com', 'DeleteFlowLogs'),
+		    ('guardduty.amazonaws.com', 'DeleteDetector'), ('guardduty.amazonaws.com', 'DisassociateFromMasterAccount'),
+		    ('guardduty.amazonaws.com', 'DisassociateFromAdministratorAccount'), ('guardduty.amazonaws.com', 'StopMonitoringMembers'),
+		    ('guardduty.amazonaws.com', 'DeleteMembers'),
+		    ('config.amazonaws.com', 'StopConfigurationRecorder'), ('config.amazonaws.com', 'DeleteConfigurationRecorder'),
+		    ('config.amazonaws.com', 'DeleteDeliveryChannel'),
+		    ('securityhub.amazonaws.com', 'DisableSecurityHub'), ('securityhub.amazonaws.com', 'BatchDisableStandards'),
+		    ('access-analyzer.amazonaws.com', 'DeleteAnalyzer'),
+		    ('macie2.amazonaws.com', 'DisableMacie'), ('macie.amazonaws.com', 'DisableMacie'),
+		    ('route53resolver.amazonaws.com', 'DeleteResolverQueryLogConfig'),
+		    ('route53resolver.amazonaws.com', 'DisassociateResolverQueryLogConfig'))
+		or (event_source = 'guardduty.amazonaws.com' and event_name = 'UpdateDetector' and json_extract_string(rp, '$.enable') = 'false')
+		or (event_source = 'cloudtrail.amazonaws.com' and event_name = 'PutEventSelectors'
+		    and json_array_length(json_extract(rp, '$.eventSelectors')) > 0
+		    and not list_contains(json_extract_string(rp, '$.eventSelectors[*].includeManagementEvents'), 'true'))
+		-- advanced selectors log management events only through a selector naming the Management category
+		or (event_source = 'cloudtrail.amazonaws.com' and event_name = 'PutAdvancedEventSelectors'
+		    and json_array_length(json_extract(rp, '$.advancedEventSelectors')) > 0
+		    and not list_contains(flatten(list_transform(json_extract(rp, '$.advancedEventSelectors[*].fieldSelectors[*].equals'),
+		        lambda x: x::varchar[])), 'Management'))`,
 	// The condition keys of a policy statement's Condition, lower-cased.
 	`create or replace temp macro condition_keys(c) as
 		coalesce(list_transform(flatten(list_transform(map_values(try_cast(c as map(varchar, map(varchar, json)))),
@@ -454,6 +486,36 @@ var macros = []string{
 	from permissions p
 	cross join unnest(p.cidrs) as c(cidr)
 	where split_part(c.cidr, '/', 2) = '0'`,
+	// Enabled bucket lifecycle rules that delete objects (current or
+	// noncurrent versions) within expiry_days: one row per rule of each
+	// successful PutBucketLifecycle; Rule is one object or a list of them.
+	// trail_bucket: the case saw a trail created or updated to deliver there.
+	`create or replace temp view short_lifecycle_rules as
+	with puts as (
+	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.source_ip,
+	           json_extract_string(e.request_parameters, '$.bucketName') as bucket,
+	           json_extract(e.request_parameters, '$.LifecycleConfiguration.Rule') as rules
+	    from events e
+	    where e.event_source = 's3.amazonaws.com' and e.event_name = 'PutBucketLifecycle' and e.error_code is null
+	),
+	rules as (
+	    select p.*, r.rule
+	    from puts p
+	    cross join unnest(case when json_type(p.rules) = 'ARRAY' then json_extract(p.rules, '$[*]') else [p.rules] end) as r(rule)
+	),
+	trail_buckets as (
+	    select distinct json_extract_string(request_parameters, '$.s3BucketName') as bucket
+	    from events
+	    where event_source = 'cloudtrail.amazonaws.com' and event_name in ('CreateTrail', 'UpdateTrail') and error_code is null
+	      and json_extract_string(request_parameters, '$.s3BucketName') is not null
+	)
+	select r.event_id, r.event_time, r.account_id, r.principal_arn, r.source_ip, r.bucket,
+	       coalesce(r.rule->>'ID', r.rule->>'Id', '') as rule_id,
+	       least(try_cast(r.rule->'Expiration'->>'Days' as integer), try_cast(r.rule->'NoncurrentVersionExpiration'->>'NoncurrentDays' as integer)) as days,
+	       r.bucket in (select bucket from trail_buckets) as trail_bucket
+	from rules r, params p
+	where coalesce(r.rule->>'Status', 'Enabled') = 'Enabled'
+	  and least(try_cast(r.rule->'Expiration'->>'Days' as integer), try_cast(r.rule->'NoncurrentVersionExpiration'->>'NoncurrentDays' as integer)) <= p.expiry_days`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 	// Trust statements that let another account, not in --trusted-accounts,
