@@ -49,15 +49,15 @@ hits as (
   group by n.event_id, n.recipient_account_id
 )`
 
-// actorQuery is the command the Timeline note gives for every event of one
-// actor: the principal's ARN goes where it says ARN.
-const actorQuery = `credtrail query CASE.duckdb "select event_time, event_source, event_name, aws_region, source_ip, error_code, event_id from events where principal_arn = 'ARN' order by event_time"`
+// actorCommand is the command the Timeline note gives for every event of
+// one actor: the principal's ARN goes where it says ARN.
+const actorCommand = "credtrail timeline CASE.duckdb --principal ARN"
 
 func (b *book) writeTimeline(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetTimeline,
 		note: "The events that prove a finding (its evidence), oldest first, with the rules they prove. Times are UTC. " +
-			"Every event of one actor: " + actorQuery + " (put the actor's ARN for ARN; or filter on access_key_id or source_ip).",
+			"Every event of one actor, with the sessions its credentials minted: " + actorCommand + " (or --access-key KEY, --ip ADDR).",
 		columns: []column{
 			{"Time (UTC)", 20, kDateTime}, {"Findings (rules)", 30, kWrap}, {"Account", 14, kText}, {"Identity type", 14, kText},
 			{"Principal", 44, kText}, {"Access key", 22, kText}, {"Event source", 24, kText}, {"Event", 26, kText},

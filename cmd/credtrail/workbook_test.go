@@ -10,7 +10,7 @@ import (
 )
 
 // TestWorkbookNamesRealCommands: every credtrail command the workbook of the
-// sample case tells its reader to run exists, and the Timeline's query for
+// sample case tells its reader to run exists, and the Timeline's command for
 // one actor's events runs on the case and finds that actor's events.
 func TestWorkbookNamesRealCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -30,8 +30,8 @@ func TestWorkbookNamesRealCommands(t *testing.T) {
 	// labels that name the product, not a command
 	labels := map[string]bool{"credtrail case report": true, "credtrail version": true}
 	verb := regexp.MustCompile(`credtrail ([a-z]+)`)
-	actor := regexp.MustCompile(`credtrail query CASE\.duckdb "([^"]+)"`)
-	var actorSQL string
+	actor := regexp.MustCompile(`credtrail (timeline CASE\.duckdb --principal ARN)`)
+	var actorCmd string
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -48,18 +48,19 @@ func TestWorkbookNamesRealCommands(t *testing.T) {
 					}
 				}
 				if m := actor.FindStringSubmatch(cell); m != nil && sheet == "Timeline" {
-					actorSQL = m[1]
+					actorCmd = m[1]
 				}
 			}
 		}
 	}
-	if actorSQL == "" {
-		t.Fatal("the Timeline names no query for one actor's events")
+	if actorCmd == "" {
+		t.Fatal("the Timeline names no command for one actor's events")
 	}
 	caseDB := filepath.Join(dir, "case.duckdb")
 	const arn = "arn:aws:iam::927587041124:role/ops-admin"
-	code, out, errOut := runCLI(t, "query", "--format", "csv", caseDB, strings.Replace(actorSQL, "ARN", arn, 1))
+	args := strings.Fields(strings.NewReplacer("CASE.duckdb", caseDB, "ARN", arn).Replace(actorCmd))
+	code, out, errOut := runCLI(t, append(args, "--format", "csv")...)
 	if code != exitOK || strings.Count(out, "\n") < 2 {
-		t.Errorf("the Timeline's query: exit %d, want rows\n%s%s", code, out, errOut)
+		t.Errorf("the Timeline's command %v: exit %d, want rows\n%s%s", args, code, out, errOut)
 	}
 }
