@@ -101,6 +101,9 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}()
 
 	start := time.Now()
+	if err := readPipes(inputs, sc); err != nil {
+		return nil, err
+	}
 	all, bundleErrs, err := expandBundles(ctx, inputs, sc)
 	if err != nil {
 		return nil, err

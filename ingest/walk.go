@@ -26,6 +26,7 @@ type input struct {
 	display string // path as given; a bundle entry is "bundle.tgz!dir/entry"
 	local   string // the file to read
 	reject  string // set when the file is refused before it is read (unsafe bundle entry)
+	pipe    bool   // a pipe given on the command line: read once into the scratch folder
 
 	// Filled by prepare.
 	sha256 string
@@ -83,7 +84,14 @@ func collect(paths []string) ([]*input, error) {
 			return nil, fmt.Errorf("evidence path: %w", err)
 		}
 		if !info.IsDir() {
-			out = append(out, &input{display: p, local: p})
+			in := &input{display: p, local: p}
+			switch {
+			case info.Mode()&fs.ModeNamedPipe != 0:
+				in.pipe = true // <(cat x.json), /dev/stdin: read once, see readPipes
+			case !info.Mode().IsRegular():
+				in.reject = notRegular(info.Mode())
+			}
+			out = append(out, in)
 			continue
 		}
 		// A folder given as a symbolic link is walked where it points;
@@ -93,7 +101,7 @@ func collect(paths []string) ([]*input, error) {
 			if err != nil {
 				return fmt.Errorf("walk %s: %w", name, err)
 			}
-			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			if d.IsDir() {
 				return nil
 			}
 			rel, err := filepath.Rel(root, name)
@@ -101,6 +109,13 @@ func collect(paths []string) ([]*input, error) {
 				return err
 			}
 			in := &input{display: filepath.Join(p, rel), local: name}
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				// A pipe or device found in a folder is not opened: it
+				// could block the run or never end.
+				in.reject = notRegular(d.Type())
+				out = append(out, in)
+				return nil
+			}
 			if d.Type()&fs.ModeSymlink != 0 {
 				target, err := filepath.EvalSymlinks(name)
 				switch {
@@ -122,6 +137,47 @@ func collect(paths []string) ([]*input, error) {
 		}
 	}
 	return out, nil
+}
+
+// notRegular is the reason a file that is not a regular file is refused.
+func notRegular(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe found in a folder, not a file: give it on the command line to read it"
+	case mode&fs.ModeDevice != 0:
+		return "a device, not a file"
+	case mode&fs.ModeSocket != 0:
+		return "a socket, not a file"
+	}
+	return "not a regular file"
+}
+
+// readPipes reads each input that is a pipe (given on the command line as
+// <(cat x.json) or /dev/stdin) once, into the scratch folder: it is then
+// hashed and loaded from that copy, as its bytes cannot be read twice. A
+// failure to write the copy stops the run.
+func readPipes(inputs []*input, sc *scratch) error {
+	for _, in := range inputs {
+		if !in.pipe {
+			continue
+		}
+		f, err := os.Open(in.local)
+		if err != nil {
+			in.err = err
+			continue
+		}
+		local, err := copyToScratch(f, sc)
+		f.Close()
+		switch {
+		case isScratchError(err):
+			return fmt.Errorf("copy %s into %s: %w", in.display, sc.dir, err)
+		case err != nil:
+			in.err = fmt.Errorf("read: %w", err)
+		default:
+			in.local = local
+		}
+	}
+	return nil
 }
 
 // within says whether path is root or lies under it; both are resolved paths.
