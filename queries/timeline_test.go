@@ -28,7 +28,7 @@ func timelineRows(t *testing.T, tl *queries.Timeline, run func(func(queries.Time
 // role-chaining hops deep, and lists the key it created as a lead.
 func TestTimelineFollowsRoleChain(t *testing.T) {
 	ctx := context.Background()
-	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "timeline", "chain.json")})
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "_timeline", "chain.json")})
 	tl, err := queries.NewTimeline(ctx, c.DB, queries.Actor{AccessKeys: []string{"AKIAMALLORY000000001"}})
 	if err != nil {
 		t.Fatal(err)
