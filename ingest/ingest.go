@@ -79,7 +79,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	if err != nil {
 		return nil, err
 	}
-	sc, err := newScratch()
+	sc, err := newScratch(log)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,12 +45,47 @@ type scratch struct {
 	n   int
 }
 
-func newScratch() (*scratch, error) {
-	dir, err := os.MkdirTemp("", "credtrail-")
+// scratchPrefix starts the name of a scratch folder, followed by the ID of
+// the process that owns it: "credtrail-scratch-<pid>-<random>".
+const scratchPrefix = "credtrail-scratch-"
+
+// newScratch creates the run's scratch folder under the temporary folder,
+// first removing those that runs killed before they could clean up left
+// there (the process named in the folder's name is gone).
+func newScratch(log *slog.Logger) (*scratch, error) {
+	removeStaleScratch(log)
+	dir, err := os.MkdirTemp("", scratchPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary folder: %w", err)
 	}
 	return &scratch{dir: dir}, nil
+}
+
+// removeStaleScratch removes the scratch folders under the temporary folder
+// whose owning process no longer runs. A folder it cannot judge is left.
+func removeStaleScratch(log *slog.Logger) {
+	tmp := os.TempDir()
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), scratchPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() || processRuns(pid) {
+			continue
+		}
+		dir := filepath.Join(tmp, e.Name())
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("remove a scratch folder left by a stopped run", "dir", dir, "err", err)
+			continue
+		}
+		log.Info("removed a scratch folder left by a stopped run", "dir", dir)
+	}
 }
 
 // file returns the path of a new file in the scratch folder.
