@@ -98,15 +98,16 @@ var invictusTechniques = []technique{
 	{id: "aws.exfiltration.ec2-share-ami", where: run([]string{"b47d6b97"}, "ModifyImageAttribute"), rule: "resource_shared_externally"},
 	{id: "aws.exfiltration.ec2-share-ebs-snapshot", where: run([]string{"36659dd6"}, "ModifySnapshotAttribute"), rule: "resource_shared_externally"},
 	{id: "aws.exfiltration.rds-share-snapshot", where: run([]string{"06a62bf9"}, "ModifyDBSnapshotAttribute"), rule: "resource_shared_externally"},
-	{id: "aws.exfiltration.s3-backdoor-bucket-policy", where: run([]string{"0362e208"}, "PutBucketPolicy")},
+	{id: "aws.exfiltration.s3-backdoor-bucket-policy", where: run([]string{"0362e208"}, "PutBucketPolicy"), rule: "bucket_exposed"},
 	{id: "aws.initial-access.console-login-without-mfa", where: run([]string{"01190e38"}, "ConsoleLogin"), rule: "console_login_without_mfa"},
-	{id: "aws.persistence.iam-backdoor-role", where: run([]string{"8f96a106"}, "UpdateAssumeRolePolicy")},
+	{id: "aws.persistence.iam-backdoor-role", where: run([]string{"8f96a106"}, "UpdateAssumeRolePolicy"), rule: "role_trust_opened"},
 	{id: "aws.persistence.iam-backdoor-user", where: run([]string{"61e3765a"}, "CreateAccessKey"), rule: "access_key_created_for_another_user"},
-	{id: "aws.persistence.iam-create-admin-user", where: run([]string{"e1bd4d05"}, "CreateUser", "AttachUserPolicy", "CreateAccessKey")},
+	{id: "aws.persistence.iam-create-admin-user", where: run([]string{"e1bd4d05"}, "CreateUser", "AttachUserPolicy", "CreateAccessKey"), rule: "new_user_given_admin"},
 	{id: "aws.persistence.iam-create-user-login-profile", where: run([]string{"9f92f988"}, "CreateLoginProfile"), rule: "login_profile_created_for_another_user"},
-	{id: "aws.persistence.lambda-backdoor-function", where: run([]string{"1222242e"}, "AddPermission20150331v2")},
-	{id: "aws.persistence.lambda-overwrite-code", where: run([]string{"7e61c71f"}, "UpdateFunctionCode20150331v2")},
-	{id: "aws.persistence.rolesanywhere-create-trust-anchor", where: run([]string{"d42001c7"}, "CreateTrustAnchor", "CreateProfile")},
+	{id: "aws.persistence.lambda-backdoor-function", where: run([]string{"1222242e"}, "AddPermission20150331v2"), rule: "lambda_permission_opened"},
+	{id: "aws.persistence.lambda-overwrite-code", where: run([]string{"7e61c71f"}, "UpdateFunctionCode20150331v2"),
+		miss: "bert-jan created the function a minute before (the Terraform warm-up) and overwrote it with the same credentials: no principal new to the function, and nothing else in the event sets it apart from a deploy"},
+	{id: "aws.persistence.rolesanywhere-create-trust-anchor", where: run([]string{"d42001c7"}, "CreateTrustAnchor", "CreateProfile"), rule: "external_identity_trust_created"},
 }
 
 // TestAttackCorpus: for each attack technique in the public attack logs of

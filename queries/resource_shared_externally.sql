@@ -29,9 +29,6 @@ with shares as (
       and ((e.event_source = 'ec2.amazonaws.com' and e.event_name in ('ModifyImageAttribute', 'ModifySnapshotAttribute'))
         or (e.event_source = 'rds.amazonaws.com' and e.event_name in ('ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute')))
 ),
-case_accounts as (
-    select distinct recipient_account_id as account from events where recipient_account_id is not null
-),
 external as (
     select s.account_id, s.principal_arn, s.event_id, s.event_time, s.event_name, s.source_ip, s.target, g.grantee,
            case when lower(g.grantee) = 'all' then 'everyone (public)' else 'account ' || g.grantee end as label
@@ -40,7 +37,7 @@ external as (
     cross join params p
     where g.grantee is not null
       and (lower(g.grantee) = 'all'
-        or (g.grantee not in (select account from case_accounts) and not list_contains(p.trusted_accounts, g.grantee)))
+        or (g.grantee not in (select account_id from case_accounts) and not list_contains(p.trusted_accounts, g.grantee)))
 )
 select account_id, principal_arn, target,
        target || ' shared with ' || string_agg(distinct label, ', ' order by label)

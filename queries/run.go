@@ -516,6 +516,26 @@ var macros = []string{
 	from rules r, params p
 	where coalesce(r.rule->>'Status', 'Enabled') = 'Enabled'
 	  and least(try_cast(r.rule->'Expiration'->>'Days' as integer), try_cast(r.rule->'NoncurrentVersionExpiration'->>'NoncurrentDays' as integer)) <= p.expiry_days`,
+	// JSON helpers for policy documents logged in requestParameters: a
+	// document logged as a string is parsed; a one-or-many field (Statement,
+	// Action, Principal.AWS) becomes a list either way.
+	`create or replace temp macro json_doc(j) as
+		case when json_type(j) = 'VARCHAR' then try_cast(json_extract_string(j, '$') as json) else j end`,
+	`create or replace temp macro json_items(j) as
+		case when j is null or json_type(j) = 'NULL' then []::json[] when json_type(j) = 'ARRAY' then json_extract(j, '$[*]') else [j] end`,
+	`create or replace temp macro json_strings(j) as list_transform(json_items(j), lambda x: json_extract_string(x, '$'))`,
+	// The principals a policy statement names, as "AWS:<arn, account or *>",
+	// "Federated:<provider>", "Service:<service>"; Principal "*" is "AWS:*".
+	`create or replace temp macro statement_principals(pj) as
+		case when json_type(pj) = 'VARCHAR' then ['AWS:' || json_extract_string(pj, '$')]
+		     else list_concat(list_transform(json_strings(json_extract(pj, '$.AWS')), lambda x: 'AWS:' || x),
+		                      list_transform(json_strings(json_extract(pj, '$.Federated')), lambda x: 'Federated:' || x),
+		                      list_transform(json_strings(json_extract(pj, '$.Service')), lambda x: 'Service:' || x),
+		                      list_transform(json_strings(json_extract(pj, '$.CanonicalUser')), lambda x: 'CanonicalUser:' || x)) end`,
+	// Accounts the case holds: their trails, users or roles are in it.
+	`create or replace temp view case_accounts as
+	select recipient_account_id as account_id from events where recipient_account_id is not null
+	union select account_id from iam_users union select account_id from iam_roles`,
 	`create or replace temp macro in_cidrs(ip, cidrs) as
 		coalesce(len(list_filter(cidrs, lambda c: coalesce(ipv4_in_cidr(ip, c), false))) > 0, false)`,
 	// Trust statements that let another account, not in --trusted-accounts,
