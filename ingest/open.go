@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -86,15 +87,45 @@ func open(ctx context.Context, path string, opts Options, readOnly bool) (*Case,
 	}
 	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open case %s: %w", path, err)
+		return nil, fmt.Errorf("open case %s: %w", path, inUse(err, readOnly))
 	}
 	db := sql.OpenDB(connector)
 	c := &Case{DB: db, Path: path}
 	if err := c.setup(ctx, opts, readOnly); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open case %s: %w", path, err)
+		return nil, fmt.Errorf("open case %s: %w", path, inUse(err, readOnly))
 	}
 	return c, nil
+}
+
+// InUseError says that another process holds the case open: DuckDB lets
+// one process write a case, or several read it.
+type InUseError struct {
+	Program string // the holder's program name, as DuckDB reports it
+	PID     int
+	Writing bool // the holder writes the case (we asked to read it)
+}
+
+func (e *InUseError) Error() string {
+	if e.Writing {
+		return fmt.Sprintf("the case is being written by %s (PID %d); try again when it finishes", e.Program, e.PID)
+	}
+	return fmt.Sprintf("the case is open in %s (PID %d); try again when it finishes", e.Program, e.PID)
+}
+
+// lockHolder finds the holder in DuckDB's error for a case another process
+// has locked: `... Conflicting lock is held in /usr/bin/credtrail (PID 1234) ...`.
+var lockHolder = regexp.MustCompile(`Conflicting lock is held in (.+?) \(PID ([0-9]+)\)`)
+
+// inUse turns DuckDB's lock error into an InUseError; other errors pass.
+// Read-only opens share the lock, so a reader refused meets a writer.
+func inUse(err error, readOnly bool) error {
+	m := lockHolder.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	pid, _ := strconv.Atoi(m[2])
+	return &InUseError{Program: filepath.Base(m[1]), PID: pid, Writing: readOnly}
 }
 
 func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
@@ -141,6 +172,9 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 func checkCaseFile(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("folder %s does not exist", filepath.Dir(path))
+		}
 		return nil
 	}
 	if err != nil {

@@ -108,7 +108,7 @@ func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string,
 	var paths []string
 	path := filepath.Join(dir, "findings."+format)
 	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteFindings(w, format) }); err != nil {
-		return paths, fmt.Errorf("%s: %w", path, err)
+		return paths, err
 	}
 	paths = append(paths, path)
 	for _, t := range exportTables {
@@ -148,9 +148,9 @@ where table_schema = 'main' and table_name = ? order by ordinal_position`, table
 			exprs[i] = col
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := createTemp(filepath.Dir(path), tempPrefix(path))
 	if err != nil {
-		return err
+		return outputError(path, err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
@@ -176,11 +176,13 @@ func isNumeric(typ string) bool {
 	return strings.Contains(typ, "INT") || typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL" || strings.HasPrefix(typ, "DECIMAL")
 }
 
-// WriteFileAtomic writes a file through a temporary one renamed into place.
+// WriteFileAtomic writes a file through a temporary one beside it, renamed
+// into place; its errors name path. Temporary files a killed run left
+// beside path are removed first.
 func WriteFileAtomic(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := createTemp(filepath.Dir(path), tempPrefix(path))
 	if err != nil {
-		return err
+		return outputError(path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := fill(tmp); err != nil {
@@ -192,15 +194,20 @@ func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return outputError(path, err)
+	}
+	return nil
 }
 
 // WriteFile writes the workbook to path atomically.
 func (r *Report) WriteFile(ctx context.Context, path string) error {
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteWorkbook(ctx, w) }); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		if err := r.WriteWorkbook(ctx, w); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	})
 }

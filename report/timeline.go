@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -186,20 +185,7 @@ func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []strin
 		Created: at, Modified: at, Language: "en-US", Category: "Audit evidence"}); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp("", "credtrail-*.xlsx")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := f.Write(tmp); err != nil {
-		return fmt.Errorf("write workbook: %w", err)
-	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	return normaliseZip(tmp, size, w)
+	return writeNormalised(f, w)
 }
 
 func (b *book) writeTimelineSummary(actor string, notes []string, facts *timelineFacts, limit int64) error {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -157,22 +156,7 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	if err := b.setProperties(); err != nil {
 		return err
 	}
-	// Saved to a temporary file first, not memory: a large book stays on disk
-	// until it is normalised into w.
-	tmp, err := os.CreateTemp("", "credtrail-*.xlsx")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := f.Write(tmp); err != nil {
-		return fmt.Errorf("write workbook: %w", err)
-	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	return normaliseZip(tmp, size, w)
+	return writeNormalised(f, w)
 }
 
 func (b *book) newStyles() error {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -72,6 +74,14 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	}
 	if err := ingest.CheckPaths(opts.paths); err != nil {
 		return err
+	}
+	// run makes the folders of its outputs, as a user naming a new one expects.
+	for _, p := range []string{opts.casePath, opts.flags.out} {
+		if dir := filepath.Dir(p); p != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("create folder %s: %w", dir, err)
+			}
+		}
 	}
 	c, err := ingest.Open(ctx, opts.casePath, opts.engine)
 	if err != nil {
