@@ -19,7 +19,8 @@ test:
 demo: build
 	@mkdir -p $(OUT)
 	@rm -f $(OUT)/demo.duckdb $(OUT)/demo.duckdb.wal $(OUT)/demo.xlsx
-	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam
+	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam samples/case/cloudtrail-public-keys.json
+	$(BIN) verify $(OUT)/demo.duckdb
 	$(BIN) analyze $(OUT)/demo.duckdb
 	$(BIN) report $(OUT)/demo.duckdb -o $(OUT)/demo.xlsx
 	@echo "demo: case $(OUT)/demo.duckdb, workbook $(OUT)/demo.xlsx; the planted facts are in samples/case/expected.json"

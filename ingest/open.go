@@ -196,6 +196,19 @@ func checkCaseFile(path string) error {
 	return nil
 }
 
+// IsDuckDBFile reports whether path is a DuckDB database file (a case, or
+// something that claims to be one), as opposed to evidence.
+func IsDuckDBFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [12]byte
+	_, err = io.ReadFull(f, head[:])
+	return err == nil && string(head[8:]) == "DUCK"
+}
+
 // createSchema turns an empty database into a case, in one transaction so
 // that a case is never left half made. A database that already holds tables
 // of its own is not a case and is refused rather than adopted.

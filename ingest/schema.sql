@@ -331,6 +331,19 @@ create table if not exists digest_log_files (
     oldest_event_time timestamptz
 );
 
+-- The last `credtrail verify`: one row per digest, log file or chain break.
+create table if not exists log_validation (
+    row_number   bigint not null,
+    kind         varchar not null,   -- digest, log_file, chain
+    account_id   varchar,
+    object       varchar not null,   -- the S3 key a digest names, or the log file's name
+    path         varchar,            -- the evidence path, when the case holds the file
+    status       varchar not null,   -- valid, modified, missing, not_covered, not_verified, gap
+    detail       varchar,
+    period_start timestamptz,        -- the period a digest covers, or a gap
+    period_end   timestamptz
+);
+
 -- CloudTrail public keys (list-public-keys export), for `credtrail verify`.
 create table if not exists public_keys (
     fingerprint         varchar not null,

@@ -2,8 +2,15 @@ package samples
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/md5"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	_ "embed"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,10 +23,68 @@ import (
 // its uncompressed bytes. The first digest starts a chain (previous fields
 // null).
 //
-// Signatures cannot be produced without CloudTrail's private key: the
-// fingerprint and previousDigestSignature are random hex of the right
-// length, so a verifier can check hashes and chaining but must report the
-// signatures as unverifiable.
+// Each digest is signed as CloudTrail signs it (SHA256withRSA over its end
+// time, location, the SHA-256 of its bytes and the previous signature) with
+// the sample key below, whose public half the generator writes as an
+// `aws cloudtrail list-public-keys` export beside the logs; a digest's
+// signature is carried by the next digest's previousDigestSignature (the
+// newest one's would be in S3 object metadata). The key is a fixed sample
+// key, committed so that the case is the same on every run: it signs
+// nothing but samples.
+
+//go:embed digest_signing_key.pem
+var digestSigningKeyPEM []byte
+
+// digestKey is the sample signing key, its DER public key (PKCS#1, as
+// CloudTrail publishes them) and fingerprint (hex MD5 of the DER).
+func digestKey() (*rsa.PrivateKey, []byte, string, error) {
+	block, _ := pem.Decode(digestSigningKeyPEM)
+	if block == nil {
+		return nil, nil, "", fmt.Errorf("digest signing key: no PEM block")
+	}
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("digest signing key: %w", err)
+	}
+	der := x509.MarshalPKCS1PublicKey(&key.PublicKey)
+	sum := md5.Sum(der)
+	return key, der, hex.EncodeToString(sum[:]), nil
+}
+
+// signDigest signs a digest the way CloudTrail does (FORMATS.md A3.7).
+func signDigest(key *rsa.PrivateKey, end int64, bucket, object, contentSHA, prevSig string) (string, error) {
+	if prevSig == "" {
+		prevSig = "null"
+	}
+	stamp := appendTime(nil, end)
+	toSign := string(stamp) + "\n" + bucket + "/" + object + "\n" + contentSHA + "\n" + prevSig
+	sum := sha256.Sum256([]byte(toSign))
+	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
+	if err != nil {
+		return "", fmt.Errorf("sign digest %s: %w", object, err)
+	}
+	return hex.EncodeToString(sig), nil
+}
+
+// writePublicKeys writes the list-public-keys export of the sample key,
+// valid over the case's window.
+func (g *generator) writePublicKeys(der []byte, fingerprint string) error {
+	w := g.w
+	start := appendTime(nil, w.windowStart-day)
+	end := appendTime(nil, w.asOf+day)
+	body := fmt.Sprintf(`{
+    "PublicKeyList": [
+        {
+            "Value": "%s",
+            "ValidityStartTime": "%s",
+            "ValidityEndTime": "%s",
+            "Fingerprint": "%s"
+        }
+    ]
+}
+`, base64.StdEncoding.EncodeToString(der), start, end, fingerprint)
+	return g.writeFile(filepath.Join(g.dir, "cloudtrail-public-keys.json"), []byte(body))
+}
 
 const digestOffset = 4*60 + 4 // digests end a few minutes past the hour
 
@@ -35,8 +100,13 @@ func (g *generator) writeDigests(files []logFile) error {
 		return files[i].key < files[j].key
 	})
 	a, region := w.digest.account, w.digest.region
-	r := w.rng("digest")
-	fingerprint := randomHex(r, 32)
+	key, der, fingerprint, err := digestKey()
+	if err != nil {
+		return err
+	}
+	if err := g.writePublicKeys(der, fingerprint); err != nil {
+		return err
+	}
 	last := files[len(files)-1].delivered
 	var prevKey, prevHash, prevSig string
 	next := 0
@@ -54,13 +124,17 @@ func (g *generator) writeDigests(files []logFile) error {
 		dir := fmt.Sprintf("AWSLogs/%s/%s/CloudTrail-Digest/%s/%04d/%02d/%02d", w.orgID, a.id, region, y, m, d)
 		name := fmt.Sprintf("%s_CloudTrail-Digest_%s_%s_%s_%s%s%sT%s%s%sZ.json.gz", a.id, region, w.trailName, "us-east-1",
 			stamp[0:4], stamp[5:7], stamp[8:10], stamp[11:13], stamp[14:16], stamp[17:19])
-		key := dir + "/" + name
-		body := g.digestBody(a, start, end, key, fingerprint, prevKey, prevHash, prevSig, in)
+		object := dir + "/" + name
+		body := g.digestBody(a, start, end, object, fingerprint, prevKey, prevHash, prevSig, in)
 		if err := g.writeGzip(filepath.Join(g.dir, filepath.FromSlash(dir)), name, body); err != nil {
 			return err
 		}
 		sum := sha256.Sum256(body)
-		prevKey, prevHash, prevSig = key, hex.EncodeToString(sum[:]), randomHex(r, 512)
+		sig, err := signDigest(key, end, w.trailBucket, object, hex.EncodeToString(sum[:]), prevSig)
+		if err != nil {
+			return err
+		}
+		prevKey, prevHash, prevSig = object, hex.EncodeToString(sum[:]), sig
 		g.digests++
 	}
 	return nil

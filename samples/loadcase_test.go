@@ -283,7 +283,8 @@ func loadCase(dir string, opts Options) (*caseData, error) {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
 			c.reports[acct] = rows
-		case rel == "README.md", strings.HasSuffix(rel, "/get-credential-report.json"):
+		case rel == "README.md", strings.HasSuffix(rel, "/get-credential-report.json"),
+			rel == "cloudtrail-public-keys.json": // checked by credtrail verify's tests
 		case strings.Contains(rel, "/get-account-authorization-details"):
 			acct := strings.Split(rel, "/")[1]
 			if c.gaad[acct] == nil {
