@@ -141,7 +141,7 @@ func (rw *recordsWriter) add(record []byte) error {
 // the decoding error, or a value that is not an object.
 func (rw *recordsWriter) addDecoded(raw json.RawMessage, err error) error {
 	if err != nil {
-		return fmt.Errorf("record %d: invalid JSON: %w", rw.n, err)
+		return fmt.Errorf("record %d: %w", rw.n, invalid(err))
 	}
 	if !isObject(raw) {
 		return fmt.Errorf("record %d: not a JSON object", rw.n)
@@ -203,7 +203,7 @@ func isObject(raw []byte) bool {
 }
 
 func convertArray(r io.Reader, rw *recordsWriter) error {
-	dec := json.NewDecoder(r)
+	dec := newBoundedDecoder(r)
 	if tok, err := dec.Token(); err != nil {
 		return fmt.Errorf("invalid JSON array: %w", err)
 	} else if tok != json.Delim('[') {
@@ -228,10 +228,10 @@ func convertArray(r io.Reader, rw *recordsWriter) error {
 // are skipped, "Records": null holds no records, and a second Records key in
 // one object is an error.
 func convertRecordsObjects(r io.Reader, rw *recordsWriter) error {
-	dec := json.NewDecoder(r)
+	dec := newBoundedDecoder(r)
 	for obj := 0; dec.More(); obj++ {
 		if tok, err := dec.Token(); err != nil {
-			return fmt.Errorf("object %d: invalid JSON: %w", obj, unexpectedEOF(err))
+			return fmt.Errorf("object %d: %w", obj, invalid(err))
 		} else if tok != json.Delim('{') {
 			return fmt.Errorf("object %d: not a JSON object", obj)
 		}
@@ -239,12 +239,12 @@ func convertRecordsObjects(r io.Reader, rw *recordsWriter) error {
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
+				return fmt.Errorf("object %d, after record %d: %w", obj, rw.n, invalid(err))
 			}
 			if tok != "Records" {
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
-					return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
+					return fmt.Errorf("object %d, after record %d: %w", obj, rw.n, invalid(err))
 				}
 				continue
 			}
@@ -257,18 +257,18 @@ func convertRecordsObjects(r io.Reader, rw *recordsWriter) error {
 			}
 		}
 		if _, err := dec.Token(); err != nil {
-			return fmt.Errorf("object %d, after record %d: invalid JSON: %w", obj, rw.n, unexpectedEOF(err))
+			return fmt.Errorf("object %d, after record %d: %w", obj, rw.n, invalid(err))
 		}
 	}
 	return trailingJSON(dec)
 }
 
 // convertRecordsArray takes the value of a Records key.
-func convertRecordsArray(dec *json.Decoder, rw *recordsWriter, obj int) error {
+func convertRecordsArray(dec *boundedDecoder, rw *recordsWriter, obj int) error {
 	tok, err := dec.Token()
 	switch {
 	case err != nil:
-		return fmt.Errorf("object %d: Records: invalid JSON: %w", obj, unexpectedEOF(err))
+		return fmt.Errorf("object %d: Records: %w", obj, invalid(err))
 	case tok == nil:
 		return nil
 	case tok != json.Delim('['):
@@ -282,9 +282,18 @@ func convertRecordsArray(dec *json.Decoder, rw *recordsWriter, obj int) error {
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("after record %d: invalid JSON: %w", rw.n, unexpectedEOF(err))
+		return fmt.Errorf("after record %d: %w", rw.n, invalid(err))
 	}
 	return nil
+}
+
+// invalid says why a body is not the JSON it should be: a value too large
+// to read, or invalid JSON.
+func invalid(err error) error {
+	if isTooLarge(err) {
+		return err
+	}
+	return fmt.Errorf("invalid JSON: %w", unexpectedEOF(err))
 }
 
 // unexpectedEOF says that a body ended inside a JSON document.
@@ -298,7 +307,7 @@ func unexpectedEOF(err error) error {
 // convertStream takes one event or a stream of them (NDJSON, or pretty-printed
 // objects one after another).
 func convertStream(r io.Reader, rw *recordsWriter) error {
-	dec := json.NewDecoder(r)
+	dec := newBoundedDecoder(r)
 	for {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
@@ -311,7 +320,7 @@ func convertStream(r io.Reader, rw *recordsWriter) error {
 	}
 }
 
-func trailingJSON(dec *json.Decoder) error {
+func trailingJSON(dec *boundedDecoder) error {
 	_, err := dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -323,19 +332,62 @@ func trailingJSON(dec *json.Decoder) error {
 }
 
 // convertLookupEvents takes `aws cloudtrail lookup-events` output, whose
-// events carry the full record as a JSON string in CloudTrailEvent.
+// events carry the full record as a JSON string in CloudTrailEvent. It reads
+// one event at a time: the CLI joins all pages of a long lookup into one
+// document.
 func convertLookupEvents(r io.Reader, rw *recordsWriter) error {
-	var doc struct {
-		Events []struct {
+	dec := newBoundedDecoder(r)
+	if tok, err := dec.Token(); err != nil {
+		return fmt.Errorf("lookup-events: %w", invalid(err))
+	} else if tok != json.Delim('{') {
+		return errors.New("lookup-events: not a JSON object")
+	}
+	seen := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("lookup-events: %w", invalid(err))
+		}
+		if key, _ := tok.(string); !strings.EqualFold(key, "Events") {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return fmt.Errorf("lookup-events: %w", invalid(err))
+			}
+			continue
+		}
+		if seen {
+			return errors.New("lookup-events: duplicate key Events")
+		}
+		seen = true
+		if err := convertLookupEventList(dec, rw); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("lookup-events: %w", invalid(err))
+	}
+	return nil
+}
+
+// convertLookupEventList takes the value of lookup-events' Events key.
+func convertLookupEventList(dec *boundedDecoder, rw *recordsWriter) error {
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return fmt.Errorf("Events: %w", invalid(err))
+	case tok == nil:
+		return nil
+	case tok != json.Delim('['):
+		return errors.New("Events: not an array")
+	}
+	for i := 0; dec.More(); i++ {
+		var e struct {
 			EventID         string  `json:"EventId"`
 			CloudTrailEvent *string `json:"CloudTrailEvent"`
-		} `json:"Events"`
-	}
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("invalid lookup-events JSON: %w", err)
-	}
-	for i, e := range doc.Events {
+		}
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("Events[%d]: %w", i, invalid(err))
+		}
 		if e.CloudTrailEvent == nil {
 			return fmt.Errorf("Events[%d] (%s): no CloudTrailEvent", i, e.EventID)
 		}
@@ -346,6 +398,9 @@ func convertLookupEvents(r io.Reader, rw *recordsWriter) error {
 		if err := rw.add(raw); err != nil {
 			return err
 		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("Events: %w", invalid(err))
 	}
 	return nil
 }

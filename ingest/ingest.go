@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,7 +53,11 @@ const (
 const (
 	defaultBatchBytes = 512 << 20
 	maxBatchFiles     = 20000
-	maxBodyBytes      = 1 << 30 // whole-file kinds are small; a larger one is refused
+	// Whole-file kinds are read and parsed in memory. They are small (the
+	// authorization details of an account with thousands of roles are tens
+	// of MB); a larger body is refused rather than let one file take
+	// gigabytes of memory.
+	maxBodyBytes = 256 << 20
 )
 
 // CheckPaths returns an error naming the first evidence path that does not
@@ -555,20 +561,39 @@ func (r *ingestRun) loadBody(ctx context.Context, ev evidence) error {
 	return nil
 }
 
+// readBody reads a whole-file kind's decompressed body into memory, in one
+// buffer of its size: a gzip body is measured first (these files are small,
+// and a gzip bomb then costs a read, not memory).
 func readBody(in *input) ([]byte, error) {
+	size := in.size
+	if in.sniff.gzipped {
+		rc, err := openBody(in.local, true)
+		if err != nil {
+			return nil, err
+		}
+		size, err = io.Copy(io.Discard, io.LimitReader(rc, maxBodyBytes+1))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+	}
+	if size > maxBodyBytes {
+		return nil, fmt.Errorf("larger than %d MiB uncompressed", maxBodyBytes>>20)
+	}
 	rc, err := openBody(in.local, in.sniff.gzipped)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	body, err := io.ReadAll(io.LimitReader(rc, maxBodyBytes+1))
-	if err != nil {
+	var body bytes.Buffer
+	body.Grow(int(size) + bytes.MinRead)
+	if _, err := body.ReadFrom(io.LimitReader(rc, maxBodyBytes+1)); err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	if len(body) > maxBodyBytes {
-		return nil, fmt.Errorf("larger than %d bytes uncompressed", maxBodyBytes)
+	if body.Len() > maxBodyBytes {
+		return nil, fmt.Errorf("larger than %d MiB uncompressed", maxBodyBytes>>20)
 	}
-	return body, nil
+	return body.Bytes(), nil
 }
 
 // batchEvidence turns a batch's results into evidence rows.
@@ -602,6 +627,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 	// load loads a batch; when it fails, its halves are loaded, down to the
 	// single file that fails alone and is rejected.
 	var load func(batch []ctFile) error
+	var loadAlone func(f ctFile, err error) error
 	load = func(batch []ctFile) error {
 		var outcomes []FileOutcome
 		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
@@ -643,13 +669,32 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 			}
 			return load(again)
 		case len(batch) > 1:
+			if i := tooLargeIn(err, batch); i >= 0 {
+				// DuckDB names the file larger than read_json's object
+				// size: it is taken out of the batch rather than read again
+				// in each half (a gzip bomb is decompressed whole each time).
+				r.log.Debug("batch failed on a file too large for one object", "file", batch[i].in.display)
+				if i > 0 {
+					if err := load(batch[:i]); err != nil {
+						return err
+					}
+				}
+				if err := loadAlone(batch[i], err); err != nil || i+1 == len(batch) {
+					return err
+				}
+				return load(batch[i+1:])
+			}
 			r.log.Debug("batch failed, loading its halves", "files", len(batch), "err", err)
 			if err := load(batch[:len(batch)/2]); err != nil {
 				return err
 			}
 			return load(batch[len(batch)/2:])
 		}
-		f := batch[0]
+		return loadAlone(batch[0], err)
+	}
+	// loadAlone takes a file that failed to load alone (or was named by
+	// the error of its batch) with that error.
+	loadAlone = func(f ctFile, err error) error {
 		tooLarge := f.in.sniff.gzipped && strings.HasPrefix(err.Error(), objectSizeError)
 		var reason string
 		if !tooLarge {
@@ -740,6 +785,23 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 // afterBatch is called when a CloudTrail batch has loaded and its rewrites
 // are removed; tests look at the scratch folder then.
 var afterBatch = func(scratchDir string) {}
+
+// tooLargeIn returns the index of the batch's file that DuckDB's error says
+// is larger than read_json's object size, or -1.
+func tooLargeIn(err error, batch []ctFile) int {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, objectSizeError) {
+		return -1
+	}
+	for i, f := range batch {
+		for _, l := range f.locals {
+			if strings.Contains(msg, "while reading file "+strconv.Quote(l)) {
+				return i
+			}
+		}
+	}
+	return -1
+}
 
 // objectSizeError starts DuckDB's error for a JSON object larger than
 // read_json's maximum_object_size.

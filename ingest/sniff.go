@@ -170,7 +170,7 @@ var cloudTrailEventKeys = map[string]bool{
 // sniffJSON reads top-level keys with a streaming tokenizer until one says
 // what the document is. It reads past large values only when it must.
 func sniffJSON(r io.Reader) sniffed {
-	dec := json.NewDecoder(r)
+	dec := newBoundedDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
 		return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
@@ -187,7 +187,7 @@ func sniffJSON(r io.Reader) sniffed {
 			return sniffed{kind: KindUnknown, reason: "JSON array of non-objects"}
 		}
 		keys, _, err := objectKeys(dec)
-		if err != nil {
+		if err != nil && len(keys) == 0 {
 			return sniffed{kind: KindUnknown, reason: invalidJSON(err)}
 		}
 		for _, k := range keys {
@@ -242,6 +242,9 @@ func sniffJSON(r io.Reader) sniffed {
 	if isServiceReference(has, actionsIsArray) {
 		return sniffed{kind: KindActionCatalog, format: formatJSON}
 	}
+	if isTooLarge(err) {
+		return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (%d top-level keys, none of an AWS export, then %v)", len(keys), err)}
+	}
 	return sniffed{kind: KindUnknown, reason: fmt.Sprintf("JSON object of unknown shape (%d top-level keys, none of an AWS export)", len(keys))}
 }
 
@@ -271,7 +274,7 @@ func isServiceReference(has map[string]bool, actionsIsArray bool) bool {
 // objectKeys returns the keys of the object whose '{' was just read, skipping
 // values, and whether an Actions key holds an array (told by its first token,
 // so even by a document cut short inside it).
-func objectKeys(dec *json.Decoder) (keys []string, actionsIsArray bool, err error) {
+func objectKeys(dec *boundedDecoder) (keys []string, actionsIsArray bool, err error) {
 	for dec.More() && len(keys) < maxJSONKeysToInspect {
 		tok, err := dec.Token()
 		if err != nil {
@@ -303,7 +306,7 @@ func objectKeys(dec *json.Decoder) (keys []string, actionsIsArray bool, err erro
 
 // skipValueTellingArray reads past the next value and says whether it is an
 // array, which it knows from the value's first token.
-func skipValueTellingArray(dec *json.Decoder) (bool, error) {
+func skipValueTellingArray(dec *boundedDecoder) (bool, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return false, err
@@ -332,6 +335,9 @@ func skipValueTellingArray(dec *json.Decoder) (bool, error) {
 // file is not recognised evidence.
 func invalidJSON(err error) string {
 	var syntax *json.SyntaxError
+	if isTooLarge(err) {
+		return err.Error()
+	}
 	if errors.As(err, &syntax) {
 		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
 	}
