@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CloudTrail records are loaded by DuckDB's own JSON reader, a batch of files
@@ -259,14 +260,14 @@ func ctLocalName(sc *scratch, fileID int64, gzipped bool) string {
 }
 
 // readablePath returns the absolute path under which DuckDB can read a
-// Records file in place: one that read_json takes literally (no glob or
-// escape characters) and whose extension says what its content is (DuckDB
+// Records file in place: one that read_json takes literally (valid UTF-8,
+// no glob or escape characters) and whose extension says what its content is (DuckDB
 // decompresses by extension). Otherwise ok is false and the file is read
 // through a link with a scratch name: creating and removing a link per file
 // cost about 2 s on a 3,674-file archive.
 func readablePath(path string, gzipped bool) (abs string, ok bool) {
 	abs, err := filepath.Abs(path)
-	if err != nil || strings.ContainsAny(abs, "*?[]{}\\'\"") || strings.Contains(abs, "://") {
+	if err != nil || !utf8.ValidString(abs) || strings.ContainsAny(abs, "*?[]{}\\'\"") || strings.Contains(abs, "://") {
 		return "", false
 	}
 	ext := strings.ToLower(filepath.Ext(abs))

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // input is one file of evidence: a file named on the command line, found in
@@ -35,6 +36,27 @@ type input struct {
 	tail   [4]byte // the last bytes: a gzip file's trailer ends with its body size
 	sniff  sniffed
 	err    error // the file could not be read at all
+}
+
+// displayName makes a file or bundle entry name text: names are bytes on
+// disk and in bundles, but a case stores text (DuckDB refuses a string that
+// is not UTF-8), so each byte that is not part of valid UTF-8 is written
+// as \xNN. The file itself is read by its real name.
+func displayName(name string) string {
+	if utf8.ValidString(name) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		r, size := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && size == 1 {
+			fmt.Fprintf(&b, "\\x%02x", name[i])
+		} else {
+			b.WriteString(name[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // scratch is the private temporary folder for unpacked bundles and
@@ -120,7 +142,7 @@ func collect(paths []string) ([]*input, error) {
 			return nil, fmt.Errorf("evidence path: %w", err)
 		}
 		if !info.IsDir() {
-			in := &input{display: p, local: p}
+			in := &input{display: displayName(p), local: p}
 			switch {
 			case info.Mode()&fs.ModeNamedPipe != 0:
 				in.pipe = true // <(cat x.json), /dev/stdin: read once, see readPipes
@@ -144,7 +166,7 @@ func collect(paths []string) ([]*input, error) {
 			if err != nil {
 				return err
 			}
-			in := &input{display: filepath.Join(p, rel), local: name}
+			in := &input{display: displayName(filepath.Join(p, rel)), local: name}
 			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 				// A pipe or device found in a folder is not opened: it
 				// could block the run or never end.
@@ -353,7 +375,7 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 		if err != nil {
 			return out, fmt.Errorf("tar: %w", err)
 		}
-		entry := &input{display: in.display + "!" + h.Name}
+		entry := &input{display: in.display + "!" + displayName(h.Name)}
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue
@@ -391,7 +413,7 @@ func unpackZip(in *input, sc *scratch) ([]*input, error) {
 		if mode.IsDir() {
 			continue
 		}
-		entry := &input{display: in.display + "!" + zf.Name}
+		entry := &input{display: in.display + "!" + displayName(zf.Name)}
 		switch {
 		case mode&fs.ModeSymlink != 0:
 			entry.reject = "bundle entry is a link"
