@@ -34,7 +34,11 @@ func WriteRows(w io.Writer, rows *sql.Rows, format string) error {
 	switch format {
 	case FormatTable, "":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+		header := make([]string, len(cols))
+		for i, c := range cols {
+			header[i] = TerminalText(strings.Join(strings.Fields(c), " "), maxTableCell)
+		}
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
 		emit = func(vals []any) error {
 			cells := make([]string, len(vals))
 			for i, v := range vals {
@@ -118,11 +122,7 @@ func tableCell(v any) string {
 	if v == nil {
 		return "NULL"
 	}
-	s := strings.Join(strings.Fields(text(v)), " ")
-	if len([]rune(s)) > maxTableCell {
-		s = string([]rune(s)[:maxTableCell-1]) + "…"
-	}
-	return s
+	return TerminalText(strings.Join(strings.Fields(text(v)), " "), maxTableCell)
 }
 
 // jsonValue converts DuckDB values into ones encoding/json can write.

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
+	"github.com/credtrail/credtrail/report"
 )
 
 type analyzeOptions struct {
@@ -196,7 +196,7 @@ func writeAnalyzeSummary(w io.Writer, sum queries.Summary) {
 	}
 	fmt.Fprintln(w)
 	for _, warning := range sum.Warnings {
-		fmt.Fprintf(w, "note: %s\n", warning)
+		fmt.Fprintf(w, "note: %s\n", report.TerminalText(warning, 0))
 	}
 	fmt.Fprintf(w, "%d rules, %d findings:", sum.Rules, sum.Total)
 	for _, sev := range queries.Severities {
@@ -218,29 +218,8 @@ func writeAnalyzeSummary(w io.Writer, sum queries.Summary) {
 			}
 			subject += f.Resource
 		}
-		fmt.Fprintf(w, "  %-8s %-38s %s\n", f.Severity, f.RuleID, terminalText(subject, 120))
-		fmt.Fprintf(w, "           %s\n", terminalText(f.Detail, 200))
+		fmt.Fprintf(w, "  %-8s %-38s %s\n", f.Severity, f.RuleID, report.TerminalText(subject, 120))
+		fmt.Fprintf(w, "           %s\n", report.TerminalText(f.Detail, 200))
 	}
 	fmt.Fprintln(w, "all findings: credtrail query CASE \"select * from findings\"")
-}
-
-// terminalText makes evidence text safe for a terminal: CloudTrail strings
-// are attacker-controlled, so control and line-separator characters are
-// shown escaped, never sent, and long text is cut.
-func terminalText(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n >= max {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-		} else {
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return b.String()
 }

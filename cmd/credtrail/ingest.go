@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/report"
 )
 
 type ingestOptions struct {
@@ -126,7 +127,7 @@ func listRejected(w io.Writer, outcomes []ingest.FileOutcome, strict bool) error
 	fmt.Fprintf(w, "warning: %s:\n", what)
 	for _, o := range outcomes {
 		if o.Status == ingest.StatusRejected || o.Status == ingest.StatusPartial {
-			fmt.Fprintf(w, "  %s: %s\n", o.Path, o.Error)
+			fmt.Fprintf(w, "  %s: %s\n", report.TerminalText(o.Path, 0), report.TerminalText(o.Error, 0))
 		}
 	}
 	if strict {
@@ -161,8 +162,8 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 	fmt.Fprintf(w, "records read this run: %d (%d already in the case)\n", records, dups)
 	fmt.Fprintf(w, "case: %d files, %d events, %d insights events\n", sum.Files, sum.Events, sum.Insights)
 	if sum.Events > 0 {
-		fmt.Fprintf(w, "  accounts: %s\n", strings.Join(sum.Accounts, ", "))
-		fmt.Fprintf(w, "  regions:  %s\n", strings.Join(sum.Regions, ", "))
+		fmt.Fprintf(w, "  accounts: %s\n", report.TerminalText(strings.Join(sum.Accounts, ", "), 0))
+		fmt.Fprintf(w, "  regions:  %s\n", report.TerminalText(strings.Join(sum.Regions, ", "), 0))
 		fmt.Fprintf(w, "  span:     %s .. %s (UTC)\n", sum.First.UTC().Format("2006-01-02 15:04:05"), sum.Last.UTC().Format("2006-01-02 15:04:05"))
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credtrail/credtrail/report"
 )
 
 // Exit codes, listed in --help.
@@ -57,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	// An unknown command is a usage error; cobra reports it as any other.
 	if _, _, err := root.Find(args); err != nil {
-		fmt.Fprintln(stderr, "credtrail:", strings.TrimSpace(err.Error()))
+		fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(strings.TrimSpace(err.Error())))
 		return exitUsage
 	}
 	err := root.ExecuteContext(ctx)
@@ -69,17 +71,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ec):
 		if ec.msg != "" {
-			fmt.Fprintln(stderr, "credtrail:", ec.msg)
+			fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(ec.msg))
 		}
 		return ec.code
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "credtrail: interrupted")
 		return exitInterrupted
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "credtrail:", err)
+		fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintln(stderr, "credtrail:", err)
+		fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(err.Error()))
 		return exitError
 	}
 }

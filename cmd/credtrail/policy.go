@@ -10,6 +10,7 @@ import (
 
 	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
+	"github.com/credtrail/credtrail/report"
 )
 
 type policyOptions struct {
@@ -115,7 +116,7 @@ func runPolicy(cmd *cobra.Command, s *streams, opts *policyOptions) error {
 // and whether it comes from use alone. Empty when there is nothing to say.
 func policyNotes(p queries.GeneratedPolicy) string {
 	var b strings.Builder
-	arn := terminalText(p.PrincipalARN, 300)
+	arn := report.TerminalText(p.PrincipalARN, 300)
 	if p.UseOnly {
 		fmt.Fprintf(&b, "note: %s: the authorization details in the case do not hold this principal: its policy is built from its use alone "+
 			"(every action it called successfully) and is not checked against what its policies grant\n", arn)
@@ -139,8 +140,8 @@ func policyNotes(p queries.GeneratedPolicy) string {
 			case c.InPolicy:
 				state = ": in the policy anyway (also used outside the incident)"
 			}
-			fmt.Fprintf(&b, "  %-8s %s (finding %s): %s, %d call(s)%s\n", c.Severity, terminalText(c.RuleID, 80),
-				terminalText(c.FindingID, 40), terminalText(c.Action, 120), c.Events, state)
+			fmt.Fprintf(&b, "  %-8s %s (finding %s): %s, %d call(s)%s\n", c.Severity, report.TerminalText(c.RuleID, 80),
+				report.TerminalText(c.FindingID, 40), report.TerminalText(c.Action, 120), c.Events, state)
 		}
 	}
 	return b.String()

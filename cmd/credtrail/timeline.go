@@ -144,7 +144,7 @@ func runTimeline(cmd *cobra.Command, s *streams, opts *timelineOptions) error {
 }
 
 // writeTimelineSummary prints the actor at a glance; every value from the
-// evidence goes through terminalText.
+// evidence goes through report.TerminalText.
 func writeTimelineSummary(w io.Writer, sum queries.TimelineSummary) {
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
 	if sum.Events == 0 {
@@ -160,16 +160,16 @@ func writeTimelineSummary(w io.Writer, sum queries.TimelineSummary) {
 		}
 		via := "the actor's own"
 		if k.Hop > 0 {
-			via = fmt.Sprintf("hop %d, minted by %s with %s (event %s)", k.Hop, terminalText(k.ViaKey, 40), terminalText(k.ViaCall, 40), terminalText(k.ViaEventID, 60))
+			via = fmt.Sprintf("hop %d, minted by %s with %s (event %s)", k.Hop, report.TerminalText(k.ViaKey, 40), report.TerminalText(k.ViaCall, 40), report.TerminalText(k.ViaEventID, 60))
 		}
-		fmt.Fprintf(w, "  %6d events               %s .. %s  %s  %s\n", k.Events, ts(k.First), ts(k.Last), terminalText(key, 40), via)
+		fmt.Fprintf(w, "  %6d events               %s .. %s  %s  %s\n", k.Events, ts(k.First), ts(k.Last), report.TerminalText(key, 40), via)
 	}
 	for _, l := range sum.Leads {
 		state := "not followed: add --follow-created-keys"
 		if l.Followed {
 			state = "followed"
 		}
-		fmt.Fprintf(w, "  lead: %s created for %s at %s (event %s), %s\n", terminalText(l.AccessKeyID, 40), terminalText(l.UserName, 64), ts(l.Time), terminalText(l.EventID, 60), state)
+		fmt.Fprintf(w, "  lead: %s created for %s at %s (event %s), %s\n", report.TerminalText(l.AccessKeyID, 40), report.TerminalText(l.UserName, 64), ts(l.Time), report.TerminalText(l.EventID, 60), state)
 	}
 	lists := []struct {
 		title string
@@ -180,13 +180,13 @@ func writeTimelineSummary(w io.Writer, sum queries.TimelineSummary) {
 	for _, l := range lists {
 		fmt.Fprintf(w, "%s:\n", l.title)
 		for _, c := range l.items {
-			fmt.Fprintf(w, "  %6d events %5d errors  %s .. %s  %s\n", c.Events, c.Errors, ts(c.First), ts(c.Last), terminalText(orNone(c.Value), 100))
+			fmt.Fprintf(w, "  %6d events %5d errors  %s .. %s  %s\n", c.Events, c.Errors, ts(c.First), ts(c.Last), report.TerminalText(orNone(c.Value), 100))
 		}
 	}
 	if len(sum.Playbook) > 0 {
 		fmt.Fprintln(w, "credential-compromise playbook calls:")
 		for _, c := range sum.Playbook {
-			fmt.Fprintf(w, "  %6d calls  %5d refused  %s .. %s  %-16s %s\n", c.Events, c.Errors, ts(c.First), ts(c.Last), strings.ReplaceAll(c.Group, "_", " "), terminalText(c.Value, 60))
+			fmt.Fprintf(w, "  %6d calls  %5d refused  %s .. %s  %-16s %s\n", c.Events, c.Errors, ts(c.First), ts(c.Last), strings.ReplaceAll(c.Group, "_", " "), report.TerminalText(c.Value, 60))
 		}
 	}
 }

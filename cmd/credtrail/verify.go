@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credtrail/credtrail/ingest"
+	"github.com/credtrail/credtrail/report"
 )
 
 type verifyOptions struct {
@@ -134,9 +135,9 @@ func writeVerifySummary(w io.Writer, results []ingest.LogValidation, verbose boo
 		if where == "" {
 			where = r.Object
 		}
-		fmt.Fprintf(w, "%-12s %-9s %s\n", r.Status, r.Kind, terminalText(where, 200))
+		fmt.Fprintf(w, "%-12s %-9s %s\n", r.Status, r.Kind, report.TerminalText(where, 200))
 		if r.Detail != "" {
-			fmt.Fprintf(w, "             %s\n", terminalText(r.Detail, 300))
+			fmt.Fprintf(w, "             %s\n", report.TerminalText(r.Detail, 300))
 		}
 	}
 	if n := quiet[ingest.ValidationNotVerified]; n > 0 {
