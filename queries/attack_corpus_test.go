@@ -43,7 +43,7 @@ func run(ids []string, names ...string) string {
 var stratusTechniques = []technique{
 	{id: "aws.credential-access.ec2-get-password-data", file: "credential_access/RetrieveEC2PasswordData.json", where: calls("GetPasswordData"), rule: "access_denied_burst"},
 	{id: "aws.credential-access.ec2-steal-instance-credentials", file: "credential_access/StealEC2InstanceCredentials.json",
-		where: "identity_type = 'AssumedRole' and " + calls("GetCallerIdentity", "DescribeInstances")},
+		where: "identity_type = 'AssumedRole' and " + calls("GetCallerIdentity", "DescribeInstances"), rule: "instance_credentials_used_elsewhere"},
 	{id: "aws.credential-access.secretsmanager-batch-retrieve-secrets", file: "credential_access/RetrieveHighNumberOfSecretsManagerSecrets-Batch.json", where: calls("BatchGetSecretValue"), rule: "secrets_bulk_read"},
 	{id: "aws.credential-access.secretsmanager-retrieve-secrets", file: "credential_access/RetrieveHighNumberOfSecretsManagerSecrets.json", where: calls("GetSecretValue"), rule: "secrets_bulk_read"},
 	{id: "aws.credential-access.ssm-retrieve-securestring-parameters", file: "credential_access/RetrieveAndDecryptSSMParameters.json", where: calls("GetParameters"), rule: "secrets_bulk_read"},
@@ -54,14 +54,14 @@ var stratusTechniques = []technique{
 	{id: "aws.defense-evasion.organizations-leave", file: "defense_evasion/AttemptToLeaveAWSOrganization.json", where: calls("LeaveOrganization"), rule: "organization_leave_attempt"},
 	{id: "aws.defense-evasion.vpc-remove-flow-logs", file: "defense_evasion/RemoveVPCFlowLogs.json", where: calls("DeleteFlowLogs"), rule: "cloudtrail_logging_tampering"},
 	{id: "aws.discovery.ec2-get-user-data", file: "discovery/DownloadEC2InstanceUserData.json", where: calls("DescribeInstanceAttribute"), rule: "access_denied_burst"},
-	{id: "aws.execution.ec2-launch-unusual-instances", file: "execution/LaunchUnusualEC2Instances.json", where: calls("RunInstances")},
-	{id: "aws.execution.ssm-send-command", file: "execution/UsageOfSSM-SendCommandOnMultipleInstances.json", where: calls("SendCommand")},
-	{id: "aws.execution.ssm-start-session", file: "execution/UsageOfSSM-StartSessionOnMultipleInstances.json", where: calls("StartSession")},
+	{id: "aws.execution.ec2-launch-unusual-instances", file: "execution/LaunchUnusualEC2Instances.json", where: calls("RunInstances"), rule: "unusual_instances_launched"},
+	{id: "aws.execution.ssm-send-command", file: "execution/UsageOfSSM-SendCommandOnMultipleInstances.json", where: calls("SendCommand"), rule: "instance_remote_access"},
+	{id: "aws.execution.ssm-start-session", file: "execution/UsageOfSSM-StartSessionOnMultipleInstances.json", where: calls("StartSession"), rule: "instance_remote_access"},
 	{id: "aws.exfiltration.ec2-security-group-open-port-22-ingress", file: "exfiltration/OpenIngressPort22OnSecurityGroup.json", where: calls("AuthorizeSecurityGroupIngress"), rule: "security_group_admin_port_open"},
 	{id: "aws.exfiltration.ec2-share-ami", file: "exfiltration/ExfiltrateAMIBySharingIt.json", where: calls("ModifyImageAttribute"), rule: "resource_shared_externally"},
 	{id: "aws.exfiltration.ec2-share-ebs-snapshot", file: "exfiltration/ExfiltrateEBSSnapshotBySharingIt.json", where: calls("ModifySnapshotAttribute"), rule: "resource_shared_externally"},
 	{id: "aws.exfiltration.rds-share-snapshot", file: "exfiltration/ExfiltrateRDSSnapshotBySharingIt.json", where: calls("ModifyDBSnapshotAttribute"), rule: "resource_shared_externally"},
-	{id: "aws.impact.bedrock-invoke-model", file: "impact/InvokeBedrockModel.json", where: calls("InvokeModel")},
+	{id: "aws.impact.bedrock-invoke-model", file: "impact/InvokeBedrockModel.json", where: calls("InvokeModel"), rule: "bedrock_used_by_new_principal"},
 	{id: "aws.initial-access.console-login-without-mfa", file: "initial_access/ConsoleLoginWithoutMFA.json", where: calls("ConsoleLogin"), rule: "console_login_without_mfa"},
 }
 
@@ -81,7 +81,7 @@ var stratusMislabelled = []struct{ id, file, copyOf string }{
 var invictusTechniques = []technique{
 	{id: "aws.credential-access.ec2-get-password-data", where: run([]string{"39f95f43"}, "GetPasswordData"), rule: "access_denied_burst"},
 	{id: "aws.credential-access.ec2-steal-instance-credentials",
-		where: "session_issuer_arn like '%:role/stratus-red-team-ec2-steal-credentials-role' and source_ip not like '3.%' and " + calls("GetCallerIdentity", "DescribeInstances")},
+		where: "session_issuer_arn like '%:role/stratus-red-team-ec2-steal-credentials-role' and source_ip not like '3.%' and " + calls("GetCallerIdentity", "DescribeInstances"), rule: "instance_credentials_used_elsewhere"},
 	{id: "aws.credential-access.secretsmanager-retrieve-secrets", where: run([]string{"561fe49b"}, "GetSecretValue"), rule: "secrets_bulk_read"},
 	{id: "aws.credential-access.ssm-retrieve-securestring-parameters", where: run([]string{"11a6ef34"}, "GetParameters"), rule: "secrets_bulk_read"},
 	// The trail was gone: DeleteTrail and StopLogging failed (TrailNotFoundException).
@@ -91,9 +91,10 @@ var invictusTechniques = []technique{
 	{id: "aws.defense-evasion.cloudtrail-stop", where: run([]string{"1e5be608", "717d4d39", "e27c7b82"}, "StopLogging"), rule: "logging_tampering_attempt"},
 	{id: "aws.defense-evasion.organizations-leave", where: run([]string{"7d2a6913"}, "LeaveOrganization"), rule: "organization_leave_attempt"},
 	{id: "aws.defense-evasion.vpc-remove-flow-logs", where: run([]string{"20f9795b"}, "DeleteFlowLogs"), rule: "cloudtrail_logging_tampering"},
-	{id: "aws.discovery.ec2-enumerate-from-instance", where: run([]string{"3a63b39c"}, "SendCommand")},
+	{id: "aws.discovery.ec2-enumerate-from-instance", where: run([]string{"3a63b39c"}, "SendCommand"),
+		miss: "the detonation failed: its one SendCommand was refused (InvalidInstanceId), so no discovery call ran; one failed command to one instance is not several instances, and the case (55 minutes) is too short to call bert-jan new to SSM"},
 	{id: "aws.discovery.ec2-get-user-data", where: run([]string{"9cbca289"}, "DescribeInstanceAttribute"), rule: "access_denied_burst"},
-	{id: "aws.execution.ec2-launch-unusual-instances", where: run([]string{"bc31c885", "d0fe321d"}, "RunInstances")},
+	{id: "aws.execution.ec2-launch-unusual-instances", where: run([]string{"bc31c885", "d0fe321d"}, "RunInstances"), rule: "unusual_instances_launched"},
 	{id: "aws.exfiltration.ec2-security-group-open-port-22-ingress", where: run([]string{"2142a106"}, "AuthorizeSecurityGroupIngress"), rule: "security_group_admin_port_open"},
 	{id: "aws.exfiltration.ec2-share-ami", where: run([]string{"b47d6b97"}, "ModifyImageAttribute"), rule: "resource_shared_externally"},
 	{id: "aws.exfiltration.ec2-share-ebs-snapshot", where: run([]string{"36659dd6"}, "ModifySnapshotAttribute"), rule: "resource_shared_externally"},
@@ -175,7 +176,8 @@ func TestAttackCorpus(t *testing.T) {
 }
 
 // checkTechnique reports whether tc's rule lists all of the technique's
-// calls in one finding, failing the test where that differs from the table.
+// calls in the event_ids of its findings (one finding each time the
+// technique ran), failing the test where that differs from the table.
 func checkTechnique(t *testing.T, c *ingest.Case, tc technique) bool {
 	t.Helper()
 	ctx := context.Background()
@@ -192,11 +194,12 @@ func checkTechnique(t *testing.T, c *ingest.Case, tc technique) bool {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var by []string // rules whose findings list every call, "rule (severity)"
-	caughtByRule := false
+	// the calls each rule's findings list, and the most severe of those findings
+	covered := map[string]map[string]bool{}
+	severity := map[string]string{}
 	for rows.Next() {
-		var rule, severity, evidence string
-		if err := rows.Scan(&rule, &severity, &evidence); err != nil {
+		var rule, sev, evidence string
+		if err := rows.Scan(&rule, &sev, &evidence); err != nil {
 			t.Fatal(err)
 		}
 		var ev struct {
@@ -205,18 +208,32 @@ func checkTechnique(t *testing.T, c *ingest.Case, tc technique) bool {
 		if err := json.Unmarshal([]byte(evidence), &ev); err != nil {
 			t.Fatalf("%s: evidence of %s: %v", tc.id, rule, err)
 		}
-		if containsAll(ev.EventIDs, want) {
-			by = append(by, rule+" ("+severity+")")
-			if rule == tc.rule {
-				caughtByRule = true
+		hit := false
+		for _, id := range ev.EventIDs {
+			if slices.Contains(want, id) {
+				if covered[rule] == nil {
+					covered[rule] = map[string]bool{}
+				}
+				covered[rule][id] = true
+				hit = true
 			}
+		}
+		if hit && (severity[rule] == "" || queries.SeverityRank(sev) < queries.SeverityRank(severity[rule])) {
+			severity[rule] = sev
 		}
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
+	var by []string // rules whose findings list every call, "rule (severity)"
+	caughtByRule := false
+	for rule, ids := range covered {
+		if len(ids) == len(want) {
+			by = append(by, rule+" ("+severity[rule]+")")
+			caughtByRule = caughtByRule || rule == tc.rule
+		}
+	}
 	sort.Strings(by)
-	by = slices.Compact(by)
 	switch {
 	case tc.rule == "" && len(by) > 0:
 		t.Errorf("%s: a known miss, but %s report its %d call(s): name the rule", tc.id, strings.Join(by, ", "), len(want))
@@ -235,19 +252,6 @@ func missReason(tc technique) string {
 		return tc.miss
 	}
 	return "no rule yet"
-}
-
-func containsAll(have, want []string) bool {
-	set := map[string]bool{}
-	for _, h := range have {
-		set[h] = true
-	}
-	for _, w := range want {
-		if !set[w] {
-			return false
-		}
-	}
-	return true
 }
 
 // eventIDs lists the ids of the events that meet where.
