@@ -23,7 +23,7 @@ import (
 
 // openBody opens a file, decompressing it when it is gzip.
 func openBody(name string, gzipped bool) (io.ReadCloser, error) {
-	f, err := os.Open(name)
+	f, err := openEvidence(name)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -54,7 +53,7 @@ var (
 
 // sniffFile decides a file's kind from its content, never from its name.
 func sniffFile(path string) (sniffed, error) {
-	f, err := os.Open(path)
+	f, err := openEvidence(path)
 	if err != nil {
 		return sniffed{}, err
 	}

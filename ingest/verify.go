@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -437,7 +436,7 @@ func (f *evidenceFinder) where(name string) string { return f.found[name] }
 
 // hashBundle hashes the CloudTrail log files inside a tar, tar.gz or zip.
 func (f *evidenceFinder) hashBundle(ctx context.Context, bundle string) error {
-	file, err := os.Open(bundle)
+	file, err := openEvidence(bundle)
 	if err != nil {
 		return nil // not reachable: its log files are reported one by one
 	}
@@ -520,7 +519,7 @@ func (f *evidenceFinder) uncompressedSHA256(ctx context.Context, name string, ev
 	if strings.Contains(p, "!") {
 		return "", fmt.Errorf("%s: inside a bundle that could not be read; give the bundle or its unpacked folder: credtrail verify CASE PATH", p)
 	}
-	file, err := os.Open(p)
+	file, err := openEvidence(p)
 	if err != nil {
 		return "", fmt.Errorf("not reachable where it was ingested (%w); give where it lies now: credtrail verify CASE PATH", err)
 	}

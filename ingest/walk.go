@@ -219,7 +219,7 @@ func readPipes(inputs []*input, sc *scratch) error {
 		if !in.pipe {
 			continue
 		}
-		f, err := os.Open(in.local)
+		f, err := openEvidence(in.local)
 		if err != nil {
 			in.err = err
 			continue
@@ -294,7 +294,7 @@ func prepareOne(in *input, pb *prepareBuffers) {
 	if in.reject != "" {
 		return
 	}
-	f, err := os.Open(in.local)
+	f, err := openEvidence(in.local)
 	if err != nil {
 		in.err = err
 		return
@@ -351,7 +351,7 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 	if in.sniff.format == formatZip {
 		return unpackZip(in, sc)
 	}
-	f, err := os.Open(in.local)
+	f, err := openEvidence(in.local)
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +402,19 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 }
 
 func unpackZip(in *input, sc *scratch) ([]*input, error) {
-	zr, err := zip.OpenReader(in.local)
+	f, err := openEvidence(in.local)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, info.Size())
 	if err != nil {
 		return nil, fmt.Errorf("zip: %w", err)
 	}
-	defer zr.Close()
 	var out []*input
 	for _, zf := range zr.File {
 		mode := zf.Mode()
