@@ -101,6 +101,13 @@ func TestCorpusCloudTrail(t *testing.T) {
 	if records != 30477 || dups != 6496 {
 		t.Errorf("SANS-504: %d records, %d duplicates; want 30477, 6496", records, dups)
 	}
+	// Its re-deliveries are identical copies: none conflicts.
+	if n := queryInt(t, c.DB, `select count(*) from conflicting_events x join evidence_files f using (file_id)
+		where f.path like '%/SANS-504-S3-ransomware-lab/%'`); n != 0 {
+		t.Errorf("SANS-504: %d conflicting copies, want none", n)
+	}
+	t.Logf("corpus: %d events with conflicting copies", queryInt(t, c.DB,
+		"select count(*) from (select distinct event_id, recipient_account_id from conflicting_events)"))
 	// The byte-identical stratus files are duplicates and add no events.
 	if n := queryInt(t, c.DB, `select count(*) from evidence_files d join evidence_files o on d.duplicate_of = o.file_id
 		where d.status = 'duplicate' and d.path like '%stratus-red-team.cloud%' and d.sha256 = o.sha256`); n < 2 {

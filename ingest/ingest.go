@@ -616,8 +616,8 @@ func (r *ingestRun) rejectCloudTrail(ctx context.Context, f ctFile, reason strin
 	return r.recordAll(ctx, nil, batchEvidence([]ctFile{f}, map[int64]ctResult{f.fileID: {reject: reason}}))
 }
 
-// loadCloudTrail loads CloudTrail files in batches, in path order so that the
-// copy of a re-delivered event that is kept is the first by path. A batch that
+// loadCloudTrail loads CloudTrail files in batches (which copy of an event is
+// kept does not depend on their order: see keptCopyOrder). A batch that
 // fails is retried file by file, so a bad file never takes good ones with it.
 func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 	limit := r.opts.BatchBytes

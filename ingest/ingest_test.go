@@ -306,7 +306,10 @@ func TestReingestAddsNothing(t *testing.T) {
 	}
 }
 
-func TestRedeliveredEventsKeepTheFirstCopyByPath(t *testing.T) {
+// Copies of an event in one run: identical ones are duplicates (counted once,
+// in one of the files), copies that differ, even in one file, conflict and
+// the earlier record of the file is kept (conflicts_test.go has the rest).
+func TestRedeliveredEventsCountedOnceAndConflictsKept(t *testing.T) {
 	c := openTestCase(t)
 	dir := t.TempDir()
 	rec := func(id, agent string) string {
@@ -317,23 +320,27 @@ func TestRedeliveredEventsKeepTheFirstCopyByPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("b.json.gz", `{"Records":[`+rec("e1", "from-b")+`,`+rec("e2", "from-b")+`]}`)
-	write("a.json.gz", `{"Records":[`+rec("e2", "from-a")+`,`+rec("e3", "from-a")+`,`+rec("e3", "from-a-again")+`]}`)
+	write("b.json.gz", `{"Records":[`+rec("e1", "from-b")+`,`+rec("e2", "same")+`]}`)
+	write("a.json.gz", `{"Records":[`+rec("e2", "same")+`,`+rec("e3", "from-a")+`,`+rec("e3", "from-a-again")+`]}`)
 	outcomes := ingestPaths(t, c, dir)
 	a, b := outcomeOf(t, outcomes, "a.json.gz"), outcomeOf(t, outcomes, "b.json.gz")
-	if a.Records != 3 || a.Duplicates != 1 || b.Records != 2 || b.Duplicates != 1 {
+	if a.Records != 3 || b.Records != 2 || a.Duplicates+b.Duplicates != 1 ||
+		a.Error != "2 records have copies with other content in the case (see conflicting_events)" || b.Error != "" {
 		t.Errorf("a: %+v\nb: %+v", a, b)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 3 {
+		t.Errorf("%d events, want 3", n)
 	}
 	var agent string
 	var idx int64
-	if err := c.DB.QueryRow("select user_agent, record_index from events where event_id = 'e2'").Scan(&agent, &idx); err != nil {
+	if err := c.DB.QueryRow("select user_agent, record_index from events where event_id = 'e3'").Scan(&agent, &idx); err != nil {
 		t.Fatal(err)
 	}
-	if agent != "from-a" || idx != 0 {
-		t.Errorf("kept copy of e2: %s at %d, want the one in a.json.gz", agent, idx)
+	if agent != "from-a" || idx != 1 {
+		t.Errorf("kept copy of e3: %s at %d, want the first in a.json.gz", agent, idx)
 	}
-	if err := c.DB.QueryRow("select user_agent from events where event_id = 'e3'").Scan(&agent); err != nil || agent != "from-a" {
-		t.Errorf("kept copy of e3: %q %v", agent, err)
+	if n := queryInt(t, c.DB, "select count(*) from conflicting_events where event_id = 'e3' and kept = (record_index = 1)"); n != 2 {
+		t.Errorf("conflicting_events: %d rows of e3 with the right kept flag, want 2", n)
 	}
 }
 

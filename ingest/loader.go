@@ -9,7 +9,7 @@ import (
 // fileStats is what a loader reports about one file it loaded.
 type fileStats struct {
 	Records     int64     // records (report rows, entities, events) in the file
-	Duplicates  int64     // records that were already in the case
+	Duplicates  int64     // records not kept because an identical copy is in the case
 	AccountID   string    // the account the file is about, when one
 	First, Last time.Time // time span the file covers, when known
 	Note        string    // something the user should know, kept in evidence_files.error

@@ -17,7 +17,7 @@ create table if not exists evidence_files (
     sha256       varchar,            -- of the bytes as stored (compressed if compressed); NULL when never read
     bytes        bigint not null,
     records      bigint,             -- records (events, report rows, entities) in the file
-    duplicates   bigint,             -- records already in the case when this file was loaded
+    duplicates   bigint,             -- records not kept because an identical copy is in the case (see conflicting_events for copies that differ)
     status       varchar not null,   -- loaded, rejected, duplicate, partial (a bundle that could not be read to its end)
     error        varchar,            -- why it was rejected, what of a partial bundle was lost, or what was noted while loading it
     account_id   varchar,
@@ -69,8 +69,23 @@ create table if not exists events (
     service_event_details json,
     tls_details           json,
     addendum              json,
-    file_id               bigint not null,    -- first copy's evidence file
+    file_id               bigint not null,    -- the kept copy's evidence file
     record_index          bigint not null     -- 0-based position of the record in that file
+);
+
+-- Copies of one CloudTrail event (event_id, recipient_account_id) whose
+-- content differs: every copy, with the file and record it came from. Identical
+-- copies are not here: they are counted in evidence_files.duplicates. events
+-- holds the copy marked kept (ingest/conflicts.go says how it is chosen and
+-- what counts as identical).
+create table if not exists conflicting_events (
+    event_id             varchar not null,
+    recipient_account_id varchar,
+    file_id              bigint not null,    -- the copy's evidence file
+    record_index         bigint not null,    -- 0-based position of the copy in that file
+    content_sha256       varchar not null,   -- SHA-256 of the content in canonical JSON: equal for equal copies
+    content              json not null,      -- the copy as its events row (without file_id, record_index)
+    kept                 boolean not null    -- this copy is the one in events
 );
 
 -- CloudTrail Insights events, kept apart from API activity.

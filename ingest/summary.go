@@ -10,6 +10,7 @@ import (
 // CaseSummary describes what a case holds.
 type CaseSummary struct {
 	Files, Events, Insights int64
+	Conflicts               int64 // events with copies of different content (conflicting_events)
 	Accounts, Regions       []string
 	First, Last             time.Time
 }
@@ -20,8 +21,9 @@ func (c *Case) Summarize(ctx context.Context) (*CaseSummary, error) {
 	var first, last sql.NullTime
 	err := c.DB.QueryRowContext(ctx, `select
 		(select count(*) from evidence_files), (select count(*) from events), (select count(*) from insights),
-		(select min(event_time) from events), (select max(event_time) from events)`).
-		Scan(&s.Files, &s.Events, &s.Insights, &first, &last)
+		(select min(event_time) from events), (select max(event_time) from events),
+		(select count(*) from (select distinct event_id, recipient_account_id from conflicting_events))`).
+		Scan(&s.Files, &s.Events, &s.Insights, &first, &last, &s.Conflicts)
 	if err != nil {
 		return nil, fmt.Errorf("summarize case: %w", err)
 	}

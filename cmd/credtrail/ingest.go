@@ -161,6 +161,9 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 	}
 	fmt.Fprintf(w, "records read this run: %d (%d already in the case)\n", records, dups)
 	fmt.Fprintf(w, "case: %d files, %d events, %d insights events\n", sum.Files, sum.Events, sum.Insights)
+	if sum.Conflicts > 0 {
+		fmt.Fprintf(w, "  %d events have conflicting copies (table conflicting_events; finding evidence_conflict)\n", sum.Conflicts)
+	}
 	if sum.Events > 0 {
 		fmt.Fprintf(w, "  accounts: %s\n", report.TerminalText(strings.Join(sum.Accounts, ", "), 0))
 		fmt.Fprintf(w, "  regions:  %s\n", report.TerminalText(strings.Join(sum.Regions, ", "), 0))

@@ -80,3 +80,24 @@ func TestIngestStrictFailsOnACutBundle(t *testing.T) {
 		t.Errorf("exit %d, want 1 with the cut bundle listed\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 }
+
+func TestIngestReportsConflictingCopies(t *testing.T) {
+	dir := t.TempDir()
+	record := `{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"},"eventTime":"2026-10-30T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}`
+	files := map[string]string{
+		"111122223333_CloudTrail_us-east-1_20261030T1005Z_real0001.json":  record,
+		"111122223333_CloudTrail_us-east-1_20261030T1010Z_forged001.json": strings.Replace(record, "DeleteTrail", "DescribeTrails", 1),
+	}
+	var paths []string
+	for name, rec := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(`{"Records":[`+rec+`]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	code, stdout, stderr := runCLI(t, append([]string{"ingest", filepath.Join(dir, "case.duckdb")}, paths...)...)
+	if code != exitOK || !strings.Contains(stdout, "\n  1 events have conflicting copies (table conflicting_events; finding evidence_conflict)\n") {
+		t.Errorf("ingest: exit %d, want the conflict in the summary:\n%s%s", code, stdout, stderr)
+	}
+}

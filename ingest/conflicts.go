@@ -1,0 +1,397 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Copies of one CloudTrail event, (event_id, recipient_account_id), are
+// compared before one of them is kept in events.
+//
+// Identical copies are duplicates: CloudTrail re-delivers an event as a
+// byte-identical record. Copies are compared as the events rows they became
+// (every column but file_id and record_index), with the JSON parts in
+// canonical form (keys sorted, no spaces), so the same event taken from an S3
+// log file, an Event-history JSON download or lookup-events output (whose
+// record is a string, written by another serializer) is one event. Keys the
+// events table does not hold are not compared: nothing reads them but the
+// evidence file itself. An Event-history CSV row holds only some fields of
+// its record (reducedFields): it matches a full copy when every one of those
+// fields it has a value for is equal.
+//
+// Copies whose content differs are conflicting: all of them are kept in
+// conflicting_events with their file and record, and the copy kept in events
+// is chosen by keptCopyOrder, which does not depend on how the paths of the
+// files were written.
+//
+// The work is done only for the keys that have copies at all (ct_dup_keys),
+// and the comparison in Go only for those whose copies are not
+// byte-identical rows.
+
+// eventContentSQL is an events row as JSON, without its position in the
+// evidence; it must be evaluated over events alone (columns(*)).
+const eventContentSQL = `to_json(struct_pack(*columns(* exclude (file_id, record_index))))`
+
+// deliveredSQL is the delivery time CloudTrail writes in a log file's name,
+// ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz, or NULL.
+const deliveredSQL = `try_strptime(regexp_extract(f.path, '_CloudTrail_[A-Za-z0-9-]+_([0-9]{8}T[0-9]{4}Z)_[^/!\\]*$', 1), '%Y%m%dT%H%MZ')`
+
+// copiesSQL collects every copy of the keys in ct_dup_keys with what orders
+// them: the batch's files are given as lists (their evidence rows are written
+// after the batch), older ones come from evidence_files. Parameters: the
+// batch's file ids, paths, SHA-256 and formats, then lo twice.
+var copiesSQL = `
+create or replace temp table ct_copies as
+with files as (
+    select unnest(?::bigint[]) as file_id, unnest(?::varchar[]) as path,
+           unnest(?::varchar[]) as sha256, unnest(?::varchar[]) as format
+    union all
+    select file_id, path, sha256, format from evidence_files where file_id < ?
+),
+copies as (
+    select e.rowid as row_id, e.event_id, coalesce(e.recipient_account_id, '') as account,
+           e.file_id, e.record_index, sha256(` + eventContentSQL + `) as row_sha256
+    from events e semi join ct_dup_keys k
+        on hash(e.event_id, coalesce(e.recipient_account_id, '')) = k.key_hash
+)
+select c.row_id, c.event_id, c.account, c.file_id, c.record_index, c.row_sha256,
+       c.file_id < ? as in_case,
+       starts_with(coalesce(f.format, ''), '` + formatEventHistory + `') as reduced,
+       ` + deliveredSQL + ` as delivered,
+       f.sha256 as file_sha256
+from copies c join files f using (file_id)
+qualify count(*) over (partition by c.event_id, c.account) > 1`
+
+// differingCopiesSQL reads the copies of the keys whose rows are not all
+// byte-identical, for comparing them in canonical form.
+var differingCopiesSQL = `
+with k as (
+    select event_id, account from ct_copies group by all having count(distinct row_sha256) > 1
+),
+c as (
+    select c.row_id, c.event_id, c.account, c.reduced from ct_copies c semi join k using (event_id, account)
+),
+x as (
+    select e.rowid as row_id, ` + eventContentSQL + ` as content
+    from events e semi join c on e.rowid = c.row_id
+)
+select c.event_id, c.account, c.row_id, c.reduced, x.content::varchar
+from c join x using (row_id)
+order by c.event_id, c.account, c.row_id`
+
+// keptCopyOrder chooses the copy kept in events among the copies of one key,
+// the first in this order. Identical copies: the one already in the case
+// stays, so that no earlier file's count of duplicates changes. Then, and
+// first for conflicting copies:
+//   - (to come: a copy inside a file whose CloudTrail digest validates)
+//   - a full record before an Event-history CSV row,
+//   - the file CloudTrail delivered first, by the time in its name (files
+//     without one last),
+//   - the file with the smaller SHA-256, then the earlier record in the file.
+//
+// Nothing in it depends on how the files' paths were written.
+const keptCopyOrder = `
+    case when r.row_id is null then c.in_case end desc nulls last,
+    c.reduced,
+    c.delivered nulls last,
+    c.file_sha256,
+    c.record_index,
+    c.file_id`
+
+// resolveSQL settles every key of ct_copies: ct_keep says which copy stays,
+// conflicting copies are written (again) into conflicting_events, and the
+// others are removed from events.
+var resolveSQL = []string{
+	`create or replace temp table ct_keep as
+	 select c.row_id, c.file_id, c.record_index, r.row_id is not null as conflict, r.content_sha256,
+	        row_number() over (partition by c.event_id, c.account order by ` + keptCopyOrder + `) = 1 as kept
+	 from ct_copies c left join ct_conflict_rows r using (row_id)`,
+	`delete from conflicting_events c using ct_keep k
+	 where k.conflict and c.file_id = k.file_id and c.record_index = k.record_index`,
+	`insert into conflicting_events
+	 with x as (
+	     select e.rowid as row_id, e.event_id, e.recipient_account_id, e.file_id, e.record_index,
+	            ` + eventContentSQL + ` as content
+	     from events e semi join ct_conflict_rows r on e.rowid = r.row_id
+	 )
+	 select x.event_id, x.recipient_account_id, x.file_id, x.record_index, k.content_sha256, x.content, k.kept
+	 from x join ct_keep k using (row_id)`,
+	`delete from events where rowid in (select row_id from ct_keep where not kept)`,
+}
+
+// copiesPerFileSQL counts, per file of the batch, its records not kept
+// because an identical copy is, and its records that have conflicting copies.
+const copiesPerFileSQL = `
+select file_id, count(*) filter (where not kept and not conflict), count(*) filter (where conflict)
+from ct_keep where file_id between ? and ? group by file_id`
+
+// resolveCopies keeps one copy of each key in ct_dup_keys, records
+// conflicting copies, and sets each file's Duplicates (and a note on its
+// conflicting records) in results.
+func resolveCopies(ctx context.Context, tx *sql.Tx, run func(name, query string, args ...any) error, files []ctFile, lo, hi int64, results map[int64]ctResult) error {
+	ids, paths, shas, formats := make([]int64, len(files)), make([]string, len(files)), make([]string, len(files)), make([]string, len(files))
+	for i, f := range files {
+		ids[i], paths[i], shas[i], formats[i] = f.fileID, f.in.display, f.in.sha256, f.in.sniff.format
+	}
+	if err := run("copies", copiesSQL, ids, paths, shas, formats, lo, lo); err != nil {
+		return err
+	}
+	rowIDs, hashes, err := conflictingCopies(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := run("conflicts", `create or replace temp table ct_conflict_rows (row_id bigint, content_sha256 varchar)`); err != nil {
+		return err
+	}
+	if len(rowIDs) > 0 {
+		if err := run("conflicts", `insert into ct_conflict_rows
+			select unnest(?::bigint[]), unnest(?::varchar[])`, rowIDs, hashes); err != nil {
+			return err
+		}
+	}
+	for _, q := range resolveSQL {
+		if err := run("resolve copies", q); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, copiesPerFileSQL, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, dups, conflicts int64
+		if err := rows.Scan(&id, &dups, &conflicts); err != nil {
+			return err
+		}
+		res := results[id]
+		res.stats.Duplicates = dups
+		if conflicts > 0 {
+			res.stats.Note = fmt.Sprintf("%d records have copies with other content in the case (see conflicting_events)", conflicts)
+		}
+		results[id] = res
+	}
+	return rows.Err()
+}
+
+// conflictingCopies compares the copies of the keys whose rows differ and
+// returns the rows of the keys whose copies conflict, with the SHA-256 of
+// each copy's canonical content.
+func conflictingCopies(ctx context.Context, tx *sql.Tx) (rowIDs []int64, hashes []string, err error) {
+	rows, err := tx.QueryContext(ctx, differingCopiesSQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var group []eventCopy
+	var key [2]string
+	flush := func() {
+		if conflicting(group) {
+			for _, c := range group {
+				rowIDs, hashes = append(rowIDs, c.rowID), append(hashes, c.sha256)
+			}
+		}
+		group = group[:0]
+	}
+	for rows.Next() {
+		var c eventCopy
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1], &c.rowID, &c.reduced, &c.content); err != nil {
+			return nil, nil, err
+		}
+		if k != key {
+			flush()
+			key = k
+		}
+		group = append(group, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	flush()
+	return rowIDs, hashes, nil
+}
+
+// eventCopy is one copy of an event: its row in events and its content.
+type eventCopy struct {
+	rowID   int64
+	reduced bool   // an Event-history CSV row, which holds reducedFields only
+	content string // the events row as JSON (eventContentSQL)
+	sha256  string // of the canonical content, set by conflicting
+}
+
+// reducedFields are the events columns an Event-history CSV row shares with
+// the full record of its event. Not compared: user_name (the console shows a
+// session name where the record has the role's), resources (another shape),
+// read_only and event_category (the console fills them in for records that
+// lack them).
+var reducedFields = []string{
+	"event_time", "event_source", "event_name", "aws_region", "source_ip", "user_agent",
+	"error_code", "request_id", "event_type", "access_key_id",
+}
+
+// conflicting says whether copies of one event differ in content, and sets
+// each copy's sha256. Full copies must be equal in canonical form; a
+// reduced copy must agree with the first full copy (or, without one, with
+// the first copy) on every reduced field it has a value for.
+func conflicting(copies []eventCopy) bool {
+	if len(copies) < 2 {
+		return false
+	}
+	var canon [][]byte
+	for i := range copies {
+		b, err := canonicalJSON([]byte(copies[i].content))
+		if err != nil {
+			b = []byte(copies[i].content) // compared as written: equal only when byte-identical
+		}
+		sum := sha256.Sum256(b)
+		copies[i].sha256 = hex.EncodeToString(sum[:])
+		canon = append(canon, b)
+	}
+	ref := -1
+	for i, c := range copies {
+		if !c.reduced {
+			if ref >= 0 && copies[ref].sha256 != c.sha256 {
+				return true
+			}
+			if ref < 0 {
+				ref = i
+			}
+		}
+	}
+	if ref < 0 {
+		ref = 0
+	}
+	refFields := topLevel(canon[ref])
+	for i, c := range copies {
+		if !c.reduced || i == ref {
+			continue
+		}
+		fields := topLevel(canon[i])
+		for _, name := range reducedFields {
+			v := fields[name]
+			if len(v) == 0 || string(v) == "null" {
+				continue
+			}
+			if !bytes.Equal(v, refFields[name]) {
+				return true
+			}
+		}
+		if copies[ref].reduced && copies[ref].sha256 != c.sha256 {
+			return true // two CSV rows of one event are written alike
+		}
+	}
+	return false
+}
+
+// topLevel splits a JSON object into its members; nil when it is not one.
+func topLevel(b []byte) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// maxCanonicalDepth bounds the nesting canonicalJSON follows; deeper content
+// is compared as written.
+const maxCanonicalDepth = 1000
+
+// canonicalJSON rewrites a JSON value with the members of every object
+// sorted by key and no insignificant space; strings and numbers keep their
+// value as written. An object with a repeated key is an error: readers
+// disagree on which of its values counts.
+func canonicalJSON(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var buf bytes.Buffer
+	if err := canonicalValue(dec, &buf, 0); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON value")
+	}
+	return buf.Bytes(), nil
+}
+
+func canonicalValue(dec *json.Decoder, buf *bytes.Buffer, depth int) error {
+	if depth > maxCanonicalDepth {
+		return errors.New("nested too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			buf.WriteByte('[')
+			for i := 0; dec.More(); i++ {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				if err := canonicalValue(dec, buf, depth+1); err != nil {
+					return err
+				}
+			}
+			buf.WriteByte(']')
+		case '{':
+			type member struct {
+				key   string
+				value []byte
+			}
+			var members []member
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := kt.(string)
+				var v bytes.Buffer
+				if err := canonicalValue(dec, &v, depth+1); err != nil {
+					return err
+				}
+				members = append(members, member{key, v.Bytes()})
+			}
+			sort.Slice(members, func(i, j int) bool { return members[i].key < members[j].key })
+			buf.WriteByte('{')
+			for i, m := range members {
+				if i > 0 {
+					if members[i-1].key == m.key {
+						return fmt.Errorf("key %q repeated", m.key)
+					}
+					buf.WriteByte(',')
+				}
+				writeJSONString(buf, m.key)
+				buf.WriteByte(':')
+				buf.Write(m.value)
+			}
+			buf.WriteByte('}')
+		}
+		_, err := dec.Token() // the closing delimiter
+		return err
+	case string:
+		writeJSONString(buf, t)
+	case json.Number:
+		buf.WriteString(t.String())
+	case bool:
+		fmt.Fprint(buf, t)
+	case nil:
+		buf.WriteString("null")
+	}
+	return nil
+}
+
+func writeJSONString(buf *bytes.Buffer, s string) {
+	b, _ := json.Marshal(s)
+	buf.Write(b)
+}

@@ -1,0 +1,284 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// deleteTrail is a real event: alice deletes the trail "main".
+const deleteTrail = `{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEALICE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","accessKeyId":"AKIAEXAMPLEALICE0001","userName":"alice"},"eventTime":"2024-03-05T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0","requestParameters":{"name":"main"},"responseElements":null,"requestID":"req-e1","eventID":"e1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}`
+
+// forgedTrail is the same eventID made to look harmless.
+var forgedTrail = strings.NewReplacer(`"DeleteTrail"`, `"DescribeTrails"`, `"198.51.100.7"`, `"10.0.0.1"`, `"readOnly":false`, `"readOnly":true`).Replace(deleteTrail)
+
+// otherEvent is an event of id with nothing to hide.
+func otherEvent(id string) string {
+	return strings.ReplaceAll(strings.Replace(deleteTrail, `"DeleteTrail"`, `"GetTrailStatus"`, 1), `"e1"`, `"`+id+`"`)
+}
+
+func recordsFile(tb testing.TB, path string, records ...string) string {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(`{"Records":[`+strings.Join(records, ",\n")+`]}`), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func fileSHA256(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ctName is a CloudTrail log file name delivered at stamp (YYYYMMDDTHHMMZ).
+func ctName(stamp, unique string) string {
+	return "111122223333_CloudTrail_us-east-1_" + stamp + "_" + unique + ".json"
+}
+
+// keptCopy returns the event name and the SHA-256 of the file of the copy of
+// event id kept in events.
+func keptCopy(tb testing.TB, c *Case, id string) (name, fileSHA string) {
+	tb.Helper()
+	err := c.DB.QueryRow(`select e.event_name, f.sha256 from events e join evidence_files f using (file_id)
+		where e.event_id = ?`, id).Scan(&name, &fileSHA)
+	if err != nil {
+		tb.Fatalf("kept copy of %s: %v", id, err)
+	}
+	return name, fileSHA
+}
+
+type conflictRow struct {
+	path    string
+	record  int64
+	content string
+	kept    bool
+}
+
+// conflictRows lists conflicting_events with the path of each copy's file.
+func conflictRows(tb testing.TB, c *Case) []conflictRow {
+	tb.Helper()
+	rows, err := c.DB.Query(`select f.path, x.record_index, x.content_sha256, x.kept
+		from conflicting_events x join evidence_files f using (file_id) order by f.sha256, x.record_index`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var out []conflictRow
+	for rows.Next() {
+		var r conflictRow
+		if err := rows.Scan(&r.path, &r.record, &r.content, &r.kept); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// A forged copy of an event under its eventID is kept beside the real one,
+// and which copy stays in events does not depend on how the paths were
+// written or in which order they were given.
+func TestConflictingCopyKeptRegardlessOfPathSpelling(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	tests := []struct {
+		name         string
+		real, forged string // file names
+		wantKept     func(realSHA, forgedSHA string) string
+	}{
+		{"earlier delivery wins", ctName("20240305T1005Z", "aaaa0001"), ctName("20240305T1010Z", "ffff0001"),
+			func(real, _ string) string { return real }},
+		{"earlier delivery wins though forged", ctName("20240305T1010Z", "aaaa0002"), ctName("20240305T1005Z", "ffff0002"),
+			func(_, forged string) string { return forged }},
+		{"no delivery time: smaller sha256", "export-1.json", "export-2.json",
+			func(real, forged string) string { return min(real, forged) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := strings.ReplaceAll(tt.name, " ", "-")
+			real := recordsFile(t, filepath.Join(dir, sub, "a", tt.real), otherEvent("e2"), deleteTrail)
+			forged := recordsFile(t, filepath.Join(dir, sub, "b", tt.forged), forgedTrail, otherEvent("e3"))
+			realSHA, forgedSHA := fileSHA256(t, real), fileSHA256(t, forged)
+			want := tt.wantKept(realSHA, forgedSHA)
+			// The first spelling sorts the real file first, the second the forged one.
+			for _, paths := range [][]string{
+				{"./" + sub + "/a/" + tt.real, "./" + sub + "/b/" + tt.forged},
+				{sub + "/a/../a/" + tt.real, "./" + sub + "/b/" + tt.forged},
+				{"./" + sub + "/b/" + tt.forged, sub + "/a/../a/" + tt.real},
+			} {
+				c := openTestCase(t)
+				outcomes := ingestPaths(t, c, paths...)
+				if _, sha := keptCopy(t, c, "e1"); sha != want {
+					t.Errorf("%v: kept the copy of file %s, want %s", paths, sha, want)
+				}
+				if n := queryInt(t, c.DB, "select count(*) from events"); n != 3 {
+					t.Errorf("%v: %d events, want 3 (e1 once, e2, e3)", paths, n)
+				}
+				got := conflictRows(t, c)
+				if len(got) != 2 || got[0].content == got[1].content || got[0].kept == got[1].kept {
+					t.Fatalf("%v: conflicting_events %+v, want both copies, one kept", paths, got)
+				}
+				for _, r := range got {
+					wantRecord, isReal := int64(1), strings.HasSuffix(r.path, tt.real)
+					if !isReal {
+						wantRecord = 0
+					}
+					if r.record != wantRecord || r.kept != ((isReal && want == realSHA) || (!isReal && want == forgedSHA)) {
+						t.Errorf("%v: conflicting copy %+v", paths, r)
+					}
+				}
+				for _, o := range outcomes {
+					if o.Status != StatusLoaded || o.Records != 2 || o.Duplicates != 0 || !strings.Contains(o.Error, "1 records have copies with other content") {
+						t.Errorf("%v: outcome %+v, want loaded, 2 records, no duplicates, a note on the conflict", paths, o)
+					}
+				}
+				sum, err := c.Summarize(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.Conflicts != 1 {
+					t.Errorf("%v: summary counts %d conflicts, want 1", paths, sum.Conflicts)
+				}
+			}
+		})
+	}
+}
+
+// Copies of an event that are the same event count as duplicates, also when
+// they come in another shape: lookup-events output (the record as a string,
+// keys in another order) and a console Event-history CSV row.
+func TestIdenticalCopiesAreDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	first := recordsFile(t, filepath.Join(dir, ctName("20240305T1005Z", "aaaa0001")), deleteTrail, otherEvent("e2"))
+	again := recordsFile(t, filepath.Join(dir, ctName("20240305T1010Z", "bbbb0001")), deleteTrail, otherEvent("e4"))
+
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(otherEvent("e2")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	reordered, err := json.MarshalIndent(rec, "", "  ") // keys sorted, spaces added
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup, err := json.Marshal(map[string]any{"Events": []map[string]any{{"EventId": "e2", "CloudTrailEvent": string(reordered)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookupPath := filepath.Join(dir, "lookup-events.json")
+	csvPath := filepath.Join(dir, "event-history.csv")
+	csvBody := "User name,AWS access key,Event time,Event source,Event name,AWS region,Source IP address,User agent,Error code,Resources,Request ID,Event ID,Read-only,Event type,Recipient Account Id,Event category\n" +
+		`alice,AKIAEXAMPLEALICE0001,2024-03-05T10:00:00Z,cloudtrail.amazonaws.com,DeleteTrail,us-east-1,198.51.100.7,aws-cli/2.15.0,,"[{""resourceType"":""AWS::CloudTrail::Trail"",""resourceName"":""main""}]",req-e1,e1,false,AwsApiCall,111122223333,Management` + "\n"
+	for name, body := range map[string][]byte{lookupPath: lookup, csvPath: []byte(csvBody)} {
+		if err := os.WriteFile(name, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c := openTestCase(t)
+	outcomes := ingestPaths(t, c, dir)
+	wantDups := map[string]int64{first: 0, again: 1, lookupPath: 1, csvPath: 1}
+	for path, dups := range wantDups {
+		if o := outcomeOf(t, outcomes, path); o.Status != StatusLoaded || o.Duplicates != dups || o.Error != "" {
+			t.Errorf("%s: %+v, want loaded with %d duplicates and no note", path, o, dups)
+		}
+	}
+	if got := conflictRows(t, c); len(got) != 0 {
+		t.Errorf("conflicting_events: %+v, want none", got)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 3 {
+		t.Errorf("%d events, want 3 (e1, e2, e4)", n)
+	}
+	if name, sha := keptCopy(t, c, "e1"); name != "DeleteTrail" || sha != fileSHA256(t, first) {
+		t.Errorf("kept e1 %s from %s, want DeleteTrail from the first delivered file", name, sha)
+	}
+
+	// Re-delivered in a later run: a duplicate again, and the copy in the case stays.
+	later := recordsFile(t, filepath.Join(t.TempDir(), ctName("20240305T0900Z", "cccc0001")), deleteTrail)
+	o := ingestPaths(t, c, later)[0]
+	if o.Status != StatusLoaded || o.Records != 1 || o.Duplicates != 1 || o.Error != "" {
+		t.Errorf("later re-delivery: %+v, want loaded with 1 duplicate", o)
+	}
+	if _, sha := keptCopy(t, c, "e1"); sha != fileSHA256(t, first) {
+		t.Error("a later identical copy replaced the one in the case")
+	}
+	if got := conflictRows(t, c); len(got) != 0 {
+		t.Errorf("conflicting_events after the re-delivery: %+v, want none", got)
+	}
+
+	// An Event-history row that disagrees with the record on a field it has.
+	forgedCSV := filepath.Join(t.TempDir(), "event-history.csv")
+	if err := os.WriteFile(forgedCSV, []byte(strings.Replace(csvBody, "198.51.100.7", "10.0.0.1", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = ingestPaths(t, c, forgedCSV)[0]
+	if o.Status != StatusLoaded || o.Duplicates != 0 || !strings.Contains(o.Error, "1 records have copies with other content") {
+		t.Errorf("forged Event-history row: %+v, want loaded with a note on the conflict", o)
+	}
+	if name, sha := keptCopy(t, c, "e1"); name != "DeleteTrail" || sha != fileSHA256(t, first) {
+		t.Errorf("kept e1 %s from %s, want the full record", name, sha)
+	}
+}
+
+// A forged copy brought by a later run is a conflict with the copy already
+// in the case; the copy kept follows the same rule as within one run.
+func TestConflictAcrossRuns(t *testing.T) {
+	c := openTestCase(t)
+	real := recordsFile(t, filepath.Join(t.TempDir(), ctName("20240305T1005Z", "aaaa0001")), deleteTrail)
+	ingestPaths(t, c, real)
+
+	later := recordsFile(t, filepath.Join(t.TempDir(), ctName("20240305T1010Z", "ffff0001")), forgedTrail)
+	o := ingestPaths(t, c, later)[0]
+	if o.Status != StatusLoaded || o.Duplicates != 0 || !strings.Contains(o.Error, "1 records have copies with other content") {
+		t.Errorf("forged copy: %+v, want loaded with a note on the conflict", o)
+	}
+	got := conflictRows(t, c)
+	if len(got) != 2 || got[0].content == got[1].content {
+		t.Fatalf("conflicting_events: %+v, want both copies", got)
+	}
+	for _, r := range got {
+		if r.kept != (r.path == real) {
+			t.Errorf("%+v: want the copy of the earlier delivered file kept", r)
+		}
+	}
+	if name, _ := keptCopy(t, c, "e1"); name != "DeleteTrail" {
+		t.Errorf("events holds %s, want the real DeleteTrail", name)
+	}
+
+	// A third copy claiming an earlier delivery takes the place of the one in events.
+	earlier := recordsFile(t, filepath.Join(t.TempDir(), ctName("20240305T1000Z", "eeee0001")), otherEvent("e5"), forgedTrail)
+	ingestPaths(t, c, earlier)
+	got = conflictRows(t, c)
+	kept := 0
+	for _, r := range got {
+		if r.kept {
+			kept++
+			if r.path != earlier {
+				t.Errorf("kept %s, want %s", r.path, earlier)
+			}
+		}
+	}
+	if len(got) != 3 || kept != 1 {
+		t.Errorf("conflicting_events: %+v, want three copies, one kept", got)
+	}
+	if _, sha := keptCopy(t, c, "e1"); sha != fileSHA256(t, earlier) {
+		t.Error("events does not hold the copy marked kept")
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 2 {
+		t.Errorf("%d events, want 2 (e1, e5)", n)
+	}
+}
