@@ -5,7 +5,7 @@
 -- rationale: Creating a key for someone else gives the caller a second identity to act as; it is the classic persistence step after a credential is stolen.
 -- remediation: Confirm the change with both users; if unexplained, deactivate the new key and investigate the caller's credentials.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.source_ip, e.access_key_id,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.source_ip, e.access_key_id,
            json_extract_string(e.request_parameters, '$.userName') as target,
            json_extract_string(e.response_elements, '$.accessKey.accessKeyId') as new_key
     from events e, params p
@@ -22,7 +22,7 @@ used as (
 )
 select e.account_id, e.principal_arn, coalesce(any_value(t.arn), 'arn:aws:iam::' || e.account_id || ':user/' || e.target),
        count(*) || ' access key(s) created for ' || e.target || ' (' || coalesce(string_agg(distinct e.new_key, ', ' order by e.new_key), 'key id not logged')
-         || ') by ' || coalesce(e.principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct e.source_ip, ', ' order by e.source_ip)
+         || ') by ' || coalesce(e.principal_arn, unnamed_actors(list(e.user_name))) || ' from ' || string_agg(distinct e.source_ip, ', ' order by e.source_ip)
          || coalesce(' with key ' || string_agg(distinct e.access_key_id, ', ' order by e.access_key_id), ''),
        json_object('event_ids', list(distinct e.event_id order by e.event_id), 'caller_access_key_ids', list(distinct e.access_key_id order by e.access_key_id),
                    'new_access_key_ids', list(distinct e.new_key order by e.new_key),

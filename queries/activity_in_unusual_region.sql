@@ -2,13 +2,16 @@
 -- title: Activity in a region outside the allowed or usual ones
 -- severity: medium
 -- controls: -
--- rationale: Attackers work in regions nobody watches; calls in a region outside --allowed-regions (by default: a region with under 1% of the account's activity, or first used by the account more than 24 hours after its first event in the window) deserve a look.
+-- rationale: Attackers work in regions nobody watches; calls in a region outside --allowed-regions (by default: a region with under 1% of the account's activity, or first used by the account more than 24 hours after its first event in the window) deserve a look. Calls of global services (IAM, STS's global endpoint, sign-in, CloudFront, Route 53, Organizations, Support, ...) are logged in us-east-1 wherever the caller works, so they count for no region; one console session's calls fanned out over several regions are one finding.
 -- remediation: Confirm the workload in that region; if unknown, review the principal's calls there and block unused regions with an SCP.
 with e as (
-    select e.recipient_account_id as account_id, e.aws_region as region, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip
+    select e.recipient_account_id as account_id, e.aws_region as region, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
+           -- the calls of one temporary credential (a console or role session) are one visit
+           case when e.access_key_id like 'ASIA%' then e.access_key_id end as session_key
     from events e, params p
     where e.principal_arn is not null and e.aws_region is not null and coalesce(e.identity_type, '') <> 'AWSService'
       and e.event_time between p.since and p.until
+      and not logs_in_global_region(e.event_source, e.aws_region)
 ),
 share as (
     select account_id, region, count(*) as n, count(*) / sum(count(*)) over (partition by account_id) as share
@@ -30,18 +33,32 @@ unusual as (
     cross join params p
     where case when p.allowed_regions is not null then not list_contains(p.allowed_regions, s.region)
                else s.share < p.rare_region_share or f.first_time > f.account_first + to_hours(p.baseline_hours) end
+),
+-- per principal, visit (a session, else the region) and region
+per_region as (
+    select e.account_id, e.principal_arn, coalesce(e.session_key, e.region) as visit, e.session_key, e.region,
+           round(100 * any_value(u.share), 2) || '%'
+             || case when any_value(u.new_region) then '; no activity of the account in this region before '
+                     || strftime(any_value(u.first_time), '%Y-%m-%d %H:%M:%S') else '' end as share_text,
+           list(e.event_id order by e.event_time, e.event_id) as event_ids,
+           list(distinct e.source_ip) as ips, list(distinct e.event_name) as names,
+           min(e.event_time) as first_time, max(e.event_time) as last_time, count(*) as n
+    from e
+    join unusual u on u.account_id = e.account_id and u.region = e.region
+    cross join params p
+    group by e.account_id, e.principal_arn, coalesce(e.session_key, e.region), e.session_key, e.region, p.allowed_regions
 )
-select e.account_id, e.principal_arn, e.region,
-       count(*) || ' call(s) by ' || e.principal_arn || ' in ' || e.region || ' ('
-         || case when p.allowed_regions is not null then 'not in --allowed-regions'
-                 else round(100 * any_value(u.share), 2) || '% of the account''s activity'
-                      || case when any_value(u.new_region) then '; no activity of the account in this region before '
-                              || strftime(any_value(u.first_time), '%Y-%m-%d %H:%M:%S') else '' end end
-         || ') from ' || string_agg(distinct e.source_ip, ', ' order by e.source_ip)
-         || ': ' || string_agg(distinct e.event_name, ', ' order by e.event_name),
-       json_object('event_ids', list(e.event_id order by e.event_time, e.event_id)),
-       min(e.event_time), max(e.event_time), count(*)
-from e
-join unusual u on u.account_id = e.account_id and u.region = e.region
+select r.account_id, r.principal_arn, string_agg(r.region, ', ' order by r.region),
+       sum(r.n) || ' call(s) by ' || r.principal_arn
+         || case when r.session_key is not null then ' in one session (temporary key ' || r.session_key || ')' else '' end
+         || case when p.allowed_regions is not null then ' in ' || string_agg(r.region, ', ' order by r.region) || ' (not in --allowed-regions)'
+                 when count(*) = 1 then ' in ' || any_value(r.region) || ' (' || any_value(r.share_text) || ' of the account''s activity)'
+                 else ' in ' || count(*) || ' regions (share of the account''s activity): '
+                      || string_agg(r.region || ' ' || r.share_text, ', ' order by r.region) end
+         || ' from ' || array_to_string(list_sort(list_distinct(flatten(list(r.ips)))), ', ')
+         || ': ' || array_to_string(list_sort(list_distinct(flatten(list(r.names)))), ', '),
+       json_object('event_ids', flatten(list(r.event_ids order by r.first_time, r.region))),
+       min(r.first_time), max(r.last_time), sum(r.n)
+from per_region r
 cross join params p
-group by e.account_id, e.principal_arn, e.region, p.allowed_regions
+group by r.account_id, r.principal_arn, r.visit, r.session_key, p.allowed_regions

@@ -10,7 +10,7 @@ with admin_policies as (
     where s.effect = 'Allow' and list_contains(s.actions, '*') and list_contains(s.resources, '*')
 ),
 e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip,
            e.access_key_id,
            coalesce(json_extract_string(e.request_parameters, '$.userName'), json_extract_string(e.request_parameters, '$.groupName'), json_extract_string(e.request_parameters, '$.roleName')) as target,
            coalesce(json_extract_string(e.request_parameters, '$.policyArn'), json_extract_string(e.request_parameters, '$.policyName')) as policy,
@@ -31,7 +31,7 @@ admin as (
 )
 select account_id, principal_arn, event_name || ' ' || target,
        count(*) || ' ' || event_name || ' call(s) giving ' || target || ' full administrator access ('
-         || string_agg(distinct policy, ', ' order by policy) || ') by ' || coalesce(principal_arn, 'an unknown principal')
+         || string_agg(distinct policy, ', ' order by policy) || ') by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(event_id order by event_time, event_id), 'caller_access_key_ids', list(distinct access_key_id order by access_key_id)),
        min(event_time), max(event_time), count(*)

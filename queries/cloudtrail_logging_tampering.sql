@@ -7,7 +7,7 @@
 -- rationale: Stopping or deleting a trail, turning off its management events, deleting flow logs or DNS query logs, or disabling AWS Config, GuardDuty, Security Hub, Access Analyzer or Macie blinds the defenders; attackers do it right before the actions they want unseen.
 -- remediation: Re-enable the logging at once, find who made the call and with which credentials, and treat the rest of that session as hostile.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_source, e.event_name,
            e.aws_region, e.source_ip, e.access_key_id,
            logging_target(e.request_parameters) as target
     from events e, params p
@@ -15,7 +15,7 @@ with e as (
       and is_tampering(e.event_source, e.event_name, e.request_parameters)
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
-       count(*) || ' successful ' || event_name || ' call(s) by ' || coalesce(principal_arn, 'an unknown principal')
+       count(*) || ' successful ' || event_name || ' call(s) by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || coalesce(' on ' || string_agg(distinct target, ', ' order by target), '')
          || ' in ' || string_agg(distinct aws_region, ', ' order by aws_region)
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)

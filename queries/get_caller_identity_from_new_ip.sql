@@ -5,7 +5,7 @@
 -- rationale: The first thing done with a stolen key is "aws sts get-caller-identity"; a key that has a usual address and suddenly starts from another one with that call has probably leaked.
 -- remediation: Ask the key's owner about the address; if unknown, deactivate the key and review everything it did from there.
 with k as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.access_key_id, e.event_id, e.event_time, e.event_name,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.access_key_id, e.event_id, e.event_time, e.event_name,
            e.source_ip, e.user_agent
     from events e, params p
     where e.access_key_id like 'AKIA%' and is_ip(e.source_ip)
@@ -25,7 +25,7 @@ checks as (
     where f.event_name = 'GetCallerIdentity' and f.event_time > f.key_first
 )
 select account_id, any_value(principal_arn), access_key_id,
-       'key ' || access_key_id || ' of ' || coalesce(any_value(principal_arn), 'an unknown principal') || ', used before from '
+       'key ' || access_key_id || ' of ' || coalesce(any_value(principal_arn), unnamed_actors(list(user_name))) || ', used before from '
          || any_value(earlier_ips order by event_time) || ', is first seen from '
          || string_agg(source_ip || ' with GetCallerIdentity (user agent ' || coalesce(user_agent, 'none') || ')', '; ' order by event_time, event_id),
        json_object('event_ids', list(event_id order by event_time, event_id), 'access_key_id', access_key_id),

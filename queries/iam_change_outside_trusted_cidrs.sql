@@ -5,7 +5,7 @@
 -- rationale: When administration is expected only from known networks (--trusted-cidrs), an IAM change from elsewhere is a stolen credential or an unmanaged machine.
 -- remediation: Confirm the changes with the caller's owner; restrict IAM administration with aws:SourceIp conditions.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip
     from events e, params p
     where p.trusted_cidrs is not null and e.event_source = 'iam.amazonaws.com' and e.error_code is null
       and is_write(e.read_only, e.event_name)
@@ -13,7 +13,7 @@ with e as (
       and e.event_time between p.since and p.until
 )
 select account_id, principal_arn, null,
-       count(*) || ' IAM change(s) by ' || coalesce(principal_arn, 'an unknown principal') || ' from outside --trusted-cidrs ('
+       count(*) || ' IAM change(s) by ' || coalesce(principal_arn, unnamed_actors(list(user_name))) || ' from outside --trusted-cidrs ('
          || string_agg(distinct source_ip, ', ' order by source_ip) || '): ' || string_agg(distinct event_name, ', ' order by event_name),
        json_object('event_ids', list(event_id order by event_time, event_id)),
        min(event_time), max(event_time), count(*)

@@ -13,7 +13,7 @@ with tamper (event_source, event_name) as (
         ('guardduty.amazonaws.com', 'CreateFilter'), ('guardduty.amazonaws.com', 'UpdateFilter')
 ),
 e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_source, e.event_name,
            e.aws_region, e.source_ip, e.access_key_id,
            logging_target(e.request_parameters) as target
     from events e
@@ -24,7 +24,7 @@ e as (
       and not is_tampering(e.event_source, e.event_name, e.request_parameters)
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
-       count(*) || ' ' || event_name || ' call(s) by ' || coalesce(principal_arn, 'an unknown principal')
+       count(*) || ' ' || event_name || ' call(s) by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || coalesce(' on ' || string_agg(distinct target, ', ' order by target), '')
          || ' in ' || string_agg(distinct aws_region, ', ' order by aws_region)
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)

@@ -7,7 +7,7 @@
 -- rationale: A refused or failed StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors or threat-detection shutdown shows someone tried to blind the defenders; the attempt matters even though logging survived, and it is often followed by a try with other credentials.
 -- remediation: Find who made the call and why; if nobody expected it, treat the credential as compromised and look for the same call by other principals.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_source, e.event_name,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_source, e.event_name,
            e.aws_region, e.source_ip, e.access_key_id, e.error_code,
            logging_target(e.request_parameters) as target
     from events e, params p
@@ -18,7 +18,7 @@ with e as (
         or (e.event_source = 'guardduty.amazonaws.com' and e.event_name in ('DeleteDetector', 'UpdateDetector')))
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
-       count(*) || ' ' || event_name || ' attempt(s) by ' || coalesce(principal_arn, 'an unknown principal') || ' that failed ('
+       count(*) || ' ' || event_name || ' attempt(s) by ' || coalesce(principal_arn, unnamed_actors(list(user_name))) || ' that failed ('
          || string_agg(distinct error_code, ', ' order by error_code) || ')'
          || coalesce(' on ' || string_agg(distinct target, ', ' order by target), '')
          || ' in ' || string_agg(distinct aws_region, ', ' order by aws_region)

@@ -5,7 +5,7 @@
 -- rationale: Giving another user a console password (CreateLoginProfile) or resetting theirs (UpdateLoginProfile) lets the caller sign in as that user.
 -- remediation: Confirm the change with the user and their manager; if unexplained, remove the login profile and investigate the caller.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip, e.access_key_id,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip, e.access_key_id,
            json_extract_string(e.request_parameters, '$.userName') as target
     from events e, params p
     where e.event_source = 'iam.amazonaws.com' and e.event_name in ('CreateLoginProfile', 'UpdateLoginProfile') and e.error_code is null
@@ -15,7 +15,7 @@ with e as (
 )
 select e.account_id, e.principal_arn, coalesce(any_value(t.arn), 'arn:aws:iam::' || e.account_id || ':user/' || e.target),
        string_agg(distinct e.event_name, ' and ' order by e.event_name) || ' for ' || e.target || ' by '
-         || coalesce(e.principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct e.source_ip, ', ' order by e.source_ip)
+         || coalesce(e.principal_arn, unnamed_actors(list(e.user_name))) || ' from ' || string_agg(distinct e.source_ip, ', ' order by e.source_ip)
          || coalesce(' with key ' || string_agg(distinct e.access_key_id, ', ' order by e.access_key_id), ''),
        json_object('event_ids', list(e.event_id order by e.event_time, e.event_id), 'caller_access_key_ids', list(distinct e.access_key_id order by e.access_key_id)),
        min(e.event_time), max(e.event_time), count(*)

@@ -5,7 +5,7 @@
 -- rationale: Removing a user's MFA device is needed before a password-only takeover; it is rarely routine.
 -- remediation: Confirm with the user; re-enrol MFA and check the user's sign-ins since the change.
 with e as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip,
            coalesce(json_extract_string(e.request_parameters, '$.userName'), json_extract_string(e.request_parameters, '$.serialNumber')) as target
     from events e, params p
     where e.event_source = 'iam.amazonaws.com' and e.event_name in ('DeactivateMFADevice', 'DeleteVirtualMFADevice')
@@ -13,7 +13,7 @@ with e as (
 )
 select account_id, principal_arn, target,
        string_agg(distinct event_name, ' and ' order by event_name) || ' (' || count(*) || ' call(s)) for ' || coalesce(target, 'an unnamed device')
-         || ' by ' || coalesce(principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
+         || ' by ' || coalesce(principal_arn, unnamed_actors(list(user_name))) || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(event_id order by event_time, event_id)),
        min(event_time), max(event_time), count(*)
 from e

@@ -7,7 +7,7 @@
 -- rationale: An account that leaves its organization escapes the service control policies, the organization trail and the security tooling the management account runs; nobody does it in normal operation, and a refused attempt shows the intent.
 -- remediation: If the account left, invite it back and restore the controls; either way find whose credentials made the call and what else they did.
 select e.recipient_account_id, e.principal_arn, 'organizations:LeaveOrganization',
-       count(*) || ' LeaveOrganization call(s) by ' || coalesce(e.principal_arn, 'an unknown principal')
+       count(*) || ' LeaveOrganization call(s) by ' || coalesce(e.principal_arn, unnamed_actors(list(e.user_name)))
          || case when count(*) filter (where e.error_code is null) > 0 then ', ' || count(*) filter (where e.error_code is null) || ' succeeded' else '' end
          || case when count(*) filter (where e.error_code is not null) > 0
                  then ', ' || count(*) filter (where e.error_code is not null) || ' refused or failed ('

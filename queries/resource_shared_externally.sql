@@ -7,7 +7,7 @@
 -- rationale: Adding another account (or "all") to an AMI's launch permission, an EBS snapshot's volume permission or an RDS snapshot's restore attribute hands a full copy of the disk or database to that account; it is the quickest way to take data out of AWS without a download.
 -- remediation: Remove the permission at once (ModifyImageAttribute / ModifySnapshotAttribute / ModifyDBSnapshotAttribute), find out whose account it is, and treat the data as copied; accounts the case holds or --trusted-accounts names are not reported.
 with shares as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip,
            case e.event_name
                when 'ModifyImageAttribute' then 'image ' || json_extract_string(e.request_parameters, '$.imageId')
                when 'ModifySnapshotAttribute' then 'snapshot ' || json_extract_string(e.request_parameters, '$.snapshotId')
@@ -30,7 +30,7 @@ with shares as (
         or (e.event_source = 'rds.amazonaws.com' and e.event_name in ('ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute')))
 ),
 external as (
-    select s.account_id, s.principal_arn, s.event_id, s.event_time, s.event_name, s.source_ip, s.target, g.grantee,
+    select s.account_id, s.principal_arn, s.user_name, s.event_id, s.event_time, s.event_name, s.source_ip, s.target, g.grantee,
            case when lower(g.grantee) = 'all' then 'everyone (public)' else 'account ' || g.grantee end as label
     from shares s
     cross join unnest(s.grantees) as g(grantee)
@@ -41,7 +41,7 @@ external as (
 )
 select account_id, principal_arn, target,
        target || ' shared with ' || string_agg(distinct label, ', ' order by label)
-         || ' by ' || coalesce(principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
+         || ' by ' || coalesce(principal_arn, unnamed_actors(list(user_name))) || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(distinct event_id order by event_id), 'grantees', list(distinct grantee order by grantee)),
        min(event_time), max(event_time), count(distinct event_id)
 from external

@@ -56,14 +56,22 @@ func TestRuleFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
-		for _, c := range []string{"fire", "quiet"} {
-			path := filepath.Join("testdata", r.ID, c+".txtar")
-			if _, err := os.Stat(path); err != nil {
-				continue // reported by TestCatalogFixtures
+		// fire.txtar and quiet.txtar, and more cases of either kind:
+		// fire_<shape>.txtar, quiet_<shape>.txtar (a shape seen on real data)
+		paths, err := filepath.Glob(filepath.Join("testdata", r.ID, "*.txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range paths {
+			c := strings.TrimSuffix(filepath.Base(path), ".txtar")
+			fire := c == "fire" || strings.HasPrefix(c, "fire_")
+			if !fire && c != "quiet" && !strings.HasPrefix(c, "quiet_") {
+				t.Errorf("%s: a fixture is fire[_shape].txtar or quiet[_shape].txtar", path)
+				continue
 			}
 			t.Run(r.ID+"/"+c, func(t *testing.T) {
 				t.Parallel()
-				checkFixture(t, r.ID, path, c == "fire")
+				checkFixture(t, r.ID, path, fire)
 			})
 		}
 	}

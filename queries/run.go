@@ -374,12 +374,20 @@ var macros = []string{
 	`create or replace temp macro ipv4_in_cidr(ip, cidr) as
 		ipv4_num(ip) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint
 		= ipv4_num(string_split(cidr, '/')[1]) // (2::bigint ** (32 - coalesce(try_cast(string_split(cidr, '/')[2] as integer), 32)))::bigint`,
+	// The flow logs a DeleteFlowLogs call names, as text. EC2's query API
+	// logs a list parameter as {"tag": n, "content": value} items: one item,
+	// or a list of them.
+	`create or replace temp macro flow_log_ids(rp) as
+		case json_type(rp, '$.DeleteFlowLogsRequest.FlowLogId')
+		     when 'ARRAY' then array_to_string(list_sort(json_extract_string(rp, '$.DeleteFlowLogsRequest.FlowLogId[*].content')), ', ')
+		     when 'OBJECT' then json_extract_string(rp, '$.DeleteFlowLogsRequest.FlowLogId.content')
+		     else json_extract_string(rp, '$.DeleteFlowLogsRequest.FlowLogId') end`,
 	// The trail, detector, recorder or channel a logging call names.
 	`create or replace temp macro logging_target(rp) as
 		coalesce(json_extract_string(rp, '$.name'), json_extract_string(rp, '$.trailName'), json_extract_string(rp, '$.detectorId'),
 		         json_extract_string(rp, '$.configurationRecorderName'), json_extract_string(rp, '$.deliveryChannelName'),
 		         json_extract_string(rp, '$.eventDataStore'), json_extract_string(rp, '$.resolverQueryLogConfigId'),
-		         json_extract_string(rp, '$.analyzerName'), json_extract(rp, '$.DeleteFlowLogsRequest')::varchar)`,
+		         json_extract_string(rp, '$.analyzerName'), flow_log_ids(rp))`,
 	// The calls that stop, delete or blind logging and threat detection; the
 	// tampering rules report them done (critical) and attempted (medium).
 	// PutEventSelectors and PutAdvancedEventSelectors count when they turn
@@ -423,6 +431,23 @@ var macros = []string{
 	// A statement that allows every action on every resource.
 	`create or replace temp macro grants_all(effect, actions, resources) as
 		effect = 'Allow' and (list_contains(actions, '*') or list_contains(actions, '*:*')) and list_contains(resources, '*')`,
+	// Who acted, in a finding's text, when the events of a group hold no
+	// principal ARN: the user names they hold (a console Event History row
+	// keeps only userName and accessKeyId), else an unknown principal.
+	`create or replace temp macro unnamed_actors(names) as
+		coalesce(nullif(array_to_string(list_sort(list_distinct(list_filter(names, lambda n: coalesce(n, '') <> ''))), ', '), '')
+		         || ' (user name only: the event holds no ARN)', 'an unknown principal')`,
+	// A call of a global service logged in its home region, us-east-1,
+	// wherever the caller works: IAM, STS's global endpoint, console
+	// sign-in, CloudFront, Route 53, Organizations, Support, billing and the
+	// like. Its region says nothing of where the caller works.
+	`create or replace temp macro logs_in_global_region(event_source, region) as
+		coalesce(region = 'us-east-1' and event_source in (
+		    'iam.amazonaws.com', 'sts.amazonaws.com', 'signin.amazonaws.com', 'cloudfront.amazonaws.com',
+		    'route53.amazonaws.com', 'route53domains.amazonaws.com', 'organizations.amazonaws.com', 'support.amazonaws.com',
+		    'health.amazonaws.com', 'budgets.amazonaws.com', 'ce.amazonaws.com', 'cur.amazonaws.com', 'billingconsole.amazonaws.com',
+		    'account.amazonaws.com', 'waf.amazonaws.com', 'shield.amazonaws.com', 'trustedadvisor.amazonaws.com',
+		    'artifact.amazonaws.com', 'tax.amazonaws.com', 'notifications.amazonaws.com'), false)`,
 	// An error code that means the caller lacked permission.
 	`create or replace temp macro is_denied(code) as
 		coalesce(code ilike '%accessdenied%' or code ilike '%unauthorized%' or code in ('Forbidden', 'AuthorizationError', 'AuthFailure'), false)`,
@@ -461,7 +486,7 @@ var macros = []string{
 	// legacy top-level cidrIp form. all_ports: protocol -1 (all traffic).
 	`create or replace temp view security_group_openings as
 	with ingress as (
-	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.source_ip, e.aws_region,
+	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.source_ip, e.aws_region,
 	           json_extract_string(e.request_parameters, '$.groupId') as group_id,
 	           json_extract_string(e.request_parameters, '$.groupName') as group_name,
 	           e.request_parameters as rp
@@ -481,7 +506,7 @@ var macros = []string{
 	    from ingress i
 	    where i.rp->>'cidrIp' is not null
 	)
-	select p.event_id, p.event_time, p.account_id, p.principal_arn, p.source_ip, p.aws_region, coalesce(p.group_id, p.group_name) as security_group,
+	select p.event_id, p.event_time, p.account_id, p.principal_arn, p.user_name, p.source_ip, p.aws_region, coalesce(p.group_id, p.group_name) as security_group,
 	       lower(coalesce(p.protocol, '-1')) in ('-1', 'all') as all_ports, lower(p.protocol) as protocol, p.from_port, p.to_port, c.cidr
 	from permissions p
 	cross join unnest(p.cidrs) as c(cidr)
@@ -492,7 +517,7 @@ var macros = []string{
 	// trail_bucket: the case saw a trail created or updated to deliver there.
 	`create or replace temp view short_lifecycle_rules as
 	with puts as (
-	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.source_ip,
+	    select e.event_id, e.event_time, e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.source_ip,
 	           json_extract_string(e.request_parameters, '$.bucketName') as bucket,
 	           json_extract(e.request_parameters, '$.LifecycleConfiguration.Rule') as rules
 	    from events e
@@ -509,7 +534,7 @@ var macros = []string{
 	    where event_source = 'cloudtrail.amazonaws.com' and event_name in ('CreateTrail', 'UpdateTrail') and error_code is null
 	      and json_extract_string(request_parameters, '$.s3BucketName') is not null
 	)
-	select r.event_id, r.event_time, r.account_id, r.principal_arn, r.source_ip, r.bucket,
+	select r.event_id, r.event_time, r.account_id, r.principal_arn, r.user_name, r.source_ip, r.bucket,
 	       coalesce(r.rule->>'ID', r.rule->>'Id', '') as rule_id,
 	       least(try_cast(r.rule->'Expiration'->>'Days' as integer), try_cast(r.rule->'NoncurrentVersionExpiration'->>'NoncurrentDays' as integer)) as days,
 	       r.bucket in (select bucket from trail_buckets) as trail_bucket

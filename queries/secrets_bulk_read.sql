@@ -8,7 +8,7 @@
 -- remediation: Find who holds the credential that read them; rotate every secret in the list (secrets in the evidence) and review what those secrets unlock.
 with reads as (
     -- one row per secret read; a BatchGetSecretValue by filter counts as every secret it matched ("filter:...")
-    select e.recipient_account_id as account_id, e.principal_arn, coalesce(e.access_key_id, e.principal_arn) as credential,
+    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, coalesce(e.access_key_id, e.principal_arn) as credential,
            e.event_id, e.event_time, e.event_name, e.source_ip, s.secret
     from events e
     cross join params p
@@ -45,7 +45,7 @@ burst as (
     where c.in_burst
 )
 select account_id, any_value(principal_arn), credential,
-       count(distinct secret) || ' secret(s) read by ' || coalesce(any_value(principal_arn), 'an unknown principal')
+       count(distinct secret) || ' secret(s) read by ' || coalesce(any_value(principal_arn), unnamed_actors(list(user_name)))
          || case when credential <> coalesce(any_value(principal_arn), '') then ' with key ' || credential else '' end
          || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
          || ' in ' || count(distinct event_id) || ' call(s) (' || string_agg(distinct event_name, ', ' order by event_name) || ')'

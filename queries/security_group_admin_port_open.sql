@@ -12,7 +12,7 @@ with admin_ports (port, service) as (
            (5984, 'CouchDB'), (6379, 'Redis'), (9200, 'Elasticsearch'), (11211, 'Memcached'), (27017, 'MongoDB')
 ),
 hits as (
-    select o.event_id, o.event_time, o.account_id, o.principal_arn, o.source_ip, o.security_group, o.cidr,
+    select o.event_id, o.event_time, o.account_id, o.principal_arn, o.user_name, o.source_ip, o.security_group, o.cidr,
            case when o.all_ports then 'all traffic' else a.service || ' (' || a.port || ')' end as exposed
     from security_group_openings o
     left join admin_ports a on not o.all_ports and o.protocol in ('tcp', 'udp', '6', '17') and a.port between o.from_port and o.to_port
@@ -21,7 +21,7 @@ hits as (
 )
 select account_id, principal_arn, security_group,
        'security group ' || security_group || ' opened ' || string_agg(distinct exposed, ', ' order by exposed)
-         || ' to ' || string_agg(distinct cidr, ', ' order by cidr) || ' by ' || coalesce(principal_arn, 'an unknown principal')
+         || ' to ' || string_agg(distinct cidr, ', ' order by cidr) || ' by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(distinct event_id order by event_id)),
        min(event_time), max(event_time), count(distinct event_id)

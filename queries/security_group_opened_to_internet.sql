@@ -10,7 +10,7 @@ with admin_ports (port) as (
     values (22), (23), (135), (445), (1433), (1521), (2375), (2376), (3306), (3389), (5432), (5439), (5900), (5984), (6379), (9200), (11211), (27017)
 ),
 open as (
-    select o.event_id, o.event_time, o.account_id, o.principal_arn, o.source_ip, o.security_group, o.cidr, o.protocol,
+    select o.event_id, o.event_time, o.account_id, o.principal_arn, o.user_name, o.source_ip, o.security_group, o.cidr, o.protocol,
            o.protocol || ' ' || o.from_port || case when o.to_port <> o.from_port then '-' || o.to_port else '' end as ports
     from security_group_openings o, params p
     where o.event_time between p.since and p.until and not o.all_ports
@@ -20,7 +20,7 @@ open as (
 )
 select account_id, principal_arn, security_group,
        'security group ' || security_group || ' opened ' || string_agg(distinct ports, ', ' order by ports)
-         || ' to ' || string_agg(distinct cidr, ', ' order by cidr) || ' by ' || coalesce(principal_arn, 'an unknown principal')
+         || ' to ' || string_agg(distinct cidr, ', ' order by cidr) || ' by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(distinct event_id order by event_id)),
        min(event_time), max(event_time), count(distinct event_id)

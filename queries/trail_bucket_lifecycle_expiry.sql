@@ -8,7 +8,7 @@
 -- remediation: Remove or lengthen the rule at once (GetBucketLifecycleConfiguration to see it), copy the logs that remain, and find who set it; protect the bucket with Object Lock or a retention policy.
 select account_id, principal_arn, 'arn:aws:s3:::' || bucket,
        'lifecycle rule(s) ' || string_agg(distinct '"' || rule_id || '"', ', ' order by '"' || rule_id || '"') || ' on trail bucket ' || bucket
-         || ' delete objects after ' || min(days) || ' day(s), set by ' || coalesce(principal_arn, 'an unknown principal')
+         || ' delete objects after ' || min(days) || ' day(s), set by ' || coalesce(principal_arn, unnamed_actors(list(user_name)))
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
        json_object('event_ids', list(distinct event_id order by event_id)),
        min(event_time), max(event_time), count(distinct event_id)
