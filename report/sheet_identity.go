@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 func (b *book) writeCredentials(ctx context.Context) error {
@@ -143,63 +142,53 @@ func (b *book) writeUnused(ctx context.Context) error {
 	if err := r.db.QueryRowContext(ctx, `select count(*) from permission_usage`).Scan(&n); err != nil {
 		return err
 	}
-	note := "Per user and role: what its policies grant against what its CloudTrail events show it used in the analysis window (permission_usage), a row per service and per granted pattern. Status no_evidence: no CloudTrail event of the principal in the window, so nothing is called unused. Times are UTC."
+	note := "Per user and role: what its policies grant against what its CloudTrail events show it used in the analysis window, a row per service and per granted pattern. " +
+		"Principals without any CloudTrail event in the window come last, one row each: nothing of theirs is called unused. Times are UTC."
 	if n == 0 {
 		note = "No user or role of the authorization details in this case: nothing to compare. Ingest the get-account-authorization-details export to see granted against used permissions here."
 	}
-	rows, err := r.db.QueryContext(ctx, `select * from permission_usage limit 0`)
-	if err != nil {
-		return err
-	}
-	types, err := rows.ColumnTypes()
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	cols := make([]column, len(types))
-	for i, t := range types {
-		cols[i] = column{header: headerOf(t.Name()), width: 22, kind: kindOf(t.DatabaseTypeName())}
-		switch cols[i].kind {
-		case kWrap:
-			cols[i].width = 40
-		case kDateTime:
-			cols[i].header += " (UTC)"
-		}
-	}
 	return b.writeTable(ctx, table{
-		sheet:   SheetUnused,
-		note:    note,
-		columns: cols,
-		query:   `select * from permission_usage order by account_id, principal_arn, level desc, service, pattern`,
+		sheet: SheetUnused,
+		note:  note,
+		columns: []column{
+			{"Principal", 50, kWrap}, {"Type", 7, kText}, {"Account", 14, kText}, {"Status", 16, kWrap}, {"Level", 9, kText},
+			{"Service", 14, kText}, {"Granted pattern", 34, kWrap}, {"Used actions", 40, kWrap}, {"Calls", 8, kInt},
+			{"Refused calls", 9, kInt}, {"Last used (UTC)", 20, kDateTime}, {"First used (UTC)", 20, kDateTime},
+			{"Granted", 8, kBool}, {"Only under a condition", 11, kBool}, {"Actions granted (catalog)", 11, kInt},
+			{"Regions", 24, kWrap}, {"Source IPs", 24, kWrap}, {"Granted by", 48, kWrap}, {"Resources of the grant", 36, kWrap},
+		},
+		query: `
+with usage as (
+    select 0 as section, account_id, principal_arn, principal_type,
+           case status when 'not_granted' then 'used, not granted' else status end as status,
+           level, service, pattern, array_to_string(used_actions, ', ') as used_actions, calls, denied, last_used, first_used,
+           granted, conditional, granted_actions, array_to_string(regions, ', ') as regions,
+           array_to_string(source_ips, ', ') as source_ips, array_to_string(policy_refs, ', ') as policy_refs,
+           array_to_string(resources, ', ') as resources
+    from permission_usage
+    where status <> 'no_evidence'
+),
+-- a principal without CloudTrail evidence: one row that says what was not assessed
+no_evidence as (
+    select 1 as section, account_id, principal_arn, any_value(principal_type) as principal_type,
+           'no CloudTrail evidence' as status, 'principal' as level,
+           null::varchar as service,
+           'not assessed: no CloudTrail event of this principal in the window; '
+             || count(*) filter (where level = 'pattern') || ' granted pattern(s) in '
+             || count(distinct service) filter (where level = 'service') || ' service(s): '
+             || array_to_string(list_sort(list_distinct(list(service) filter (where level = 'service'))), ', ') as pattern,
+           null::varchar as used_actions, null::bigint as calls, null::bigint as denied, null::timestamptz as last_used, null::timestamptz as first_used,
+           true as granted, null::boolean as conditional, sum(granted_actions) filter (where level = 'service') as granted_actions,
+           null::varchar as regions, null::varchar as source_ips,
+           array_to_string(list_sort(list_distinct(flatten(list(policy_refs)))), ', ') as policy_refs,
+           array_to_string(list_sort(list_distinct(flatten(list(resources)))), ', ') as resources
+    from permission_usage
+    where status = 'no_evidence'
+    group by account_id, principal_arn
+)
+select principal_arn, principal_type, account_id, status, level, service, pattern, used_actions, calls, denied, last_used, first_used,
+       granted, conditional, granted_actions, regions, source_ips, policy_refs, resources
+from (select * from usage union all select * from no_evidence)
+order by section, account_id, principal_arn, level desc, service, pattern`,
 	})
-}
-
-// headerOf turns a column name into a header: last_used_at → Last used at.
-func headerOf(name string) string {
-	s := strings.ReplaceAll(name, "_", " ")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// kindOf maps a DuckDB type to how its values are written.
-func kindOf(dbType string) kind {
-	t := strings.ToUpper(dbType)
-	switch {
-	case strings.HasPrefix(t, "TIMESTAMP"):
-		return kDateTime
-	case t == "DATE":
-		return kDate
-	case t == "BOOLEAN":
-		return kBool
-	case strings.Contains(t, "INT"):
-		return kInt
-	case t == "DOUBLE" || t == "FLOAT" || t == "REAL" || strings.HasPrefix(t, "DECIMAL"):
-		return kFloat
-	case t == "VARCHAR":
-		return kText
-	default:
-		return kWrap
-	}
 }

@@ -377,13 +377,23 @@ func TestTablesExport(t *testing.T) {
 	}
 }
 
+// TestUnusedPermissionsWhenPresent: the sheet reads as a table for people:
+// headers in words, lists as text, full principal names in wrapped cells,
+// the rows that say something first, and a principal without CloudTrail
+// evidence summarised on one row after them instead of a row per pattern.
 func TestUnusedPermissionsWhenPresent(t *testing.T) {
 	c := newCase(t)
+	const idle = "arn:aws:iam::111122223333:role/service-role/a-long-path/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
 	_, err := c.DB.Exec(`
-insert into permission_usage (account_id, principal_arn, principal_type, level, service, pattern, status, granted, used_actions, calls, last_used) values
-  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'pattern', 's3', 's3:*', 'used', true, ['s3:GetObject'], 1, '2024-03-05T11:00:00Z'),
-  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 's3', null, 'used', true, ['s3:GetObject'], 1, '2024-03-05T11:00:00Z'),
-  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 'iam', null, 'unused', true, [], 0, null);
+insert into permission_usage (account_id, principal_arn, principal_type, level, service, pattern, status, granted, used_actions, calls, last_used, policy_refs, resources) values
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'pattern', 's3', 's3:*', 'used', true, ['s3:GetObject'], 1, '2024-03-05T11:00:00Z', ['arn:aws:iam::aws:policy/AmazonS3FullAccess'], ['*']),
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 's3', null, 'used', true, ['s3:GetObject', 's3:PutObject'], 2, '2024-03-05T11:00:00Z', [], []),
+  ('111122223333', 'arn:aws:iam::111122223333:user/ops', 'user', 'service', 'iam', null, 'unused', true, [], 0, null, [], []),
+  ('111122223333', '` + idle + `', 'role', 'service', 'ec2', null, 'no_evidence', true, [], 0, null, ['p1'], ['*']),
+  ('111122223333', '` + idle + `', 'role', 'service', 's3', null, 'no_evidence', true, [], 0, null, ['p1'], ['*']),
+  ('111122223333', '` + idle + `', 'role', 'pattern', 'ec2', 'ec2:*', 'no_evidence', true, [], 0, null, ['p1'], ['*']),
+  ('111122223333', '` + idle + `', 'role', 'pattern', 's3', 's3:Get*', 'no_evidence', true, [], 0, null, ['p1'], ['*']),
+  ('111122223333', '` + idle + `', 'role', 'pattern', 's3', 's3:List*', 'no_evidence', true, [], 0, null, ['p1'], ['*']);
 update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as_of'`)
 	if err != nil {
 		t.Fatal(err)
@@ -393,13 +403,30 @@ update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as
 		t.Errorf("as_of in DuckDB's text form read as %s", got)
 	}
 	f := open(t, workbook(t, r))
-	rows, _ := f.GetRows("Unused Permissions")
-	if got := strings.Join(rows[1], "|"); got != "Account id|Principal arn|Principal type|Level|Service|Pattern|Status|Granted|Conditional|Granted actions|Used actions|Calls|Denied|First used (UTC)|Last used (UTC)|Regions|Source ips|Policy refs|Resources" {
+	const sheet = "Unused Permissions"
+	rows, _ := f.GetRows(sheet)
+	if got := strings.Join(rows[1], "|"); got != "Principal|Type|Account|Status|Level|Service|Granted pattern|Used actions|Calls|Refused calls|Last used (UTC)|First used (UTC)|Granted|Only under a condition|Actions granted (catalog)|Regions|Source IPs|Granted by|Resources of the grant" {
 		t.Errorf("header %s", got)
 	}
-	// service rows first, then patterns; iam before s3
-	if len(rows) != 5 || rows[2][4] != "iam" || rows[2][6] != "unused" || rows[3][3] != "service" || rows[4][5] != "s3:*" || rows[4][14] != "2024-03-05 11:00:00" {
+	cell := func(row, col int) string {
+		if row < len(rows) && col < len(rows[row]) {
+			return rows[row][col]
+		}
+		return ""
+	}
+	// service rows first (iam before s3), then patterns, then the principal without evidence
+	if len(rows) != 6 || cell(2, 5) != "iam" || cell(2, 3) != "unused" || cell(3, 4) != "service" || cell(3, 7) != "s3:GetObject, s3:PutObject" ||
+		cell(4, 6) != "s3:*" || cell(4, 10) != "2024-03-05 11:00:00" || cell(4, 18) != "*" || cell(4, 17) != "arn:aws:iam::aws:policy/AmazonS3FullAccess" {
 		t.Errorf("rows %q", rows)
+	}
+	if cell(5, 0) != idle || cell(5, 3) != "no CloudTrail evidence" ||
+		cell(5, 6) != "not assessed: no CloudTrail event of this principal in the window; 3 granted pattern(s) in 2 service(s): ec2, s3" {
+		t.Errorf("principal without evidence: %q", rows[len(rows)-1])
+	}
+	// the principal's column wraps, so a long name is shown whole
+	style, _ := f.GetCellStyle(sheet, "A6")
+	if st, err := f.GetStyle(style); err != nil || st.Alignment == nil || !st.Alignment.WrapText {
+		t.Errorf("principal cell does not wrap: %+v %v", st, err)
 	}
 }
 
