@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/credtrail/credtrail/queries"
 )
 
 func TestAnalyzeAndRules(t *testing.T) {
@@ -49,5 +52,30 @@ func TestAnalyzeAndRules(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none.duckdb")); err == nil {
 		t.Error("analyze created a missing case")
+	}
+}
+
+func TestRulesFitAHundredColumns(t *testing.T) {
+	rules, err := queries.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "rules")
+	if code != exitOK {
+		t.Fatal(errOut)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("line of %d columns: %s", n, l)
+		}
+	}
+	_, long, _ := runCLI(t, "rules", "--long")
+	for _, r := range rules {
+		if !strings.Contains(out, "\n"+r.ID+" ") || !strings.Contains(long, r.ID+" ("+r.Severity+")\n    "+r.Title+"\n") {
+			t.Errorf("rule %s missing, or its title cut in --long", r.ID)
+		}
+	}
+	if !strings.Contains(long, "    controls: CIS 1.4, IAM.4\n") || !strings.Contains(long, "    remediation: ") {
+		t.Errorf("--long lacks controls or remediation:\n%s", long[:min(len(long), 2000)])
 	}
 }
