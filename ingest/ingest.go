@@ -310,11 +310,62 @@ func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input,
 				return nil, nil, fmt.Errorf("unpack %s into %s: %w", in.display, sc.dir, err)
 			}
 			results[in] = bundleResult{entries: len(entries), err: err}
+			for _, e := range entries {
+				e.parent = in
+			}
 			next = append(next, entries...)
 		}
 		queue = next
 	}
-	return all, results, nil
+	return withoutForeignArchives(all, results), results, nil
+}
+
+// withoutForeignArchives rejects each bundle read whole whose entries, at
+// any depth, were all read and none is an AWS export (a .docx, .xlsx or .jar
+// is a zip file too), and leaves out its entries: the bundle's row names
+// them, one row per entry would only list the parts of a document. A bundle
+// with an entry refused or unreadable keeps its rows, which say why.
+func withoutForeignArchives(all []*input, results map[*input]bundleResult) []*input {
+	keep := map[*input]bool{} // bundles holding evidence or a refused entry
+	entries := map[*input][]string{}
+	for _, in := range all {
+		if in.parent != nil {
+			entries[in.parent] = append(entries[in.parent], strings.TrimPrefix(in.display, in.parent.display+"!"))
+		}
+		if in.reject != "" || in.err != nil || (in.sniff.kind != KindUnknown && in.sniff.kind != KindBundle) {
+			for p := in.parent; p != nil && !keep[p]; p = p.parent {
+				keep[p] = true
+			}
+		}
+	}
+	foreign := func(in *input) bool {
+		res, ok := results[in]
+		return ok && res.err == nil && !keep[in]
+	}
+	kept := all[:0:0]
+	for _, in := range all {
+		inForeign := false
+		for p := in.parent; p != nil; p = p.parent {
+			inForeign = inForeign || foreign(p)
+		}
+		if inForeign {
+			continue
+		}
+		switch {
+		case foreign(in) && len(entries[in]) == 0:
+			in.reject = "not a bundle of evidence: the archive holds no files"
+		case foreign(in):
+			names := entries[in]
+			more := ""
+			if len(names) > 3 {
+				names, more = names[:3], ", …"
+			}
+			in.reject = fmt.Sprintf("not a bundle of evidence: none of its %d entries is an AWS export (%s%s)",
+				results[in].entries, strings.Join(names, ", "), more)
+		}
+		kept = append(kept, in)
+	}
+	return kept
 }
 
 // knownFiles returns the SHA-256 of every file loaded in the case (with the

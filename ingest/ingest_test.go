@@ -1030,3 +1030,67 @@ func TestCorruptZipEntryIsRejectedAlone(t *testing.T) {
 		t.Errorf("good entry after it: %+v, want loaded", o)
 	}
 }
+
+// zipOf builds a zip archive of the named bodies, in order.
+func zipOf(tb testing.TB, files ...string) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i < len(files); i += 2 {
+		w, err := zw.Create(files[i])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A .docx is a zip file of XML parts: it is rejected as not a bundle of
+// evidence, with one row, not loaded as a bundle with a row per part.
+func TestDocumentIsNotABundle(t *testing.T) {
+	c := openTestCase(t)
+	ndjson, err := os.ReadFile(filepath.Join(fixtureDir, "shapes", "events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docx := zipOf(t,
+		"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"_rels/.rels", `<?xml version="1.0"?><Relationships/>`,
+		"word/document.xml", `<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>Incident notes</w:t></w:r></w:p></w:body></w:document>`,
+		"word/styles.xml", `<?xml version="1.0"?><w:styles/>`)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.docx"), docx, 0o644)
+	os.WriteFile(filepath.Join(dir, "case.zip"), zipOf(t, "logs/events.ndjson", string(ndjson), "report.docx", string(docx)), 0o644)
+	os.WriteFile(filepath.Join(dir, "empty.zip"), zipOf(t, "folder/", ""), 0o644)
+
+	outcomes := ingestPaths(t, c, dir)
+	want := map[string]string{
+		"notes.docx":                  StatusRejected,
+		"case.zip":                    StatusLoaded,
+		"case.zip!logs/events.ndjson": StatusLoaded,
+		"case.zip!report.docx":        StatusRejected,
+		"empty.zip":                   StatusRejected,
+	}
+	if len(outcomes) != len(want) {
+		t.Errorf("%d outcomes, want %d (none for the parts of a document): %+v", len(outcomes), len(want), outcomes)
+	}
+	for suffix, status := range want {
+		if o := outcomeOf(t, outcomes, string(filepath.Separator)+suffix); o.Status != status {
+			t.Errorf("%s: %s (%s), want %s", suffix, o.Status, o.Error, status)
+		}
+	}
+	o := outcomeOf(t, outcomes, "notes.docx")
+	if wantErr := "not a bundle of evidence: none of its 4 entries is an AWS export ([Content_Types].xml, _rels/.rels, word/document.xml, …)"; o.Error != wantErr {
+		t.Errorf("notes.docx: %q, want %q", o.Error, wantErr)
+	}
+	if o := outcomeOf(t, outcomes, "empty.zip"); o.Error != "not a bundle of evidence: the archive holds no files" {
+		t.Errorf("empty.zip: %q", o.Error)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where path like '%docx!%'"); n != 0 {
+		t.Errorf("%d evidence rows for the parts of documents", n)
+	}
+}

@@ -29,6 +29,7 @@ type input struct {
 	local   string // the file to read
 	reject  string // set when the file is refused before it is read (unsafe bundle entry)
 	pipe    bool   // a pipe given on the command line: read once into the scratch folder
+	parent  *input // the bundle an entry comes from; nil for a file named or found in a folder
 
 	// Filled by prepare.
 	sha256 string
