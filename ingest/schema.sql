@@ -346,6 +346,16 @@ create table if not exists digest_log_files (
     oldest_event_time timestamptz
 );
 
+-- Every file `credtrail report` or `run` wrote, with its SHA-256, so the
+-- workbook handed over can be checked later against the case.
+create table if not exists report_outputs (
+    path       varchar not null,   -- as written
+    sha256     varchar not null,
+    bytes      bigint not null,
+    written_at timestamptz not null,
+    credtrail  varchar             -- the version that wrote it
+);
+
 -- The last `credtrail verify`: one row per digest, log file or chain break.
 create table if not exists log_validation (
     row_number   bigint not null,

@@ -138,12 +138,41 @@ func runReport(ctx context.Context, s *streams, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	return writeReport(ctx, s, c.DB, &opts.flags)
+	written, err := writeReport(ctx, s, c.DB, &opts.flags)
+	c.Close()
+	if len(written) > 0 {
+		// The case is read only while the report is written; its hashes are
+		// recorded after, in a short write.
+		rc, oerr := ingest.Open(ctx, opts.casePath, opts.engine)
+		if oerr != nil {
+			fmt.Fprintf(s.err, "warning: output hashes not recorded in the case: %v\n", oerr)
+			return err
+		}
+		defer rc.Close()
+		recordOutputs(ctx, s, rc, written)
+	}
+	return err
 }
 
-// writeReport writes the outputs the flags ask for and applies --fail-on.
-func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) error {
+// recordOutputs records the files a report wrote in the case and prints
+// their SHA-256, for whoever receives them to check.
+func recordOutputs(ctx context.Context, s *streams, c *ingest.Case, written []string) {
+	outs, err := c.RecordOutputs(ctx, written, version)
+	if err != nil {
+		fmt.Fprintf(s.err, "warning: output hashes not recorded in the case: %v\n", err)
+	}
+	printOutputHashes(s, outs)
+}
+
+func printOutputHashes(s *streams, outs []ingest.ReportOutput) {
+	for _, o := range outs {
+		fmt.Fprintf(s.err, "sha256 %s  %s\n", o.SHA256, report.TerminalText(o.Path, 300))
+	}
+}
+
+// writeReport writes the outputs the flags ask for and applies --fail-on;
+// it returns the files it wrote, also when --fail-on makes it an error.
+func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) ([]string, error) {
 	ropts := report.Options{Version: version, MaxRows: o.maxRows, BaselinePath: o.baseline, SuppressionsPath: o.suppressions}
 	if o.asOf != "" {
 		ropts.AsOf, _ = time.Parse(time.RFC3339, o.asOf)
@@ -151,26 +180,28 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) er
 	var err error
 	if o.baseline != "" {
 		if ropts.Baseline, err = report.ReadBaseline(o.baseline); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if o.suppressions != "" {
 		if ropts.Suppressions, err = report.ReadSuppressions(o.suppressions); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if ropts.Rules, err = ruleCatalog(); err != nil {
-		return err
+		return nil, err
 	}
 	r, err := report.Load(ctx, db, ropts)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var written []string
 	switch {
 	case o.format == formatXLSX:
 		if err := r.WriteFile(ctx, o.out); err != nil {
-			return err
+			return nil, err
 		}
+		written = append(written, o.out)
 		fmt.Fprintf(s.err, "workbook written to %s (%d findings)\n", o.out, len(r.Findings))
 		for _, c := range r.Cut() {
 			fmt.Fprintf(s.err, "warning: sheet cut at the row limit: %s (every row: --format jsonl --tables)\n", c)
@@ -178,29 +209,31 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) er
 	case o.tables:
 		paths, err := r.WriteTables(ctx, o.out, o.format)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		written = append(written, paths...)
 		fmt.Fprintf(s.err, "%d files written to %s\n", len(paths), o.out)
 	case o.out == "":
 		if err := r.WriteFindings(s.out, o.format); err != nil {
-			return err
+			return nil, err
 		}
 	default:
 		if err := report.WriteFileAtomic(o.out, func(w io.Writer) error { return r.WriteFindings(w, o.format) }); err != nil {
-			return err
+			return nil, err
 		}
+		written = append(written, o.out)
 	}
 	if o.failOn == "" {
-		return nil
+		return written, nil
 	}
 	if n := r.FailCount(o.failOn, o.failOnNew); n > 0 {
 		what := "finding(s)"
 		if o.failOnNew {
 			what = "new finding(s)"
 		}
-		return &exitCodeError{code: exitFindings, msg: fmt.Sprintf("%d %s at or above %s (--fail-on)", n, what, o.failOn)}
+		return written, &exitCodeError{code: exitFindings, msg: fmt.Sprintf("%d %s at or above %s (--fail-on)", n, what, o.failOn)}
 	}
-	return nil
+	return written, nil
 }
 
 // ruleCatalog hands the findings pack's rule metadata to the report, which

@@ -112,5 +112,9 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 		return err
 	}
 	writeAnalyzeSummary(s.err, analysis)
-	return writeReport(ctx, s, c.DB, &opts.flags)
+	written, err := writeReport(ctx, s, c.DB, &opts.flags)
+	if len(written) > 0 {
+		recordOutputs(ctx, s, c, written)
+	}
+	return err
 }
