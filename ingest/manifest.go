@@ -152,7 +152,7 @@ func CheckManifest(ctx context.Context, entries []ManifestEntry, paths []string)
 			if !d.Type().IsRegular() {
 				return nil
 			}
-			sum, err := fileSHA256(p)
+			sum, err := hashFile(p)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
@@ -204,7 +204,7 @@ func CheckManifest(ctx context.Context, entries []ManifestEntry, paths []string)
 	return out, nil
 }
 
-func fileSHA256(p string) (string, error) {
+func hashFile(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
@@ -232,7 +232,7 @@ func (c *Case) RecordOutputs(ctx context.Context, paths []string, version string
 		if err != nil {
 			return nil, fmt.Errorf("record output: %w", err)
 		}
-		sum, err := fileSHA256(p)
+		sum, err := hashFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("record output %s: %w", p, err)
 		}
