@@ -55,6 +55,27 @@ type Technique struct {
 // String is "TA0005/T1562.008".
 func (t Technique) String() string { return t.Tactic + "/" + t.Technique }
 
+// AttackText is the rule's ATT&CK techniques grouped by tactic, in header
+// order: "Defense Evasion T1562.008, T1562.001; Persistence T1098"; "" for
+// a rule that names none.
+func (r Rule) AttackText() string {
+	var tactics []string
+	by := map[string][]string{}
+	for _, t := range r.Attack {
+		if by[t.Tactic] == nil {
+			tactics = append(tactics, t.Tactic)
+		}
+		if !slices.Contains(by[t.Tactic], t.Technique) {
+			by[t.Tactic] = append(by[t.Tactic], t.Technique)
+		}
+	}
+	parts := make([]string, len(tactics))
+	for i, t := range tactics {
+		parts[i] = Tactics[t] + " " + strings.Join(by[t], ", ")
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Tactics names the ATT&CK Enterprise tactics by id.
 var Tactics = map[string]string{
 	"TA0043": "Reconnaissance", "TA0042": "Resource Development", "TA0001": "Initial Access",
@@ -247,13 +268,17 @@ func Rules() ([]Rule, error) {
 // MarkdownTable is the README's rule table.
 func MarkdownTable(rules []Rule) string {
 	var b strings.Builder
-	b.WriteString("| rule | severity | controls | title |\n|---|---|---|---|\n")
+	b.WriteString("| rule | severity | controls | ATT&CK | title |\n|---|---|---|---|---|\n")
 	for _, r := range rules {
 		controls := strings.Join(r.Controls, ", ")
 		if controls == "" {
 			controls = "—"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", r.ID, r.Severity, controls, r.Title)
+		attack := r.AttackText()
+		if attack == "" {
+			attack = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Severity, controls, attack, r.Title)
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@
 -- title: Console brute force followed by a successful sign-in
 -- severity: high
 -- controls: CIS 4.6
+-- attack: TA0006/T1110, TA0001/T1078.004
 -- rationale: Many failed console sign-ins from one address and then a success from the same address means a password was guessed or sprayed, and it worked.
 -- remediation: Reset the user's password, require MFA, end their sessions, and review what the session did (session_event_ids in the evidence).
 with logins as (

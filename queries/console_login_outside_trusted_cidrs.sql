@@ -2,6 +2,7 @@
 -- title: Console sign-in from outside the trusted networks
 -- severity: medium
 -- controls: -
+-- attack: TA0001/T1078.004
 -- rationale: When console access is expected only from known networks (--trusted-cidrs), a sign-in from elsewhere is a stolen password or an unmanaged device.
 -- remediation: Confirm with the user; enforce aws:SourceIp conditions or Identity Center with device trust.
 with e as (

@@ -2,6 +2,7 @@
 -- title: Hours without events in an account and region that otherwise log continuously
 -- severity: medium
 -- controls: CIS 3.1
+-- attack: TA0005/T1562.008
 -- rationale: A gap in an otherwise continuous trail means logging stopped, files were deleted, or the evidence is incomplete; either way the window is not covered.
 -- remediation: Check the trail status and the S3 bucket for the missing hours (and CloudTrail-Digest files); say in the report that the gap is not covered.
 with h as (

@@ -2,6 +2,7 @@
 -- title: MFA device deactivated or deleted
 -- severity: medium
 -- controls: CIS 4.4
+-- attack: TA0005/T1556.006, TA0003/T1556.006
 -- rationale: Removing a user's MFA device is needed before a password-only takeover; it is rarely routine.
 -- remediation: Confirm with the user; re-enrol MFA and check the user's sign-ins since the change.
 with e as (

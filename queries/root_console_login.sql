@@ -2,6 +2,7 @@
 -- title: Root user signed in to the console with MFA
 -- severity: medium
 -- controls: CIS 1.7, CIS 4.3
+-- attack: TA0001/T1078.004
 -- rationale: Root sign-ins should be rare and explained even when MFA protects them; each one is worth confirming with the account owner.
 -- remediation: Confirm the reason for each root sign-in; use IAM roles or Identity Center for everyday administration.
 with e as (

@@ -80,7 +80,7 @@ func TestWorkbookGolden(t *testing.T) {
 		SuppressionsPath: "accepted.json",
 		Suppressions:     []report.Suppression{{FindingID: "f-denied", Reason: "test account", Expires: "2025-01-01"}},
 		Rules: []report.Rule{
-			{ID: "root_console_login_without_mfa", Controls: []string{"CIS 1.5", "CIS 4.2"}, Remediation: "Enable MFA on the root user."},
+			{ID: "root_console_login_without_mfa", Controls: []string{"CIS 1.5", "CIS 4.2"}, Remediation: "Enable MFA on the root user.", Attack: "Initial Access T1078.004"},
 			{ID: "root_mfa_not_enabled", Controls: []string{"CIS 1.5", "IAM.9"}},
 			{ID: "access_key_not_rotated", Controls: []string{"CIS 1.14", "IAM.3"}, Remediation: "Rotate the key."},
 			{ID: "iam_privilege_escalation_denied", Controls: []string{"CIS 4.4"}},

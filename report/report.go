@@ -42,6 +42,7 @@ type Rule struct {
 	ID, Title, Severity string
 	Controls            []string // "CIS 1.4", "IAM.4"
 	Remediation         string
+	Attack              string // MITRE ATT&CK tactics and techniques of an incident rule: "Defense Evasion T1562.008"
 }
 
 // Report is a case read for reporting: its findings with their baseline

@@ -22,6 +22,7 @@ var findingColumns = []column{
 	{"Proof", 24, kText},
 	{"Finding ID", 22, kText},
 	{"Remediation", 50, kWrap},
+	{"ATT&CK (tactic, technique)", 30, kWrap},
 }
 
 func (b *book) writeFindings(ctx context.Context) error {
@@ -31,9 +32,10 @@ func (b *book) writeFindings(ctx context.Context) error {
 		note = "No findings in this case. " + analyzedNote(r)
 	}
 	b.findingRow = map[string]int{}
-	remediation := map[string]string{}
+	remediation, attack := map[string]string{}, map[string]string{}
 	for _, rule := range r.opts.Rules {
 		remediation[rule.ID] = rule.Remediation
+		attack[rule.ID] = rule.Attack
 	}
 	i := 0
 	return b.streamRows(ctx, table{
@@ -57,7 +59,8 @@ func (b *book) writeFindings(ctx context.Context) error {
 		proofText, loc := b.proofOf(f)
 		vals := []any{f.Severity, f.Status, nilIfEmpty(suppressed), f.RuleID, f.Title, nilIfEmpty(f.AccountID),
 			nilIfEmpty(f.PrincipalARN), nilIfEmpty(f.Resource), timeOrNil(f.FirstSeen), timeOrNil(f.LastSeen),
-			int64OrNil(f.EventCount), nilIfEmpty(f.Detail), nilIfEmpty(proofText), f.FindingID, nilIfEmpty(remediation[f.RuleID])}
+			int64OrNil(f.EventCount), nilIfEmpty(f.Detail), nilIfEmpty(proofText), f.FindingID, nilIfEmpty(remediation[f.RuleID]),
+			nilIfEmpty(attack[f.RuleID])}
 		copy(dst, vals)
 		b.findingRow[f.FindingID] = i + 2
 		b.pendingLink = loc

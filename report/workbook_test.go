@@ -34,7 +34,7 @@ func TestWorkbookSheetsAndHeaders(t *testing.T) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
 	headers := map[string]string{
-		"Findings":      "Severity|Baseline|Suppressed (reason)|Rule|Title|Account|Principal|Resource|First seen (UTC)|Last seen (UTC)|Events|Detail|Proof|Finding ID|Remediation",
+		"Findings":      "Severity|Baseline|Suppressed (reason)|Rule|Title|Account|Principal|Resource|First seen (UTC)|Last seen (UTC)|Events|Detail|Proof|Finding ID|Remediation|ATT&CK (tactic, technique)",
 		"Root Activity": "Time (UTC)|Account|Event source|Event|Region|Source IP|User agent|MFA used|Console login|Error code|Error message|Read only|Access key|Event ID|Evidence file|Record",
 		"Evidence":      "File|Path|Kind|Format|SHA-256|Bytes|Records|Duplicates|Status|Reason / note|Duplicate of file|Account|First event (UTC)|Last event (UTC)|Ingested (UTC)",
 	}

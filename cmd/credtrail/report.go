@@ -245,7 +245,7 @@ func ruleCatalog() ([]report.Rule, error) {
 	}
 	out := make([]report.Rule, len(rules))
 	for i, r := range rules {
-		out[i] = report.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity, Controls: r.Controls, Remediation: r.Remediation}
+		out[i] = report.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity, Controls: r.Controls, Remediation: r.Remediation, Attack: r.AttackText()}
 	}
 	return out, nil
 }
