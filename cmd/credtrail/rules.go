@@ -71,14 +71,10 @@ func runRules(s *streams, opts *rulesOptions) error {
 				fmt.Fprintf(s.out, "    %s\n", l)
 			}
 		}
-		attack := make([]string, len(r.Attack))
-		for i, t := range r.Attack {
-			attack[i] = t.String()
-		}
 		field("", r.Title)
 		field("controls", strings.Join(r.Controls, ", "))
 		field("needs", strings.Join(r.Needs, ", "))
-		field("att&ck", strings.Join(attack, ", "))
+		field("att&ck", r.AttackText())
 		field("rationale", r.Rationale)
 		field("remediation", r.Remediation)
 	}
