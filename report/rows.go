@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Row formats accepted by WriteRows.
@@ -39,15 +40,29 @@ func WriteRows(w io.Writer, rows *sql.Rows, format string) error {
 			header[i] = TerminalText(strings.Join(strings.Fields(c), " "), maxTableCell)
 		}
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		cut := 0
 		emit = func(vals []any) error {
 			cells := make([]string, len(vals))
 			for i, v := range vals {
-				cells[i] = tableCell(v)
+				var wasCut bool
+				cells[i], wasCut = tableCell(v)
+				if wasCut {
+					cut++
+				}
 			}
 			_, err := fmt.Fprintln(tw, strings.Join(cells, "\t"))
 			return err
 		}
-		finish = tw.Flush
+		finish = func() error {
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if cut > 0 {
+				_, err := fmt.Fprintf(w, "%d cell(s) were cut to %d characters (ending in …); use --format csv or json for full values\n", cut, maxTableCell)
+				return err
+			}
+			return nil
+		}
 	case FormatCSV:
 		cw := csv.NewWriter(w)
 		if err := cw.Write(cols); err != nil {
@@ -118,11 +133,14 @@ func text(v any) string {
 	}
 }
 
-func tableCell(v any) string {
+// tableCell is a value as one line of at most maxTableCell characters, and
+// whether it was cut to fit.
+func tableCell(v any) (string, bool) {
 	if v == nil {
-		return "NULL"
+		return "NULL", false
 	}
-	return TerminalText(strings.Join(strings.Fields(text(v)), " "), maxTableCell)
+	s := strings.Join(strings.Fields(text(v)), " ")
+	return TerminalText(s, maxTableCell), utf8.RuneCountInString(s) > maxTableCell
 }
 
 // jsonValue converts DuckDB values into ones encoding/json can write.

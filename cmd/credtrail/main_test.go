@@ -115,3 +115,28 @@ func TestVersionCommand(t *testing.T) {
 		t.Errorf("version: exit %d, %q (stderr %q); --version: %q", code, out, errOut, flagOut)
 	}
 }
+
+func TestQueryTableSaysWhenItCut(t *testing.T) {
+	caseDB := filepath.Join(t.TempDir(), "case.duckdb")
+	if code, _, errOut := runCLI(t, "ingest", caseDB, shapes); code != exitOK {
+		t.Fatal(errOut)
+	}
+	_, out, _ := runCLI(t, "query", caseDB, "select event_id, user_identity from events order by event_id limit 3")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 5 || lines[4] != "3 cell(s) were cut to 80 characters (ending in …); use --format csv or json for full values" {
+		t.Errorf("no note of the cut cells:\n%s", out)
+	}
+	for _, l := range lines[1:4] {
+		if !strings.HasSuffix(l, "…") {
+			t.Errorf("cut cell not marked: %s", l)
+		}
+	}
+	_, out, _ = runCLI(t, "query", caseDB, "select event_id from events order by event_id limit 3")
+	if strings.Contains(out, "cut") {
+		t.Errorf("note without a cut cell:\n%s", out)
+	}
+	_, out, _ = runCLI(t, "query", "--format", "csv", caseDB, "select user_identity from events order by event_id limit 1")
+	if !strings.Contains(out, "ASIAEXAMPLEFED00001") || strings.Contains(out, "…") || strings.Contains(out, "cut") {
+		t.Errorf("csv is cut:\n%s", out)
+	}
+}
