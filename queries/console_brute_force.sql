@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 4.6
 -- attack: TA0006/T1110, TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: Many failed console sign-ins from one address and then a success from the same address means a password was guessed or sprayed, and it worked.
 -- remediation: Reset the user's password, require MFA, end their sessions, and review what the session did (session_event_ids in the evidence).
 with logins as (
@@ -47,7 +48,7 @@ select s.account_id, s.principal_arn, s.source_ip,
          || ' minutes (' || s.names || ' user name(s)), then a successful sign-in as ' || coalesce(s.principal_arn, 'an unknown user')
          || case when s.mfa then ' with MFA' else ' without MFA' end
          || coalesce('; the session then made ' || x.n || ' call(s) from the same address', ''),
-       json_object('failure_event_ids', s.failures, 'success_event_id', s.event_id, 'session_event_ids', coalesce(x.ids, [])),
+       json_object('event_ids', list_append(s.failures, s.event_id), 'mfa', s.mfa, 'session_event_ids', coalesce(x.ids, [])),
        s.first_failure, s.event_time, s.n_failures + 1
 from success s
 left join session x on x.login_id = s.event_id

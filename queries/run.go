@@ -46,6 +46,7 @@ type Params struct {
 	InstancesBurst     int     // distinct instances one principal runs commands or sessions on within BurstMinutes: 3
 	LaunchBurst        int     // instances one principal launches, or tries to, within BurstMinutes: 10
 	ExpiryDays         int     // a bucket lifecycle rule that deletes objects within this many days is short: 7
+	DeleteBurst        int     // object-deletion calls by one principal on one bucket within BulkMinutes: 20
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -76,6 +77,7 @@ func (p *Params) fill() {
 	def(&p.InstancesBurst, 3)
 	def(&p.LaunchBurst, 10)
 	def(&p.ExpiryDays, 7)
+	def(&p.DeleteBurst, 20)
 	if p.LoggingCoverage <= 0 {
 		p.LoggingCoverage = 0.9
 	}
@@ -284,12 +286,12 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
 		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
 		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours,
-		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst, ?::integer as expiry_days`,
+		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst, ?::integer as expiry_days, ?::integer as delete_burst`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
 		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours,
-		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst, p.ExpiryDays)
+		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst, p.ExpiryDays, p.DeleteBurst)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -335,6 +337,7 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"instances_burst", strconv.Itoa(p.InstancesBurst)},
 		{"launch_burst", strconv.Itoa(p.LaunchBurst)},
 		{"expiry_days", strconv.Itoa(p.ExpiryDays)},
+		{"delete_burst", strconv.Itoa(p.DeleteBurst)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {
