@@ -21,8 +21,8 @@ import (
 
 // IngestOptions tune one ingest run.
 type IngestOptions struct {
-	Log      *slog.Logger          // nil: discard
-	Progress func(done, total int) // called after each file; nil: none
+	Log      *slog.Logger   // nil: discard
+	Progress func(Progress) // how far the ingest has come (progress.go); nil: none
 	// BatchBytes bounds the compressed size of the CloudTrail files loaded in
 	// one statement; 0 means the default.
 	BatchBytes int64
@@ -110,7 +110,8 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	if err := readPipes(inputs, sc); err != nil {
 		return nil, err
 	}
-	all, bundleErrs, err := expandBundles(ctx, inputs, sc)
+	progress := &tracker{fn: opts.Progress, p: Progress{Stage: StageReading}}
+	all, bundleErrs, err := expandBundles(ctx, inputs, sc, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +127,16 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	run := &ingestRun{
 		conn: conn, log: log, opts: opts, sc: sc, known: known,
-		ingestedAt: time.Now().UTC(), total: len(all),
+		ingestedAt: time.Now().UTC(), progress: progress, sizes: map[int64]int64{},
 	}
+	var total int64
+	for i, in := range all {
+		if in.sniff.kind != KindBundle || in.reject != "" || in.err != nil {
+			run.sizes[nextID+int64(i)] = in.size
+			total += in.size
+		}
+	}
+	progress.update(func(p *Progress) { *p = Progress{Stage: StageLoading, Files: len(all), Bytes: total} })
 	var ctEvidence, bodies []evidence
 	for _, in := range all {
 		if err := ctx.Err(); err != nil {
@@ -293,12 +302,15 @@ type bundleResult struct {
 // bundles inside bundles), returning all files including the bundles. A
 // bundle that cannot be read to its end has its error in its result; a
 // failure to write the scratch folder (its disk is full) stops the run.
-func expandBundles(ctx context.Context, inputs []*input, sc *scratch) ([]*input, map[*input]bundleResult, error) {
+func expandBundles(ctx context.Context, inputs []*input, sc *scratch, progress *tracker) ([]*input, map[*input]bundleResult, error) {
 	results := map[*input]bundleResult{}
 	var all []*input
 	queue := inputs
 	for len(queue) > 0 && ctx.Err() == nil {
-		prepare(ctx, queue, runtime.NumCPU())
+		progress.update(func(p *Progress) { p.Files += len(queue) })
+		prepare(ctx, queue, runtime.NumCPU(), func(in *input) {
+			progress.update(func(p *Progress) { p.FilesDone++; p.BytesDone += in.size })
+		})
 		var next []*input
 		for _, in := range queue {
 			all = append(all, in)
@@ -402,8 +414,9 @@ type ingestRun struct {
 	known      map[string]int64
 	ingestedAt time.Time
 	outcomes   []FileOutcome
-	total      int
-	rewrites   []string // chunk files of the batch being loaded, removed after it
+	progress   *tracker
+	sizes      map[int64]int64 // bytes each file counts for in the progress, by file_id
+	rewrites   []string        // chunk files of the batch being loaded, removed after it
 }
 
 // evidence is one evidence_files row in the making.
@@ -458,9 +471,15 @@ func (r *ingestRun) report(outcomes []FileOutcome) {
 		}
 	}
 	r.outcomes = append(r.outcomes, outcomes...)
-	if r.opts.Progress != nil {
-		r.opts.Progress(len(r.outcomes), r.total)
-	}
+	r.progress.update(func(p *Progress) {
+		p.FilesDone = len(r.outcomes)
+		for _, o := range outcomes {
+			p.BytesDone += r.sizes[o.FileID]
+			if o.Kind != KindBundle { // a bundle's records are its entries
+				p.Records += o.Records
+			}
+		}
+	})
 }
 
 // insertEvidence writes evidence rows in one statement.
@@ -818,7 +837,14 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 			}
 		}
 		if len(files) > 0 {
-			if err := load(files); err != nil {
+			var size int64
+			for _, f := range files {
+				size += f.in.size
+			}
+			r.progress.update(func(p *Progress) { p.BatchFiles, p.BatchBytes = len(files), size })
+			err := load(files)
+			r.progress.update(func(p *Progress) { p.BatchFiles, p.BatchBytes = 0, 0 })
+			if err != nil {
 				return err
 			}
 		}

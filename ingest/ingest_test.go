@@ -1094,3 +1094,69 @@ func TestDocumentIsNotABundle(t *testing.T) {
 		t.Errorf("%d evidence rows for the parts of documents", n)
 	}
 }
+
+// Progress counts bytes and records, and says before each CloudTrail batch
+// what it loads, so that a long batch does not look like a stall.
+func TestProgressByBytesAndRecords(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, filepath.Join(fixtureDir, "shapes"))
+	var onDisk int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			onDisk += info.Size()
+		}
+		return nil
+	})
+	var seen []Progress
+	outcomes, err := c.Ingest(context.Background(), []string{dir}, IngestOptions{
+		BatchBytes: 1, // a batch per file
+		Progress:   func(p Progress) { seen = append(seen, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records int64
+	for _, o := range outcomes {
+		records += o.Records
+	}
+	var reading, loading []Progress
+	batches := 0
+	for i, p := range seen {
+		switch p.Stage {
+		case StageReading:
+			reading = append(reading, p)
+		case StageLoading:
+			loading = append(loading, p)
+			if p.BatchFiles > 0 && p.BatchBytes > 0 && (i == 0 || seen[i-1].BatchFiles == 0) {
+				batches++
+			}
+		}
+		if i > 0 && p.Stage == seen[i-1].Stage && (p.BytesDone < seen[i-1].BytesDone || p.Records < seen[i-1].Records) {
+			t.Errorf("progress went back: %+v after %+v", p, seen[i-1])
+		}
+	}
+	if len(reading) == 0 || len(loading) == 0 {
+		t.Fatalf("stages seen: %+v", seen)
+	}
+	if r := reading[len(reading)-1]; r.FilesDone != len(outcomes) || r.Files != len(outcomes) || r.BytesDone != onDisk {
+		t.Errorf("reading ended at %+v, want %d files, %d bytes", r, len(outcomes), onDisk)
+	}
+	last := loading[len(loading)-1]
+	want := Progress{Stage: StageLoading, FilesDone: len(outcomes), Files: len(outcomes), BytesDone: onDisk, Bytes: onDisk, Records: records}
+	if last != want {
+		t.Errorf("loading ended at %+v, want %+v", last, want)
+	}
+	if cloudtrail := outcomeCount(outcomes, KindCloudTrail); batches != cloudtrail || batches < 2 {
+		t.Errorf("%d batches announced, want one per CloudTrail file (%d)", batches, cloudtrail)
+	}
+}
+
+func outcomeCount(outcomes []FileOutcome, kind string) int {
+	n := 0
+	for _, o := range outcomes {
+		if o.Kind == kind {
+			n++
+		}
+	}
+	return n
+}

@@ -245,10 +245,14 @@ func within(path, root string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// prepare hashes and sniffs inputs, using up to workers goroutines.
-func prepare(ctx context.Context, inputs []*input, workers int) {
+// prepare hashes and sniffs inputs, using up to workers goroutines, and
+// calls done after each (from the goroutine that prepared it).
+func prepare(ctx context.Context, inputs []*input, workers int, done func(*input)) {
 	buffers := make([]prepareBuffers, max(workers, 1))
-	parallel(ctx, len(inputs), workers, func(w, i int) { prepareOne(inputs[i], &buffers[w]) })
+	parallel(ctx, len(inputs), workers, func(w, i int) {
+		prepareOne(inputs[i], &buffers[w])
+		done(inputs[i])
+	})
 }
 
 // parallel calls work(w, i) for every i in [0, n) on up to workers

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,9 +88,9 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 		c.Close()
 		s.log.Debug("case closed", "seconds", time.Since(start).Seconds())
 	}()
-	bar := newProgress(s.err, "ingest")
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: bar.update})
-	bar.done()
+	status := newStatusLine(s.err)
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status)})
+	status.done()
 	if err != nil {
 		return err
 	}
@@ -168,44 +167,5 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 		fmt.Fprintf(w, "  accounts: %s\n", report.TerminalText(strings.Join(sum.Accounts, ", "), 0))
 		fmt.Fprintf(w, "  regions:  %s\n", report.TerminalText(strings.Join(sum.Regions, ", "), 0))
 		fmt.Fprintf(w, "  span:     %s .. %s (UTC)\n", sum.First.UTC().Format("2006-01-02 15:04:05"), sum.Last.UTC().Format("2006-01-02 15:04:05"))
-	}
-}
-
-// progress draws a one-line bar on stderr when it is a terminal, else nothing.
-type progress struct {
-	w     io.Writer
-	label string
-	on    bool
-	last  int
-}
-
-func newProgress(w io.Writer, label string) *progress {
-	f, ok := w.(*os.File)
-	on := false
-	if ok {
-		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			on = true
-		}
-	}
-	return &progress{w: w, label: label, on: on, last: -1}
-}
-
-func (p *progress) update(done, total int) {
-	if !p.on || total == 0 {
-		return
-	}
-	pct := done * 100 / total
-	if pct == p.last && done != total {
-		return
-	}
-	p.last = pct
-	const width = 30
-	filled := width * done / total
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d files", p.label, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), pct, done, total)
-}
-
-func (p *progress) done() {
-	if p.on && p.last >= 0 {
-		fmt.Fprintln(p.w)
 	}
 }

@@ -88,9 +88,9 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 		return err
 	}
 	defer c.Close()
-	bar := newProgress(s.err, "ingest")
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: bar.update})
-	bar.done()
+	status := newStatusLine(s.err)
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status)})
+	status.done()
 	if err != nil {
 		return err
 	}
