@@ -35,6 +35,19 @@ type Options struct {
 	// pass/fail table and their remediation the Findings sheet. Nil: a
 	// rules table in the case when there is one, else controls are not assessed.
 	Rules []Rule
+
+	// ActorTimeline, when set, adds the Actor Timeline sheet: every event
+	// of one actor (credtrail timeline), and the Proof links of findings
+	// whose events it holds lead there.
+	ActorTimeline *ActorTimeline
+}
+
+// ActorTimeline is an actor's timeline for the case workbook: Rows gives
+// its events in the full form of queries.Timeline's Rows.
+type ActorTimeline struct {
+	Actor string // as the command line named it
+	Notes []string
+	Rows  func(context.Context) (*sql.Rows, error)
 }
 
 // Rule is what the report needs of a finding rule's metadata.

@@ -72,6 +72,14 @@ func (b *book) writeFindings(ctx context.Context) error {
 func (b *book) proofOf(f *Finding) (string, string) {
 	best := 0
 	for _, s := range evidenceStrings(f.Evidence) {
+		if row, ok := b.actorProof[s]; ok && (best == 0 || row < best) {
+			best = row
+		}
+	}
+	if best > 0 {
+		return fmt.Sprintf("Actor Timeline row %d", best), sheetRef(SheetActorTimeline, best)
+	}
+	for _, s := range evidenceStrings(f.Evidence) {
 		if row, ok := b.proof[s]; ok && (best == 0 || row < best) {
 			best = row
 		}

@@ -106,25 +106,11 @@ func (t *timelineFacts) add(col map[string]int, vals []any) {
 // of queries.Timeline's Rows). actor describes the filters; notes (leads,
 // for instance) are listed under it.
 func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []string, rows *sql.Rows) error {
-	names, err := rows.Columns()
+	t, col, err := timelineTable(rows, SheetEvents, "Every event of the actor in time order (UTC), with the credentials it minted; Hop 0 is the actor's own key.")
 	if err != nil {
 		return err
 	}
-	col := map[string]int{}
-	t := table{sheet: SheetEvents, note: "Every event of the actor in time order (UTC), with the credentials it minted; Hop 0 is the actor's own key."}
-	for i, n := range names {
-		c, ok := timelineColumns[n]
-		if !ok {
-			return fmt.Errorf("timeline: unknown column %q", n)
-		}
-		col[n] = i
-		t.columns = append(t.columns, c)
-	}
-	for _, need := range []string{"event_time", "error_code", "iam_action", "hop", "via_key", "via_call"} {
-		if _, ok := col[need]; !ok {
-			return fmt.Errorf("timeline: no column %s", need)
-		}
-	}
+	names := make([]string, len(col))
 	f := excelize.NewFile()
 	defer f.Close()
 	b := &book{r: &Report{}, f: f, proof: map[string]int{}}
@@ -186,6 +172,66 @@ func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []strin
 		return err
 	}
 	return writeNormalised(f, w)
+}
+
+// timelineTable is the table of a timeline's rows, and its columns by name.
+func timelineTable(rows *sql.Rows, sheet, note string) (table, map[string]int, error) {
+	names, err := rows.Columns()
+	if err != nil {
+		return table{}, nil, err
+	}
+	col := map[string]int{}
+	t := table{sheet: sheet, note: note}
+	for i, n := range names {
+		c, ok := timelineColumns[n]
+		if !ok {
+			return table{}, nil, fmt.Errorf("timeline: unknown column %q", n)
+		}
+		col[n] = i
+		t.columns = append(t.columns, c)
+	}
+	for _, need := range []string{"event_time", "event_id", "error_code", "iam_action", "hop", "via_key", "via_call"} {
+		if _, ok := col[need]; !ok {
+			return table{}, nil, fmt.Errorf("timeline: no column %s", need)
+		}
+	}
+	return t, col, nil
+}
+
+// writeActorTimeline writes the case workbook's Actor Timeline sheet and
+// notes the row of each event, for the Proof links of Findings.
+func (b *book) writeActorTimeline(ctx context.Context) error {
+	at := b.r.opts.ActorTimeline
+	rows, err := at.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	note := "Every event of " + at.Actor + " in time order (UTC), with the credentials it minted (Hop, Via key, Via call); Proof links of findings whose events are here lead here."
+	if len(at.Notes) > 0 {
+		note += " " + strings.Join(at.Notes, " ")
+	}
+	t, col, err := timelineTable(rows, SheetActorTimeline, note)
+	if err != nil {
+		return err
+	}
+	t.onRow = func(row []any, sheetRow int) {
+		if id, ok := row[col["event_id"]].(string); ok {
+			if _, seen := b.actorProof[id]; !seen {
+				b.actorProof[id] = sheetRow
+			}
+		}
+	}
+	return b.streamRows(ctx, t, -1, int64(b.r.maxRows()), func(dst []any) (bool, error) {
+		if !rows.Next() {
+			return false, rows.Err()
+		}
+		ptrs := make([]any, len(dst))
+		for i := range dst {
+			ptrs[i] = &dst[i]
+		}
+		return true, rows.Scan(ptrs...)
+	})
 }
 
 func (b *book) writeTimelineSummary(actor string, notes []string, facts *timelineFacts, limit int64) error {

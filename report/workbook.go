@@ -21,18 +21,19 @@ import (
 
 // Sheet names, in the order an auditor reads them.
 const (
-	SheetSummary      = "Summary"
-	SheetFindings     = "Findings"
-	SheetSuppressed   = "Suppressed"
-	SheetResolved     = "Resolved"
-	SheetRootActivity = "Root Activity"
-	SheetCredentials  = "Credentials"
-	SheetUnused       = "Unused Permissions"
-	SheetPrincipals   = "Principals"
-	SheetPolicies     = "Policies"
-	SheetTimeline     = "Timeline"
-	SheetEvidence     = "Evidence"
-	SheetMethod       = "Method"
+	SheetSummary       = "Summary"
+	SheetFindings      = "Findings"
+	SheetSuppressed    = "Suppressed"
+	SheetResolved      = "Resolved"
+	SheetRootActivity  = "Root Activity"
+	SheetCredentials   = "Credentials"
+	SheetUnused        = "Unused Permissions"
+	SheetPrincipals    = "Principals"
+	SheetPolicies      = "Policies"
+	SheetTimeline      = "Timeline"
+	SheetActorTimeline = "Actor Timeline"
+	SheetEvidence      = "Evidence"
+	SheetMethod        = "Method"
 )
 
 // book is a workbook being written.
@@ -40,8 +41,9 @@ type book struct {
 	r     *Report
 	f     *excelize.File
 	style styles
-	// proof maps an event id to its row on the Timeline sheet, for links from Findings.
-	proof map[string]int
+	// proof maps an event id to its row on the Timeline sheet, for links
+	// from Findings; actorProof to its row on the Actor Timeline sheet.
+	proof, actorProof map[string]int
 	// Rows of the Findings, Credentials and Principals sheets by finding id or ARN.
 	findingRow, credentialRow, principalRow map[string]int
 	pendingLink                             string // the link of the Findings row being written
@@ -90,7 +92,7 @@ var severityColours = map[string]string{
 func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	b := &book{r: r, f: f, proof: map[string]int{}, findingRow: map[string]int{}, credentialRow: map[string]int{}, principalRow: map[string]int{}}
+	b := &book{r: r, f: f, proof: map[string]int{}, actorProof: map[string]int{}, findingRow: map[string]int{}, credentialRow: map[string]int{}, principalRow: map[string]int{}}
 	if err := b.newStyles(); err != nil {
 		return err
 	}
@@ -110,6 +112,7 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 		{SheetPrincipals, b.writePrincipals, true},
 		{SheetPolicies, b.writePolicies, true},
 		{SheetTimeline, b.writeTimeline, true},
+		{SheetActorTimeline, b.writeActorTimeline, r.opts.ActorTimeline != nil},
 		{SheetEvidence, b.writeEvidence, true},
 		{SheetMethod, b.writeMethod, true},
 	}
@@ -126,7 +129,7 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	}
 	// Sheets that Findings links into are written before it, and Findings
 	// before the sheets that link to it; the tab order stays as above.
-	first := map[string]int{SheetTimeline: 1, SheetCredentials: 2, SheetPrincipals: 3, SheetFindings: 4}
+	first := map[string]int{SheetTimeline: 1, SheetActorTimeline: 1, SheetCredentials: 2, SheetPrincipals: 3, SheetFindings: 4}
 	order := append(sheets[:0:0], sheets[1:]...)
 	sort.SliceStable(order, func(i, j int) bool {
 		a, c := first[order[i].name], first[order[j].name]

@@ -30,6 +30,7 @@ type reportFlags struct {
 	suppressions string
 	asOf         string
 	maxRows      int
+	timeline     string
 }
 
 // addReportFlags adds the report's flags; withAsOf false leaves --as-of to
@@ -46,6 +47,7 @@ func addReportFlags(cmd *cobra.Command, o *reportFlags, withAsOf bool) {
 	if withAsOf {
 		f.StringVar(&o.asOf, "as-of", "", "the time the report speaks for (RFC 3339; default: the analysis as-of time, else the newest evidence)")
 	}
+	f.StringVar(&o.timeline, "timeline", "", "add the Actor Timeline sheet: every event of this access key or principal ARN, following the credentials it minted (credtrail timeline)")
 	f.IntVar(&o.maxRows, "max-rows", 0, "rows per sheet at most (default: as many as Excel holds); longer sheets are cut with a note")
 	_ = f.MarkHidden("max-rows")
 }
@@ -71,6 +73,9 @@ func (o *reportFlags) check(formatSet bool) error {
 			return usageError{errorf("--format %s does not match -o %s: give one of them, or make them agree", o.format, o.out)}
 		}
 		o.format = byExt
+	}
+	if o.timeline != "" && o.format != formatXLSX {
+		return usageError{errorf("--timeline adds a sheet to the workbook: write an .xlsx (credtrail timeline prints it as csv or jsonl)")}
 	}
 	switch o.format {
 	case formatXLSX:
@@ -190,6 +195,18 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) ([
 	}
 	if ropts.Rules, err = ruleCatalog(); err != nil {
 		return nil, err
+	}
+	if o.timeline != "" {
+		actor := queries.Actor{AccessKeys: []string{o.timeline}}
+		if strings.HasPrefix(o.timeline, "arn:") {
+			actor = queries.Actor{Principals: []string{o.timeline}}
+		}
+		tl, err := queries.NewTimeline(ctx, db, actor)
+		if err != nil {
+			return nil, err
+		}
+		ropts.ActorTimeline = &report.ActorTimeline{Actor: describeActor(actor), Notes: timelineNotes(tl),
+			Rows: func(ctx context.Context) (*sql.Rows, error) { return tl.Rows(ctx, db, false) }}
 	}
 	r, err := report.Load(ctx, db, ropts)
 	if err != nil {

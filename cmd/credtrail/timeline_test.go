@@ -63,6 +63,40 @@ func TestTimelineCommand(t *testing.T) {
 		t.Errorf("Events sheet: %d rows, want the 359 events of the terminal summary (%v)", len(rows)-2, err)
 	}
 
+	// The case workbook takes the same timeline as a sheet, and the Proof of
+	// a finding whose events it holds leads there.
+	if code, _, errOut := runCLI(t, "analyze", caseDB); code != exitOK {
+		t.Fatalf("analyze: %s", errOut)
+	}
+	caseBook := filepath.Join(t.TempDir(), "case.xlsx")
+	if code, _, errOut := runCLI(t, "report", caseDB, "-o", caseBook, "--timeline", "AKIA5XA34JIJ56INAKEG"); code != exitOK {
+		t.Fatalf("report --timeline: %s", errOut)
+	}
+	f, err = excelize.OpenFile(caseBook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actorRows, err := f.GetRows("Actor Timeline")
+	if err != nil || len(actorRows) != 2+359 {
+		t.Errorf("Actor Timeline sheet: %d rows (%v)", len(actorRows)-2, err)
+	}
+	findings, _ := f.GetRows("Findings")
+	f.Close()
+	linked := false
+	for _, r := range findings {
+		for _, c := range r {
+			if strings.HasPrefix(c, "Actor Timeline row ") {
+				linked = true
+			}
+		}
+	}
+	if !linked {
+		t.Error("no finding's Proof leads to the Actor Timeline")
+	}
+	if code, _, errOut := runCLI(t, "report", caseDB, "-o", filepath.Join(t.TempDir(), "f.csv"), "--timeline", "AKIA5XA34JIJ56INAKEG"); code != exitUsage {
+		t.Errorf("--timeline with csv: exit %d %s", code, errOut)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
