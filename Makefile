@@ -5,7 +5,7 @@ OUT      ?= out
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build test demo bench bench-large golden sample-large clean
+.PHONY: build test demo bench bench-large golden sample-large clean fuzz-short
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/credtrail
@@ -40,6 +40,18 @@ bench: build
 # The same on the 3M-event case of the issues' targets (one account, 30 days).
 bench-large: build
 	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -runs 1 -events-per-day 100000 -days 30 -accounts 1
+
+# Every Go fuzz target (func FuzzX in a _test.go file) for FUZZTIME each,
+# one worker at a time; a failing input is written under the package's
+# testdata/fuzz/FuzzX and the run stops. Long runs: make fuzz-short FUZZTIME=10m.
+FUZZTIME ?= 20s
+fuzz-short:
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for name in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort); do \
+	    echo "$$dir $$name"; \
+	    $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 $$dir || exit 1; \
+	  done; \
+	done
 
 # Refresh golden files after a reviewed change.
 golden:

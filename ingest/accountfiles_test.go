@@ -331,14 +331,3 @@ func TestPasswordPolicySummaryPublicKeysDigestCorpus(t *testing.T) {
 		"327878933619 | 2023-10-15T23:04:04Z | 5 | 5",
 	})
 }
-
-func FuzzDigest(f *testing.F) {
-	f.Add(readFixture(f, "accountfiles/digest.json"))
-	f.Add(readFixture(f, "accountfiles/digest-empty-start.json"))
-	c := openTestCase(f)
-	var fileID int64
-	f.Fuzz(func(t *testing.T, body []byte) {
-		fileID++
-		loadBody(t, c, loadDigest, fileID, body) // must not panic; errors are fine
-	})
-}

@@ -381,22 +381,3 @@ func TestCredentialReportCorpus(t *testing.T) {
 		from credential_report where account_id = '156041403698' and user_name = '<root_account>'`),
 		[]string{"true | no_information | 2025-01-28T17:25:12Z | NULL | not_supported"})
 }
-
-func FuzzCredentialReport(f *testing.F) {
-	for _, name := range []string{"report.csv", "report-base64.json", "report-text.json", "subset-govcloud.csv"} {
-		f.Add(readFixture(f, "credreport/"+name))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		text, generatedAt, _, err := credentialReportCSV(body)
-		if err != nil {
-			return
-		}
-		rep, err := parseCredentialReport(text, generatedAt)
-		if err != nil {
-			return
-		}
-		if len(rep.rows) == 0 || rep.accountID == "" {
-			t.Fatalf("report parsed with %d rows and account %q", len(rep.rows), rep.accountID)
-		}
-	})
-}
