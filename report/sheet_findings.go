@@ -6,24 +6,35 @@ import (
 	"fmt"
 )
 
+// findingColumns: what a reader needs first, printed (findingPrintColumns,
+// landscape, as wide as the page), and the rest on the right.
 var findingColumns = []column{
-	{"Severity", 11, kSeverity},
+	{"Severity", 10, kSeverity},
+	{"Rule", 16, kWrap},
+	{"Title", 30, kWrap},
+	{"Principal", 32, kWrap},
+	{"Resource", 24, kWrap},
+	{"Detail", 56, kWrap},
+	{"First seen (UTC)", 20, kDateTime},
+	{"Events", 7, kInt},
+	{"Proof", 15, kText},
+	{"Last seen (UTC)", 20, kDateTime},
+	{"Account", 14, kText},
 	{"Baseline", 11, kText},
 	{"Suppressed (reason)", 24, kWrap},
-	{"Rule", 28, kText},
-	{"Title", 44, kWrap},
-	{"Account", 14, kText},
-	{"Principal", 44, kText},
-	{"Resource", 36, kText},
-	{"First seen (UTC)", 20, kDateTime},
-	{"Last seen (UTC)", 20, kDateTime},
-	{"Events", 9, kInt},
-	{"Detail", 60, kWrap},
-	{"Proof", 24, kText},
-	{"Finding ID", 22, kText},
+	{"Finding ID", 34, kText},
 	{"Remediation", 50, kWrap},
 	{"ATT&CK (tactic, technique)", 30, kWrap},
 }
+
+// findingPrintColumns are the leading columns of Findings a printout holds.
+const findingPrintColumns = 9
+
+// The indexes of Rule and of Proof, the link to the proving row.
+const (
+	findingRuleColumn  = 1
+	findingProofColumn = 8
+)
 
 func (b *book) writeFindings(ctx context.Context) error {
 	r := b.r
@@ -37,12 +48,18 @@ func (b *book) writeFindings(ctx context.Context) error {
 		remediation[rule.ID] = rule.Remediation
 		attack[rule.ID] = rule.Attack
 	}
+	// the Rule column as wide as the longest rule id, so none breaks mid-word
+	columns := append([]column(nil), findingColumns...)
+	for _, f := range r.Findings {
+		columns[findingRuleColumn].width = max(columns[findingRuleColumn].width, min(float64(len(f.RuleID))+3, 46))
+	}
 	i := 0
 	return b.streamRows(ctx, table{
 		sheet:   SheetFindings,
 		note:    note,
-		columns: findingColumns,
-		link:    func([]any) (int, string) { return 12, b.pendingLink },
+		columns: columns,
+		print:   findingPrintColumns,
+		link:    func([]any) (int, string) { return findingProofColumn, b.pendingLink },
 	}, int64(len(r.Findings)), int64(r.maxRows()), func(dst []any) (bool, error) {
 		if i >= len(r.Findings) {
 			return false, nil
@@ -57,9 +74,9 @@ func (b *book) writeFindings(ctx context.Context) error {
 			}
 		}
 		proofText, loc := b.proofOf(f)
-		vals := []any{f.Severity, f.Status, nilIfEmpty(suppressed), f.RuleID, f.Title, nilIfEmpty(f.AccountID),
-			nilIfEmpty(f.PrincipalARN), nilIfEmpty(f.Resource), timeOrNil(f.FirstSeen), timeOrNil(f.LastSeen),
-			int64OrNil(f.EventCount), nilIfEmpty(f.Detail), nilIfEmpty(proofText), f.FindingID, nilIfEmpty(remediation[f.RuleID]),
+		vals := []any{f.Severity, f.RuleID, f.Title, nilIfEmpty(f.PrincipalARN), nilIfEmpty(f.Resource), nilIfEmpty(f.Detail),
+			timeOrNil(f.FirstSeen), int64OrNil(f.EventCount), nilIfEmpty(proofText),
+			timeOrNil(f.LastSeen), nilIfEmpty(f.AccountID), f.Status, nilIfEmpty(suppressed), f.FindingID, nilIfEmpty(remediation[f.RuleID]),
 			nilIfEmpty(attack[f.RuleID])}
 		copy(dst, vals)
 		b.findingRow[f.FindingID] = i + 2

@@ -58,7 +58,32 @@ func (s *summary) line(label string, v any) {
 	}
 	s.set(1, s.row, label, s.b.style.label)
 	s.set(2, s.row, v, st)
+	if text, ok := v.(string); ok && len(text) > summaryValueChars {
+		s.wrapValue(len(text))
+	}
 	s.row++
+}
+
+// summaryValueChars is about how many characters of a value fit column B.
+const summaryValueChars = 24
+
+// wrapValue lets a long value of the current line wrap over columns B and C
+// instead of running on to the right: a printout fit to the page width
+// would shrink the whole Summary to keep it.
+func (s *summary) wrapValue(chars int) {
+	if s.err != nil {
+		return
+	}
+	f, from, to := s.b.f, s.cell(2, s.row), s.cell(3, s.row)
+	if s.err = f.MergeCell(SheetSummary, from, to); s.err != nil {
+		return
+	}
+	if s.err = f.SetCellStyle(SheetSummary, from, to, s.b.style.wrap); s.err != nil {
+		return
+	}
+	const perLine = 64 // characters of B and C together
+	lines := (chars + perLine - 1) / perLine
+	s.err = f.SetRowHeight(SheetSummary, s.row, float64(15*lines))
 }
 
 // header writes a table header on the next row.

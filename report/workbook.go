@@ -258,8 +258,11 @@ type table struct {
 	sheet   string
 	note    string
 	columns []column
-	query   string
-	args    []any
+	// print, when set, is how many leading columns a printout holds (the
+	// print area); 0: every column.
+	print int
+	query string
+	args  []any
 	// link, when set, returns a hyperlink location for a cell of the row
 	// (column index and location such as 'Timeline'!A12), or col -1 for none.
 	link func(row []any) (col int, location string)
@@ -377,6 +380,15 @@ func (b *book) streamRows(ctx context.Context, t table, total, limit int64, next
 	if err := b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$2", t.sheet), Scope: t.sheet}); err != nil {
 		return err
 	}
+	if t.print > 0 && t.print < len(t.columns) {
+		last, err := excelize.ColumnNumberToName(t.print)
+		if err != nil {
+			return err
+		}
+		if err := b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("'%s'!$A:$%s", t.sheet, last), Scope: t.sheet}); err != nil {
+			return err
+		}
+	}
 	sw, err := b.f.NewStreamWriter(t.sheet)
 	if err != nil {
 		return err
@@ -484,7 +496,9 @@ func rowHeight(cols []column, vals []any) float64 {
 		if c.kind != kWrap || vals[i] == nil {
 			continue
 		}
-		perLine := int(c.width * 1.1)
+		// a little under one character per unit of width: lines break
+		// between words, and a short estimate cuts the cell in print
+		perLine := int(c.width * 0.95)
 		if perLine < 1 {
 			perLine = 1
 		}

@@ -34,7 +34,7 @@ func TestWorkbookSheetsAndHeaders(t *testing.T) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
 	headers := map[string]string{
-		"Findings":      "Severity|Baseline|Suppressed (reason)|Rule|Title|Account|Principal|Resource|First seen (UTC)|Last seen (UTC)|Events|Detail|Proof|Finding ID|Remediation|ATT&CK (tactic, technique)",
+		"Findings":      "Severity|Rule|Title|Principal|Resource|Detail|First seen (UTC)|Events|Proof|Last seen (UTC)|Account|Baseline|Suppressed (reason)|Finding ID|Remediation|ATT&CK (tactic, technique)",
 		"Root Activity": "Time (UTC)|Account|Event source|Event|Region|Source IP|User agent|MFA used|Console login|Error code|Error message|Read only|Access key|Event ID|Evidence file|Record",
 		"Evidence":      "File|Path|Kind|Format|SHA-256|Bytes|Records|Duplicates|Status|Reason / note|Duplicate of file|Account|First event (UTC)|Last event (UTC)|Ingested (UTC)",
 	}
@@ -54,6 +54,55 @@ func TestWorkbookSheetsAndHeaders(t *testing.T) {
 	rows, _ := f.GetRows("Unused Permissions")
 	if !strings.HasPrefix(rows[0][0], "No user or role") || len(rows) != 2 {
 		t.Errorf("Unused Permissions of a case without users and roles: %q", rows)
+	}
+}
+
+// TestWorkbookPrintLayout: Findings prints its first nine columns (what a
+// reader needs) landscape and as wide as the page, the Rule column holds the
+// longest rule id, and a long Summary value wraps over two columns instead
+// of widening the printed page.
+func TestWorkbookPrintLayout(t *testing.T) {
+	c := newCase(t)
+	if _, err := c.DB.Exec(`
+insert into events (event_id, event_time, file_id, record_index, recipient_account_id)
+select 'layout-' || i, timestamp '2024-03-05 00:00:00', (select min(file_id) from evidence_files), 1000 + i, (100000000000 + i * 7919)::varchar
+from range(40) t(i);
+insert into findings (finding_id, rule_id, severity, title) values ('f-long', 'cross_account_trust_without_external_id', 'high', 'Trust')`); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, workbook(t, load(t, c, report.Options{})))
+	var area string
+	for _, n := range f.GetDefinedName() {
+		if n.Name == "_xlnm.Print_Area" && n.Scope == "Findings" {
+			area = n.RefersTo
+		}
+	}
+	if area != "'Findings'!$A:$I" {
+		t.Errorf("Findings print area %q, want its first nine columns", area)
+	}
+	layout, err := f.GetPageLayout("Findings")
+	if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 {
+		t.Errorf("Findings page layout %+v %v", layout, err)
+	}
+	if w, _ := f.GetColWidth("Findings", "B"); w < float64(len("cross_account_trust_without_external_id")) {
+		t.Errorf("Rule column %.0f wide, narrower than the longest rule id", w)
+	}
+	if v, _ := f.GetCellValue("Summary", "A4"); v != "Accounts" {
+		t.Fatalf("Summary A4 is %q, not Accounts", v)
+	}
+	merged, _ := f.GetMergeCells("Summary")
+	wrapped := false
+	for _, m := range merged {
+		if m.GetStartAxis() == "B4" && m.GetEndAxis() == "C4" {
+			wrapped = true
+		}
+	}
+	style, _ := f.GetCellStyle("Summary", "B4")
+	if st, err := f.GetStyle(style); !wrapped || err != nil || st.Alignment == nil || !st.Alignment.WrapText {
+		t.Errorf("the long Accounts value does not wrap over B4:C4 (merged %v)", merged)
+	}
+	if h, _ := f.GetRowHeight("Summary", 4); h < 30 {
+		t.Errorf("Accounts row %.0f high: its wrapped lines are cut", h)
 	}
 }
 
@@ -98,7 +147,7 @@ func TestWorkbookCellTypes(t *testing.T) {
 	// Dates are dates: a number with a date format, shown as UTC.
 	for _, c := range []struct{ sheet, cell, shown string }{
 		{"Root Activity", "A3", "2024-03-04 09:15:00"},
-		{"Findings", "I3", "2024-03-04 09:15:00"},
+		{"Findings", "G3", "2024-03-04 09:15:00"},
 		{"Credentials", "L4", "2023-05-01 12:00:00"},
 	} {
 		raw, _ := f.GetCellValue(c.sheet, c.cell, excelize.Options{RawCellValue: true})
@@ -112,7 +161,7 @@ func TestWorkbookCellTypes(t *testing.T) {
 	}
 	// Counts are numbers.
 	for _, c := range []struct{ sheet, cell, raw string }{
-		{"Findings", "K3", "1"},
+		{"Findings", "H3", "1"},
 		{"Credentials", "M4", "310"}, // key age in days as of 2024-03-07
 		{"Evidence", "F3", "1146"},
 	} {
@@ -134,10 +183,10 @@ func TestWorkbookLinksAndCharts(t *testing.T) {
 	b := workbook(t, load(t, newCase(t), report.Options{}))
 	f := open(t, b)
 	for _, c := range []struct{ cell, target string }{
-		{"M3", "'Timeline'!A3"},    // critical: root console login, first Timeline row
-		{"M4", "'Timeline'!A4"},    // high: root access key
-		{"M5", "'Credentials'!A4"}, // medium: alice's key, from the credential report
-		{"M6", "'Timeline'!A5"},
+		{"I3", "'Timeline'!A3"},    // critical: root console login, first Timeline row
+		{"I4", "'Timeline'!A4"},    // high: root access key
+		{"I5", "'Credentials'!A4"}, // medium: alice's key, from the credential report
+		{"I6", "'Timeline'!A5"},
 	} {
 		ok, target, err := f.GetCellHyperLink("Findings", c.cell)
 		if err != nil || !ok || target != c.target {
