@@ -41,7 +41,7 @@ func run(ids []string, names ...string) string {
 // by the publisher. Two files hold another technique's log (see
 // stratusMislabelled) and are not counted.
 var stratusTechniques = []technique{
-	{id: "aws.credential-access.ec2-get-password-data", file: "credential_access/RetrieveEC2PasswordData.json", where: calls("GetPasswordData"), rule: "access_denied_burst"},
+	{id: "aws.credential-access.ec2-get-password-data", file: "credential_access/RetrieveEC2PasswordData.json", where: calls("GetPasswordData"), rule: "ec2_password_data_retrieved"},
 	{id: "aws.credential-access.ec2-steal-instance-credentials", file: "credential_access/StealEC2InstanceCredentials.json",
 		where: "identity_type = 'AssumedRole' and " + calls("GetCallerIdentity", "DescribeInstances"), rule: "instance_credentials_used_elsewhere"},
 	{id: "aws.credential-access.secretsmanager-batch-retrieve-secrets", file: "credential_access/RetrieveHighNumberOfSecretsManagerSecrets-Batch.json", where: calls("BatchGetSecretValue"), rule: "secrets_bulk_read"},
@@ -79,7 +79,7 @@ var stratusMislabelled = []struct{ id, file, copyOf string }{
 // warm-up failed (CreateVpc: VpcLimitExceeded) so nothing was detonated;
 // the runs that only clean up (e.g. the 12:28 reverts) are not techniques.
 var invictusTechniques = []technique{
-	{id: "aws.credential-access.ec2-get-password-data", where: run([]string{"39f95f43"}, "GetPasswordData"), rule: "access_denied_burst"},
+	{id: "aws.credential-access.ec2-get-password-data", where: run([]string{"39f95f43"}, "GetPasswordData"), rule: "ec2_password_data_retrieved"},
 	{id: "aws.credential-access.ec2-steal-instance-credentials",
 		where: "session_issuer_arn like '%:role/stratus-red-team-ec2-steal-credentials-role' and source_ip not like '3.%' and " + calls("GetCallerIdentity", "DescribeInstances"), rule: "instance_credentials_used_elsewhere"},
 	{id: "aws.credential-access.secretsmanager-retrieve-secrets", where: run([]string{"561fe49b"}, "GetSecretValue"), rule: "secrets_bulk_read"},

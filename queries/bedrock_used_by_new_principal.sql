@@ -19,8 +19,10 @@ principals as (
            bool_or(c.enables) as enabled,
            -- the first Bedrock call of the principal anywhere in the case, against the case's start
            (select min(x.event_time) from events x where x.event_source = 'bedrock.amazonaws.com' and x.principal_arn = c.principal_arn)
-               >= (select min(event_time) from events) + to_hours(any_value(p.baseline_hours)) as newcomer
-    from calls c, params p
+               >= any_value(s.first_event) + to_hours(any_value(p.baseline_hours)) as newcomer
+    from calls c
+    join account_spans s using (account_id)
+    cross join params p
     group by c.account_id, c.principal_arn
 )
 select c.account_id, c.principal_arn, null,

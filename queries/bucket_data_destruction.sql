@@ -32,10 +32,6 @@ deletions as (
     from changes c, params p
     where c.act = 'deletion'
 ),
-span as (
-    select min(event_time) as first_event, max(event_time) - min(event_time) >= to_hours(any_value(p.baseline_hours)) as long_enough
-    from events, params p
-),
 bulk as (
     select d.*
     from (
@@ -43,7 +39,9 @@ bulk as (
                bool_or(d.opens_burst) over (partition by d.account_id, d.principal_arn, d.bucket order by d.event_time
                                             range between to_minutes(p.bulk_minutes) preceding and current row) as in_burst,
                s.long_enough and min(d.event_time) over (partition by d.account_id, d.principal_arn, d.bucket) < s.first_event + to_hours(p.baseline_hours) as established
-        from deletions d, params p, span s
+        from deletions d
+        join account_spans s using (account_id)
+        cross join params p
     ) d
     where d.in_burst and not d.established
 ),

@@ -33,12 +33,10 @@ marked as (
                                         range between to_minutes(p.burst_minutes) preceding and current row) as in_burst,
            -- a principal's first such call after the baseline: the case holds at least baseline_hours before it
            c.event_time = min(c.event_time) over (partition by c.account_id, c.principal_arn)
-               and c.event_time >= (select min(event_time) from events) + to_hours(p.baseline_hours) as first_after_baseline
-    from counted c, params p
-),
-span as (
-    select min(event_time) as first_event, max(event_time) - min(event_time) >= to_hours(any_value(p.baseline_hours)) as long_enough
-    from events, params p
+               and c.event_time >= s.first_event + to_hours(p.baseline_hours) as first_after_baseline
+    from counted c
+    join account_spans s using (account_id)
+    cross join params p
 ),
 reported as (
     -- established: the principal did it in the baseline of a case long enough to have one; its bursts are routine
@@ -46,7 +44,9 @@ reported as (
            bool_or(m.first_after_baseline) over (partition by m.account_id, m.principal_arn) as newcomer,
            s.long_enough and min(m.event_time) over (partition by m.account_id, m.principal_arn) < s.first_event + to_hours(p.baseline_hours) as established,
            s.long_enough
-    from marked m, span s, params p
+    from marked m
+    join account_spans s using (account_id)
+    cross join params p
 )
 select account_id, principal_arn, null,
        count(distinct instance) || ' instance(s) reached by ' || coalesce(principal_arn, 'an unknown principal') || ' with '

@@ -19,14 +19,11 @@ firsts as (
     select c.*, min(c.event_time) over (partition by c.account_id, c.function_name) as function_first_seen
     from changes c
     qualify row_number() over (partition by c.account_id, c.function_name, c.principal_arn order by c.event_time, c.event_id) = 1
-),
-case_start as (
-    select min(event_time) as first_event from events
 )
 select f.account_id, f.principal_arn, 'arn:aws:lambda:' || f.aws_region || ':' || f.account_id || ':function:' || f.function_name,
        'function ' || f.function_name || ' changed (' || f.event_name || ') by ' || coalesce(f.principal_arn, 'an unknown principal')
          || ' from ' || f.source_ip || ', which had not created or changed it in the case before'
-         || '; baseline: the case from ' || strftime(s.first_event, '%Y-%m-%d %H:%M') || ' to the change'
+         || '; baseline: the account''s events from ' || strftime(s.first_event, '%Y-%m-%d %H:%M') || ' to the change'
          || case when f.event_time - s.first_event < to_hours(p.baseline_hours)
                  then ' (' || greatest(1, date_diff('minute', s.first_event, f.event_time)) || ' minutes, shorter than '
                       || p.baseline_hours || ' hours: too short to judge whether this principal changes it routinely)'
@@ -34,7 +31,7 @@ select f.account_id, f.principal_arn, 'arn:aws:lambda:' || f.aws_region || ':' |
        json_object('event_ids', [f.event_id]),
        f.event_time, f.event_time, 1
 from firsts f
-cross join case_start s
+join account_spans s using (account_id)
 cross join params p
 -- a creation is the function's first change, not a change by a newcomer
 where f.event_name not like 'CreateFunction%' and f.event_time between p.since and p.until

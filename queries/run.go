@@ -560,6 +560,15 @@ var macros = []string{
 		                      list_transform(json_strings(json_extract(pj, '$.Federated')), lambda x: 'Federated:' || x),
 		                      list_transform(json_strings(json_extract(pj, '$.Service')), lambda x: 'Service:' || x),
 		                      list_transform(json_strings(json_extract(pj, '$.CanonicalUser')), lambda x: 'CanonicalUser:' || x)) end`,
+	// Each account's span of events in the case. Baseline rules learn what is
+	// routine from an account's first baseline_hours; long_enough: the span
+	// covers at least that, so the baseline can be judged at all.
+	`create or replace temp view account_spans as
+	select e.recipient_account_id as account_id, min(e.event_time) as first_event, max(e.event_time) as last_event,
+	       max(e.event_time) - min(e.event_time) >= to_hours(any_value(p.baseline_hours)) as long_enough
+	from events e, params p
+	where e.recipient_account_id is not null
+	group by e.recipient_account_id`,
 	// Accounts the case holds: their trails, users or roles are in it.
 	`create or replace temp view case_accounts as
 	select recipient_account_id as account_id from events where recipient_account_id is not null
