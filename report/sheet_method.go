@@ -8,17 +8,26 @@ import (
 func (b *book) writeEvidence(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetEvidence,
-		note:  "Every input file, in the order it was recorded, with the SHA-256 of its bytes as stored and what became of it. Times are UTC.",
+		note: "Every input file, in the order it was recorded, with the SHA-256 of its bytes as stored and what became of it. Times are UTC. " +
+			"Integrity: what credtrail verify found of a CloudTrail log or digest file (valid, modified, not covered by a digest, not verified).",
 		columns: []column{
 			{"File", 8, kInt}, {"Path", 60, kText}, {"Kind", 20, kText}, {"Format", 14, kText}, {"SHA-256", 66, kText},
 			{"Bytes", 12, kInt}, {"Records", 10, kInt}, {"Duplicates", 10, kInt}, {"Status", 10, kText}, {"Reason / note", 40, kWrap},
 			{"Duplicate of file", 10, kInt}, {"Account", 14, kText}, {"First event (UTC)", 20, kDateTime}, {"Last event (UTC)", 20, kDateTime},
-			{"Ingested (UTC)", 20, kDateTime},
+			{"Ingested (UTC)", 20, kDateTime}, {"Integrity (credtrail verify)", 40, kWrap},
 		},
 		query: `
-select file_id, path, kind, format, sha256, bytes, records, duplicates, status, error, duplicate_of, account_id,
-       first_event, last_event, ingested_at
-from evidence_files order by file_id`,
+with v as (
+    select path, string_agg(status || coalesce(': ' || detail, ''), '; ' order by row_number) as integrity
+    from log_validation where path is not null
+    group by path
+)
+select ef.file_id, ef.path, ef.kind, ef.format, ef.sha256, ef.bytes, ef.records, ef.duplicates, ef.status, ef.error,
+       ef.duplicate_of, ef.account_id, ef.first_event, ef.last_event, ef.ingested_at,
+       case when ef.kind in ('cloudtrail', 'cloudtrail_digest') and ef.status <> 'rejected'
+            then coalesce(v.integrity, 'not checked: run credtrail verify on the case') end
+from evidence_files ef left join v on v.path = ef.path
+order by ef.file_id`,
 	})
 }
 

@@ -36,7 +36,7 @@ func TestWorkbookSheetsAndHeaders(t *testing.T) {
 	headers := map[string]string{
 		"Findings":      "Severity|Rule|Title|Principal|Resource|Detail|First seen (UTC)|Events|Proof|Last seen (UTC)|Account|Baseline|Suppressed (reason)|Finding ID|Remediation|ATT&CK (tactic, technique)",
 		"Root Activity": "Time (UTC)|Account|Event source|Event|Region|Source IP|User agent|MFA used|Console login|Error code|Error message|Read only|Access key|Event ID|Evidence file|Record",
-		"Evidence":      "File|Path|Kind|Format|SHA-256|Bytes|Records|Duplicates|Status|Reason / note|Duplicate of file|Account|First event (UTC)|Last event (UTC)|Ingested (UTC)",
+		"Evidence":      "File|Path|Kind|Format|SHA-256|Bytes|Records|Duplicates|Status|Reason / note|Duplicate of file|Account|First event (UTC)|Last event (UTC)|Ingested (UTC)|Integrity (credtrail verify)",
 	}
 	for sheet, want := range headers {
 		rows, err := f.GetRows(sheet)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // A new user validates a downloaded trail archive offline: the sample case
@@ -70,6 +72,29 @@ func TestVerifyCommand(t *testing.T) {
 	code, out, _ = runCLI(t, "query", "--format", "csv", caseDB, "select status, count(*) as n from log_validation where kind = 'log_file' group by 1 order by 1")
 	if code != exitOK || !strings.Contains(out, "modified,1\n") {
 		t.Errorf("log_validation: %s", out)
+	}
+	// The analysis reports it, and the workbook's Evidence sheet shows it.
+	if code, out, errOut := runCLI(t, "analyze", caseDB); code != exitOK || !strings.Contains(out, "log_file_integrity") {
+		t.Errorf("analyze after verify: exit %d\n%s%s", code, out, errOut)
+	}
+	book := filepath.Join(t.TempDir(), "case.xlsx")
+	if code, _, errOut := runCLI(t, "report", caseDB, "-o", book); code != exitOK {
+		t.Fatalf("report: %s", errOut)
+	}
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Evidence")
+	f.Close()
+	found := false
+	for _, r := range rows {
+		if len(r) > 15 && r[1] == victim {
+			found = strings.HasPrefix(r[15], "modified: SHA-256 of the uncompressed bytes is ")
+		}
+	}
+	if !found {
+		t.Errorf("the Evidence sheet does not show %s as modified", victim)
 	}
 	if code, _, errOut := runCLI(t, "verify", filepath.Join(t.TempDir(), "nope")); code != exitError || !strings.Contains(errOut, "nope") {
 		t.Errorf("missing path: exit %d %s", code, errOut)
