@@ -50,6 +50,11 @@ type Params struct {
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
+
+	// Progress, when set, is called before each step of the run (step 1 of
+	// steps first) with what it does: "rule root_access_key_active". It is
+	// not a parameter of the analysis and is not recorded.
+	Progress func(step, steps int, what string)
 }
 
 func (p *Params) fill() {
@@ -153,6 +158,14 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
 		return sum, fmt.Errorf("clear findings: %w", err)
 	}
+	step, steps := 0, len(rules)+3
+	progress := func(what string) {
+		step++
+		if p.Progress != nil {
+			p.Progress(step, steps, what)
+		}
+	}
+	progress("permission usage")
 	if err := runUsage(ctx, tx); err != nil {
 		return sum, err
 	}
@@ -160,13 +173,16 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
+		progress("rule " + r.ID)
 		if err := runRule(ctx, tx, r); err != nil {
 			return sum, err
 		}
 	}
+	progress("generated policies")
 	if err := runPolicies(ctx, tx); err != nil {
 		return sum, err
 	}
+	progress("writing the findings")
 	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
 		return sum, err
 	}

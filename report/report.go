@@ -40,6 +40,10 @@ type Options struct {
 	// of one actor (credtrail timeline), and the Proof links of findings
 	// whose events it holds lead there.
 	ActorTimeline *ActorTimeline
+
+	// Progress, when set, is called before each step of writing the
+	// workbook (step 1 of steps first) with what it does: "sheet Findings".
+	Progress func(step, steps int, what string)
 }
 
 // ActorTimeline is an actor's timeline for the case workbook: Rows gives

@@ -141,6 +141,18 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 		}
 		return a < c
 	})
+	step, steps := 0, 2 // the sheets, then the Summary and saving the file
+	for _, s := range order {
+		if s.when {
+			steps++
+		}
+	}
+	progress := func(what string) {
+		step++
+		if r.opts.Progress != nil {
+			r.opts.Progress(step, steps, what)
+		}
+	}
 	for _, s := range order {
 		if !s.when {
 			continue
@@ -148,10 +160,12 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		progress("sheet " + s.name)
 		if err := s.write(ctx); err != nil {
 			return fmt.Errorf("sheet %s: %w", s.name, err)
 		}
 	}
+	progress("sheet " + SheetSummary)
 	if err := b.writeSummary(ctx); err != nil {
 		return fmt.Errorf("sheet %s: %w", SheetSummary, err)
 	}
@@ -159,6 +173,7 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	if err := b.setProperties(); err != nil {
 		return err
 	}
+	progress("saving the workbook")
 	return writeNormalised(f, w)
 }
 

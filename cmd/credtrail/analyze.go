@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -173,12 +174,20 @@ func runAnalyze(cmd *cobra.Command, s *streams, opts *analyzeOptions) error {
 		return err
 	}
 	defer c.Close()
-	sum, err := queries.Run(ctx, c.DB, p)
+	sum, err := runAnalysis(ctx, s, c, p)
 	if err != nil {
 		return err
 	}
 	writeAnalyzeSummary(s.out, sum)
 	return nil
+}
+
+// runAnalysis runs the rules, showing on a terminal which one runs.
+func runAnalysis(ctx context.Context, s *streams, c *ingest.Case, p queries.Params) (queries.Summary, error) {
+	status := newStatusLine(s.err)
+	defer status.done()
+	p.Progress = stepProgress(status, "analyze")
+	return queries.Run(ctx, c.DB, p)
 }
 
 func writeAnalyzeSummary(w io.Writer, sum queries.Summary) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,9 +27,16 @@ var statusDelay = time.Second
 
 // statusLine shows what a long command is doing on one line of stderr,
 // redrawn in place, when stderr is a terminal; elsewhere it shows nothing.
+// Nothing shows in a command's first statusDelay: then the latest status is
+// drawn, so a step that began before and still runs is shown.
 type statusLine struct {
-	w           io.Writer
-	on, shown   bool
+	w  io.Writer
+	on bool
+
+	mu          sync.Mutex
+	shown       bool
+	pending     string
+	timer       *time.Timer
 	start, last time.Time
 }
 
@@ -41,25 +49,56 @@ func newStatusLine(w io.Writer) *statusLine {
 	return &statusLine{w: w, on: isTerminal(w), start: time.Now()}
 }
 
-// show draws text in place of the line before; when not forced, at most
-// every statusInterval.
+// show draws text in place of the line before. A new step is forced; the
+// counts of one step are drawn at most every statusInterval.
 func (l *statusLine) show(text string, force bool) {
 	if !l.on {
 		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := time.Now()
-	if now.Sub(l.start) < statusDelay || (!force && l.shown && now.Sub(l.last) < statusInterval) {
+	if wait := statusDelay - now.Sub(l.start); wait > 0 {
+		l.pending = text
+		if l.timer == nil {
+			l.timer = time.AfterFunc(wait, l.drawPending)
+		}
 		return
 	}
+	if !force && l.shown && now.Sub(l.last) < statusInterval {
+		return
+	}
+	l.draw(text, now)
+}
+
+func (l *statusLine) drawPending() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending != "" {
+		l.draw(l.pending, time.Now())
+	}
+}
+
+func (l *statusLine) draw(text string, now time.Time) {
 	if utf8.RuneCountInString(text) > statusWidth {
 		text = string([]rune(text)[:statusWidth-1]) + "…"
 	}
 	fmt.Fprintf(l.w, "\r\x1b[K%s", text)
-	l.shown, l.last = true, now
+	l.shown, l.last, l.pending = true, now, ""
 }
 
 // done clears the line, leaving the terminal as it was for what follows.
 func (l *statusLine) done() {
+	if !l.on {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	l.pending = ""
 	if l.shown {
 		fmt.Fprint(l.w, "\r\x1b[K")
 		l.shown = false
@@ -101,4 +140,12 @@ func sizeText(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// stepProgress shows the steps of a command, "analyze: 3 of 80: rule
+// root_access_key_active", one line replacing the one before.
+func stepProgress(l *statusLine, command string) func(step, steps int, what string) {
+	return func(step, steps int, what string) {
+		l.show(fmt.Sprintf("%s: %d of %d: %s", command, step, steps, what), true)
+	}
 }

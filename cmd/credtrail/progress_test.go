@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/credtrail/credtrail/queries"
 )
 
 // asTerminal makes the commands of a test see stderr as a terminal and
@@ -44,6 +47,44 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	for _, line := range strings.Split(stderr, "\r\x1b[K") {
 		if n := len([]rune(line)); n > statusWidth {
 			t.Errorf("status of %d columns: %q", n, line)
+		}
+	}
+}
+
+func TestAnalyzeAndReportShowTheirSteps(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	if code, _, errOut := runCLI(t, "ingest", caseDB, reportFixture); code != exitOK {
+		t.Fatal(errOut)
+	}
+	for _, args := range [][]string{{"analyze", caseDB}, {"report", caseDB, "-o", filepath.Join(dir, "quiet.xlsx")}} {
+		if _, _, stderr := runCLI(t, args...); strings.ContainsAny(stderr, "\r\x1b") {
+			t.Errorf("%s: progress on a stderr that is no terminal: %q", args[0], stderr)
+		}
+	}
+
+	asTerminal(t)
+	_, _, stderr := runCLI(t, "analyze", caseDB)
+	rules, _ := queries.Rules()
+	steps := fmt.Sprint(len(rules) + 3)
+	for _, want := range []string{
+		"\r\x1b[Kanalyze: 1 of " + steps + ": permission usage",
+		": rule root_console_login_without_mfa",
+		"\r\x1b[Kanalyze: " + steps + " of " + steps + ": writing the findings\r\x1b[K",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("analyze: want %q in %q", want, stderr)
+		}
+	}
+	_, _, stderr = runCLI(t, "report", caseDB, "-o", filepath.Join(dir, "case.xlsx"))
+	for _, want := range []string{
+		"\r\x1b[Kreport: reading the case\r\x1b[K",
+		": sheet Findings",
+		": sheet Summary",
+		": saving the workbook\r\x1b[Kworkbook written to",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("report: want %q in %q", want, stderr)
 		}
 	}
 }

@@ -208,14 +208,21 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) ([
 		ropts.ActorTimeline = &report.ActorTimeline{Actor: describeActor(actor), Notes: timelineNotes(tl),
 			Rows: func(ctx context.Context) (*sql.Rows, error) { return tl.Rows(ctx, db, false) }}
 	}
+	status := newStatusLine(s.err)
+	defer status.done()
+	status.show("report: reading the case", true)
+	ropts.Progress = stepProgress(status, "report")
 	r, err := report.Load(ctx, db, ropts)
+	status.done()
 	if err != nil {
 		return nil, err
 	}
 	var written []string
 	switch {
 	case o.format == formatXLSX:
-		if err := r.WriteFile(ctx, o.out); err != nil {
+		err := r.WriteFile(ctx, o.out)
+		status.done()
+		if err != nil {
 			return nil, err
 		}
 		written = append(written, o.out)

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credtrail/credtrail/ingest"
-	"github.com/credtrail/credtrail/queries"
 )
 
 type runOptions struct {
@@ -107,7 +106,7 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 		}
 		return err
 	}
-	analysis, err := queries.Run(ctx, c.DB, params)
+	analysis, err := runAnalysis(ctx, s, c, params)
 	if err != nil {
 		return err
 	}
