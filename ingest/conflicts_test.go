@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -280,5 +281,52 @@ func TestConflictAcrossRuns(t *testing.T) {
 	}
 	if n := queryInt(t, c.DB, "select count(*) from events"); n != 2 {
 		t.Errorf("%d events, want 2 (e1, e5)", n)
+	}
+}
+
+func TestCanonicalJSON(t *testing.T) {
+	tests := []struct{ in, want, wantErr string }{
+		{in: `{"b":1,"a":[true,null,{"d":"x","c":-1.5e3}]}`, want: `{"a":[true,null,{"c":-1.5e3,"d":"x"}],"b":1}`},
+		{in: " {\n \"b\" : { } ,\t\"a\" : [ ] }\n", want: `{"a":[],"b":{}}`},
+		{in: `{"k":"\u0041\/\"q\"","\u00e9":"é"}`, want: `{"k":"A/\"q\"","é":"é"}`},
+		{in: `"a\nb"`, want: `"a\nb"`},
+		{in: `{"a":1,"b":2,"a":1}`, wantErr: `key "a" repeated`},
+		{in: `{"a":1} {}`, wantErr: "data after the JSON value"},
+		{in: `{"a":1`, wantErr: "unexpected EOF"},
+		{in: `[1 2]`, wantErr: "unexpected '2'"},
+		{in: strings.Repeat("[", 2000) + strings.Repeat("]", 2000), wantErr: "nested too deeply"},
+	}
+	for _, tt := range tests {
+		got, err := canonicalJSON([]byte(tt.in))
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%.40s: error %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%.40s: %s %v, want %s", tt.in, got, err, tt.want)
+		}
+	}
+	// Real records: the canonical form holds the same value.
+	for _, name := range []string{"testdata/cloudtrail/shapes/array.json", "testdata/cloudtrail/shapes/lookup-events.json", "testdata/cloudtrail/shapes/insights.json"} {
+		body, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := canonicalJSON(body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var want, have any
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &have); err != nil {
+			t.Fatalf("%s: canonical form is not JSON: %v", name, err)
+		}
+		if !reflect.DeepEqual(want, have) {
+			t.Errorf("%s: canonical form holds another value", name)
+		}
 	}
 }
