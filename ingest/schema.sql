@@ -401,6 +401,20 @@ create table if not exists analysis_parameters (
     value varchar                -- as text; lists as JSON arrays
 );
 
+-- Whether each rule of the last analysis could judge each account: assessed
+-- when every input the rule needs (its "-- needs:" header) is in the case for
+-- that account, else missing_inputs names them (credential_report,
+-- credential_report.COLUMN, authorization_details, password_policy, and
+-- cloudtrail: events of the account in the window). Accounts are every
+-- account seen in any evidence. Replaced with the findings; a control passes
+-- for an account only when each of its rules was assessed there.
+create table if not exists rule_coverage (
+    rule_id        varchar not null,
+    account_id     varchar not null,
+    assessed       boolean not null,
+    missing_inputs varchar[] not null
+);
+
 -- One row per finding of the last analysis; a new analysis replaces them all.
 create table if not exists findings (
     finding_id    varchar primary key,  -- stable: hash of rule_id and subject (account, principal, resource)

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 4.1
 -- attack: TA0007/T1580, TA0007/T1087.004
+-- needs: cloudtrail
 -- rationale: Many AccessDenied answers within minutes from one credential is someone mapping what a credential can do, typically with a stolen key.
 -- remediation: Identify the credential's owner and whether they made these calls; if not, deactivate the key and investigate where it leaked.
 with denied as (

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 4.4
 -- attack: TA0003/T1098.001
+-- needs: cloudtrail
 -- rationale: Creating a key for someone else gives the caller a second identity to act as; it is the classic persistence step after a credential is stolen.
 -- remediation: Confirm the change with both users; if unexplained, deactivate the new key and investigate the caller's credentials.
 with e as (

@@ -2,6 +2,7 @@
 -- title: Active access key never used
 -- severity: low
 -- controls: CIS 1.11
+-- needs: credential_report
 -- rationale: A key nobody uses is a credential with no owner: it only adds risk, and is often one handed out at user creation by habit.
 -- remediation: Deactivate the key, wait for complaints, then delete it; create keys only when a workload needs one.
 select k.account_id, k.arn, 'access_key_' || k.slot,

@@ -2,6 +2,7 @@
 -- title: Active access key older than the maximum key age
 -- severity: medium
 -- controls: CIS 1.14, IAM.3
+-- needs: credential_report
 -- rationale: The longer a key lives the more copies of it exist (laptops, CI logs, images); rotation bounds how long a leaked key works.
 -- remediation: Create a second key, move its users to it, deactivate then delete the old key; better, replace long-lived keys with roles.
 select k.account_id, k.arn, 'access_key_' || k.slot,

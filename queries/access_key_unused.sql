@@ -2,6 +2,7 @@
 -- title: Active access key unused past the threshold
 -- severity: medium
 -- controls: CIS 1.12, IAM.8, IAM.22
+-- needs: credential_report
 -- rationale: An active key that has not been used for months is forgotten, not needed; if it leaks nobody will notice its use.
 -- remediation: Deactivate the key, then delete it once nothing breaks.
 select k.account_id, k.arn, 'access_key_' || k.slot,

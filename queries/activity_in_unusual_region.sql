@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: -
 -- attack: TA0005/T1535
+-- needs: cloudtrail
 -- rationale: Attackers work in regions nobody watches; calls in a region outside --allowed-regions (by default: a region with under 1% of the account's activity, or first used by the account more than 24 hours after its first event in the window) deserve a look. Calls of global services (IAM, STS's global endpoint, sign-in, CloudFront, Route 53, Organizations, Support, ...) are logged in us-east-1 wherever the caller works, so they count for no region; one console session's calls fanned out over several regions are one finding.
 -- remediation: Confirm the workload in that region; if unknown, review the principal's calls there and block unused regions with an SCP.
 with e as (

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 1.16, CIS 4.4, IAM.1
 -- attack: TA0003/T1098.003, TA0004/T1098.003
+-- needs: cloudtrail
 -- rationale: Attaching AdministratorAccess (or writing an inline policy allowing * on *) makes a principal all-powerful in one call; attackers do it to keep access.
 -- remediation: Confirm the change was approved; if not, detach the policy and investigate the caller.
 with admin_policies as (

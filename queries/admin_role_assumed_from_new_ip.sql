@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: -
 -- attack: TA0001/T1078.004, TA0008/T1550.001
+-- needs: cloudtrail, authorization_details
 -- rationale: A credential that starts calling from a new address and at once assumes an administrator role is the shape of a stolen key escalating.
 -- remediation: Confirm with the caller's owner; if unexplained, revoke the role's sessions (AWSRevokeOlderSessions), deactivate the key and review the session.
 with admin_roles as (

@@ -42,8 +42,12 @@ type Rule struct {
 	Rationale   string
 	Remediation string
 	Attack      []Technique // MITRE ATT&CK tactic and technique, for incident rules
-	Needs       []string    // inputs the rule reads: one of Inputs
-	SQL         string      // the SELECT, header comments removed
+	// Needs are the inputs the rule reads, each one of Inputs, or
+	// "credential_report.COLUMN" when the rule reads a column that a
+	// credential report may lack. A rule whose input is missing for an
+	// account is not assessed there.
+	Needs []string
+	SQL   string // the SELECT, header comments removed
 }
 
 // Technique is one MITRE ATT&CK (Enterprise, cloud) tactic and technique.
@@ -91,8 +95,9 @@ var Inputs = []string{"credential_report", "authorization_details", "password_po
 
 var (
 	headerKeys   = map[string]bool{"id": true, "title": true, "severity": true, "controls": true, "rationale": true, "remediation": true, "attack": true, "needs": true}
-	optionalKeys = map[string]bool{"attack": true, "needs": true}
+	optionalKeys = map[string]bool{"attack": true}
 	techniqueID  = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
+	reportColumn = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 // parseRule reads a rule file: leading "-- key: value" lines, then the SELECT.
@@ -151,11 +156,12 @@ func parseRule(name, text string) (Rule, error) {
 						}
 					case "needs":
 						for _, n := range strings.Split(value, ",") {
-							if n = strings.TrimSpace(n); n == "" {
+							if n = strings.TrimSpace(n); n == "" || n == "-" {
 								continue
 							}
-							if !slices.Contains(Inputs, n) {
-								return r, fmt.Errorf("%s:%d: needs %q is not one of %s", name, line, n, strings.Join(Inputs, ", "))
+							input, column, hasColumn := strings.Cut(n, ".")
+							if !slices.Contains(Inputs, input) || hasColumn && (input != "credential_report" || !reportColumn.MatchString(column)) {
+								return r, fmt.Errorf("%s:%d: needs %q is not one of %s (or credential_report.COLUMN)", name, line, n, strings.Join(Inputs, ", "))
 							}
 							r.Needs = append(r.Needs, n)
 						}

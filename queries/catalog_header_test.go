@@ -17,9 +17,24 @@ func TestParseRuleAttackAndNeeds(t *testing.T) {
 	if len(r.Needs) != 1 || r.Needs[0] != "cloudtrail" {
 		t.Errorf("needs = %v", r.Needs)
 	}
-	for _, bad := range []string{"-- attack: TA9999/T1098\n", "-- attack: TA0005/T12\n", "-- needs: cloudtrails\n"} {
+	for _, bad := range []string{"-- attack: TA9999/T1098\n", "-- attack: TA0005/T12\n", "-- needs: cloudtrails\n",
+		"-- needs: cloudtrail.event_name\n", "-- needs: credential_report.MFA\n"} {
 		if _, err := parseRule("x.sql", head+bad+"select 1"); err == nil || !strings.Contains(err.Error(), "x.sql:7") {
 			t.Errorf("%q: err = %v, want one naming line 7", bad, err)
 		}
+	}
+}
+
+func TestParseRuleNeedsRequired(t *testing.T) {
+	const head = "-- id: x\n-- title: t\n-- severity: high\n-- controls: -\n-- rationale: r\n-- remediation: m\n"
+	if _, err := parseRule("x.sql", head+"select 1"); err == nil || !strings.Contains(err.Error(), "no needs") {
+		t.Errorf("rule without needs: err = %v", err)
+	}
+	r, err := parseRule("x.sql", head+"-- needs: credential_report.mfa_active, -\nselect 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Needs) != 1 || r.Needs[0] != "credential_report.mfa_active" {
+		t.Errorf("needs = %v", r.Needs)
 	}
 }

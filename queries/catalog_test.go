@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +23,44 @@ func TestCatalog(t *testing.T) {
 	for _, r := range rules {
 		if strings.Contains(strings.ToLower(r.SQL), "now()") || strings.Contains(strings.ToLower(r.SQL), "current_timestamp") {
 			t.Errorf("%s reads the wall clock", r.ID)
+		}
+	}
+}
+
+// A rule's needs name the inputs whose tables it reads: none it does not
+// read, and, for a rule that reads the tables of one input only, that input.
+func TestCatalogNeeds(t *testing.T) {
+	tables := map[string]*regexp.Regexp{
+		"cloudtrail":            regexp.MustCompile(`\b(events|password_sign_ins|permission_usage)\b`),
+		"credential_report":     regexp.MustCompile(`\b(credential_report|credential_reports|access_keys)\b`),
+		"authorization_details": regexp.MustCompile(`\b(iam_users|iam_roles|iam_groups|iam_policies|policy_attachments|policy_statements|role_trust|group_members|untrusted_cross_account_trust|permission_usage)\b`),
+		"password_policy":       regexp.MustCompile(`\bpassword_policy(_in_force)?\b`),
+	}
+	rules, err := queries.Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		var reads []string
+		for input, re := range tables {
+			if re.MatchString(r.SQL) {
+				reads = append(reads, input)
+			}
+		}
+		for _, n := range r.Needs {
+			input, _, _ := strings.Cut(n, ".")
+			if !slices.Contains(reads, input) {
+				t.Errorf("%s needs %s but reads none of its tables", r.ID, n)
+			}
+		}
+		if len(r.Needs) == 0 && !strings.HasSuffix(r.ID, "_not_assessed") {
+			t.Errorf("%s needs no input", r.ID)
+		}
+		if len(reads) == 1 && len(r.Needs) > 0 && !slices.ContainsFunc(r.Needs, func(n string) bool { return strings.HasPrefix(n, reads[0]) }) {
+			t.Errorf("%s reads only %s but needs %v", r.ID, reads[0], r.Needs)
+		}
+		if strings.Contains(r.SQL, "mfa_active") && !slices.Contains(r.Needs, "credential_report.mfa_active") {
+			t.Errorf("%s reads mfa_active, which a credential report may lack, without needing credential_report.mfa_active", r.ID)
 		}
 	}
 }

@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 4.6
 -- attack: TA0006/T1110
+-- needs: cloudtrail
 -- rationale: Many failed console sign-ins from one address within minutes is password guessing or spraying; it has not worked (yet), but the targeted user names are worth protecting.
 -- remediation: Make sure the targeted users have MFA; block the address if it keeps trying.
 with logins as (

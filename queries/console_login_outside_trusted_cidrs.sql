@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: -
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: When console access is expected only from known networks (--trusted-cidrs), a sign-in from elsewhere is a stolen password or an unmanaged device.
 -- remediation: Confirm with the user; enforce aws:SourceIp conditions or Identity Center with device trust.
 with e as (

@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 4.2
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: Each successful console sign-in without MFA is a session opened with a password alone.
 -- remediation: Require MFA for the user; review the sessions from unexpected addresses.
 with e as (

@@ -2,6 +2,7 @@
 -- title: Console user whose policies have no source-address condition
 -- severity: low
 -- controls: -
+-- needs: credential_report, authorization_details
 -- rationale: When access is meant to come only from --trusted-cidrs, a console user whose policies never test aws:SourceIp can act from anywhere with a stolen password.
 -- remediation: Add a Deny with NotIpAddress aws:SourceIp for the trusted networks (or use Identity Center with network controls).
 with console as (

@@ -2,6 +2,7 @@
 -- title: IAM user with a console password and no MFA
 -- severity: high
 -- controls: CIS 1.10, IAM.5, IAM.19
+-- needs: credential_report.mfa_active
 -- rationale: A console password without MFA falls to phishing, reuse or guessing; the brute-force detections show it happening.
 -- remediation: Require MFA for every console user (enforce with a policy denying actions without aws:MultiFactorAuthPresent), or remove the password.
 select c.account_id, c.arn, null,

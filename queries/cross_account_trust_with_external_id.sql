@@ -2,6 +2,7 @@
 -- title: Role assumable from an untrusted account with sts:ExternalId
 -- severity: medium
 -- controls: -
+-- needs: authorization_details
 -- rationale: The external id guards against the confused deputy, but the other account still has standing access that should be known and wanted.
 -- remediation: Confirm the account belongs to a current partner and pass it in --trusted-accounts; remove the trust when the relationship ended.
 select t.account_id, t.arn, t.principal_value,

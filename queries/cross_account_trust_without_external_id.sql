@@ -2,6 +2,7 @@
 -- title: Role assumable from an untrusted account without sts:ExternalId
 -- severity: high
 -- controls: -
+-- needs: authorization_details
 -- rationale: Another account's principals can assume the role; without an external id a third-party service can be tricked into using it for someone else (confused deputy).
 -- remediation: Confirm the account belongs to a known partner; add an sts:ExternalId condition, or pass the account in --trusted-accounts once it is vetted.
 select t.account_id, t.arn, t.principal_value,

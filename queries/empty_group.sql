@@ -2,6 +2,7 @@
 -- title: Group with no members
 -- severity: low
 -- controls: -
+-- needs: authorization_details
 -- rationale: An empty group with policies is a ready-made set of permissions anyone able to add users to groups can hand out.
 -- remediation: Delete the group, or detach its policies until it is needed.
 select g.account_id, g.arn, null,

@@ -2,6 +2,7 @@
 -- title: User or role with full administrator access (* on *)
 -- severity: high
 -- controls: CIS 1.16, IAM.1
+-- needs: authorization_details
 -- rationale: A principal allowed every action on every resource can do anything, including removing the evidence; each one should be known, few, and protected.
 -- remediation: Keep administrator access to a small set of roles assumed with MFA; give everyone else job-specific policies.
 with attached as (

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: -
 -- attack: TA0007/T1087.004, TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: The first thing done with a stolen key is "aws sts get-caller-identity"; a key that has a usual address and suddenly starts from another one with that call has probably leaked.
 -- remediation: Ask the key's owner about the address; if unknown, deactivate the key and review everything it did from there.
 with k as (

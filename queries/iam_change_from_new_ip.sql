@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 4.3, CIS 4.4
 -- attack: TA0003/T1098
+-- needs: cloudtrail
 -- rationale: Identity changes (users, keys, policies, roles) from an address the caller never used before are how stolen credentials turn into persistence.
 -- remediation: Confirm the changes with the caller's owner; undo those that are not explained and rotate the caller's credentials.
 with calls as (

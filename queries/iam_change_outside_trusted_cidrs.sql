@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 4.4
 -- attack: TA0003/T1098
+-- needs: cloudtrail
 -- rationale: When administration is expected only from known networks (--trusted-cidrs), an IAM change from elsewhere is a stolen credential or an unmanaged machine.
 -- remediation: Confirm the changes with the caller's owner; restrict IAM administration with aws:SourceIp conditions.
 with e as (

@@ -2,6 +2,7 @@
 -- title: IAM user with a console password in an account that uses federation
 -- severity: low
 -- controls: CIS 1.21
+-- needs: credential_report, cloudtrail
 -- rationale: Where people already sign in through SAML or IAM Identity Center, IAM users with passwords are a second, unmanaged way in that joiner-mover-leaver processes miss.
 -- remediation: Move the person to the identity provider and delete the login profile; keep IAM users only for break-glass, with MFA.
 with federated as (

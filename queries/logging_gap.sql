@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 3.1
 -- attack: TA0005/T1562.008
+-- needs: cloudtrail
 -- rationale: A gap in an otherwise continuous trail means logging stopped, files were deleted, or the evidence is incomplete; either way the window is not covered.
 -- remediation: Check the trail status and the S3 bucket for the missing hours (and CloudTrail-Digest files); say in the report that the gap is not covered.
 with h as (

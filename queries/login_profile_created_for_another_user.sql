@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 4.4
 -- attack: TA0003/T1098.001
+-- needs: cloudtrail
 -- rationale: Giving another user a console password (CreateLoginProfile) or resetting theirs (UpdateLoginProfile) lets the caller sign in as that user.
 -- remediation: Confirm the change with the user and their manager; if unexplained, remove the login profile and investigate the caller.
 with e as (

@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 4.4
 -- attack: TA0005/T1556.006, TA0003/T1556.006
+-- needs: cloudtrail
 -- rationale: Removing a user's MFA device is needed before a password-only takeover; it is rarely routine.
 -- remediation: Confirm with the user; re-enrol MFA and check the user's sign-ins since the change.
 with e as (

@@ -2,6 +2,7 @@
 -- title: IAM user with two active access keys
 -- severity: medium
 -- controls: CIS 1.13
+-- needs: credential_report
 -- rationale: Two active keys usually mean a rotation that never finished: the old key lives on wherever it was copied.
 -- remediation: Find which key is still in use (access_key_N_last_used_date, CloudTrail), move everything to one and deactivate the other.
 select k.account_id, k.arn, null,

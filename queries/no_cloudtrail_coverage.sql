@@ -2,6 +2,7 @@
 -- title: Credentials used in the window without any CloudTrail event
 -- severity: low
 -- controls: -
+-- needs: credential_report, authorization_details
 -- rationale: When the credential report or RoleLastUsed shows use inside the window but the archive holds no event of the principal, the trail does not record that activity (data events, another trail, an unlogged region); its permissions can be judged neither used nor unused.
 -- remediation: Find the trail that records this activity (data events for DynamoDB, S3, Lambda; all regions; organization trail) and add it to the case, or enable it; until then treat the principal's usage as unknown.
 with active as (

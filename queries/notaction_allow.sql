@@ -2,6 +2,7 @@
 -- title: Policy allowing everything except a NotAction list
 -- severity: medium
 -- controls: -
+-- needs: authorization_details
 -- rationale: Allow with NotAction grants every action not listed, including every action AWS adds later; it is almost always broader than intended.
 -- remediation: Replace NotAction with an explicit Action list of what the principal needs.
 with owner as (

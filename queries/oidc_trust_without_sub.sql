@@ -2,6 +2,7 @@
 -- title: Role trusts an OIDC provider without a condition on the subject
 -- severity: high
 -- controls: -
+-- needs: authorization_details
 -- rationale: Without a condition on the token's sub claim, any identity of the provider (for GitHub Actions: any repository of anyone) can assume the role.
 -- remediation: Add a StringEquals or StringLike condition on PROVIDER:sub naming the repositories, branches or service accounts allowed.
 select r.account_id, r.arn, t.principal_value,

@@ -2,6 +2,7 @@
 -- title: Console password never used
 -- severity: low
 -- controls: CIS 1.12
+-- needs: credential_report
 -- rationale: A password that was set and never used is an unneeded way in, often with a temporary password shared by e-mail.
 -- remediation: Remove the login profile until the user needs console access; require a password reset and MFA at first sign-in.
 select c.account_id, c.arn, 'password',

@@ -2,6 +2,7 @@
 -- title: Password policy does not require every character class
 -- severity: low
 -- controls: IAM.7, IAM.11, IAM.12, IAM.13, IAM.14
+-- needs: password_policy
 -- rationale: Security Hub expects upper and lower case letters, numbers and symbols to be required.
 -- remediation: Require uppercase, lowercase, numbers and symbols in the account password policy.
 select account_id, null, null,

@@ -2,6 +2,7 @@
 -- title: Password policy lets passwords live longer than 90 days
 -- severity: low
 -- controls: IAM.17
+-- needs: password_policy
 -- rationale: Security Hub IAM.17 expects passwords to expire within 90 days; CIS no longer requires expiry, so this is reported low, for the auditor to weigh.
 -- remediation: Set --max-password-age 90 if your standard requires expiry; otherwise record the exception.
 select po.account_id, null, null,

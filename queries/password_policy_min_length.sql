@@ -2,6 +2,7 @@
 -- title: Password policy allows passwords shorter than 14 characters
 -- severity: medium
 -- controls: CIS 1.8, IAM.15
+-- needs: password_policy
 -- rationale: Length is what makes a password hard to guess; CIS asks for at least 14 characters.
 -- remediation: aws iam update-account-password-policy --minimum-password-length 14 (with the other settings kept).
 select po.account_id, null, null,

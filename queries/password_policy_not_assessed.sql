@@ -2,6 +2,7 @@
 -- title: Password policy not assessed (no export in the case)
 -- severity: info
 -- controls: CIS 1.8, CIS 1.9, IAM.7, IAM.11, IAM.12, IAM.13, IAM.14, IAM.15, IAM.16, IAM.17
+-- needs: -
 -- rationale: Without the get-account-password-policy export the password controls can be neither passed nor failed; they are reported as not assessed.
 -- remediation: Add the output of aws iam get-account-password-policy (or its NoSuchEntity error) to the case and analyze again.
 with accounts as (

@@ -2,6 +2,7 @@
 -- title: Password policy does not prevent reuse of the last 24 passwords
 -- severity: medium
 -- controls: CIS 1.9, IAM.16
+-- needs: password_policy
 -- rationale: Without reuse prevention a forced change can go back to a password that has already leaked.
 -- remediation: aws iam update-account-password-policy --password-reuse-prevention 24 (with the other settings kept).
 select po.account_id, null, null,

@@ -2,6 +2,7 @@
 -- title: Console password unused past the threshold
 -- severity: medium
 -- controls: CIS 1.12, IAM.8, IAM.22
+-- needs: credential_report
 -- rationale: A password nobody has used for months (credential report, or a console sign-in in CloudTrail) belongs to someone who left or never needed it; it can still be guessed or phished.
 -- remediation: Remove the login profile (aws iam delete-login-profile); give it back on request, with MFA.
 with pw as (

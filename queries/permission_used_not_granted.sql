@@ -2,6 +2,7 @@
 -- title: Actions used that no policy in the export grants
 -- severity: info
 -- controls: -
+-- needs: authorization_details, cloudtrail
 -- rationale: A successful call that the principal's exported policies do not allow shows a permission source the analysis cannot see: a resource policy, a policy missing from the export, or a policy changed since the export.
 -- remediation: Find where the permission comes from (resource policies, the full authorization details export, the policy's version history) before narrowing any policy.
 with missing as (

@@ -2,6 +2,7 @@
 -- title: Permissions boundary removes permissions the principal's policies grant
 -- severity: low
 -- controls: -
+-- needs: authorization_details
 -- rationale: When a boundary cuts what the attached policies grant, the policies overstate the principal's access and calls fail with AccessDenied; reviews of the policies alone are wrong.
 -- remediation: Align the policies with the boundary (remove what it never lets through), or widen the boundary if the access is needed.
 with stmts as (

@@ -2,6 +2,7 @@
 -- title: Principal that can raise its own privileges
 -- severity: high
 -- controls: -
+-- needs: authorization_details
 -- rationale: A principal that is not an administrator but may rewrite or attach policies, create keys or passwords for others, or pass a role to compute it controls is one step from administrator.
 -- remediation: Remove the listed actions or scope them to the principal's own resources (e.g. iam:CreateAccessKey on user/${aws:username}); restrict iam:PassRole to named roles.
 with combos (combo, actions) as (

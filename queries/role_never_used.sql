@@ -2,6 +2,7 @@
 -- title: Role never used
 -- severity: low
 -- controls: -
+-- needs: authorization_details
 -- rationale: A role with no recorded use (RoleLastUsed empty, no session in CloudTrail) is standing access nobody needs.
 -- remediation: Confirm with its owner, then delete the role; recreate it when a workload needs it.
 with used as (

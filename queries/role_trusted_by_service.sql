@@ -2,6 +2,7 @@
 -- title: Role assumable by an AWS service
 -- severity: info
 -- controls: -
+-- needs: authorization_details
 -- rationale: Lists which services can act with which roles, for review of what a compromised resource could do.
 -- remediation: None needed when the service and the role's permissions match the workload; remove trusts no workload uses.
 select r.account_id, r.arn, t.principal_value,

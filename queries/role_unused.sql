@@ -2,6 +2,7 @@
 -- title: Role unused past the threshold
 -- severity: low
 -- controls: -
+-- needs: authorization_details
 -- rationale: A role whose last use (RoleLastUsed or CloudTrail) is older than the threshold is probably left over; its trust is still open.
 -- remediation: Confirm with its owner, then delete the role or remove its trust.
 with last_event as (

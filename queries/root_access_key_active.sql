@@ -2,6 +2,7 @@
 -- title: Root user has an active access key
 -- severity: critical
 -- controls: CIS 1.4, IAM.4
+-- needs: credential_report
 -- rationale: A root access key is a long-lived credential with unlimited power that cannot be limited by any policy; scripts that use it spread it.
 -- remediation: Find what uses the key (access_key_N_last_used_service, CloudTrail), move it to an IAM role, then delete the root access key.
 select k.account_id, k.arn, 'access_key_' || k.slot,

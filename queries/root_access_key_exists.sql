@@ -2,6 +2,7 @@
 -- title: Root user has an inactive access key
 -- severity: medium
 -- controls: CIS 1.4, IAM.4
+-- needs: credential_report
 -- rationale: An inactive root key is one API call (UpdateAccessKey) from being a working root credential; CIS asks that no root key exist at all.
 -- remediation: Delete the root access key (root sign-in, Security credentials, Access keys).
 select k.account_id, k.arn, 'access_key_' || k.slot,

@@ -3,6 +3,7 @@
 -- severity: critical
 -- controls: CIS 1.4, CIS 1.7, CIS 4.3, IAM.4
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: API calls signed with a root access key come from a script or a person holding the account's most powerful long-lived credential.
 -- remediation: Identify the caller from its source addresses and user agents, move it to an IAM role, and delete the root access key.
 with e as (

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: CIS 1.7, CIS 4.3
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: Root activity cannot be limited by any policy and is not tied to a person; outside a handful of account tasks it should not happen at all.
 -- remediation: Review what the root sessions did and from where; move the work to IAM roles and lock the root credentials away.
 with e as (

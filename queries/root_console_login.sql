@@ -3,6 +3,7 @@
 -- severity: medium
 -- controls: CIS 1.7, CIS 4.3
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: Root sign-ins should be rare and explained even when MFA protects them; each one is worth confirming with the account owner.
 -- remediation: Confirm the reason for each root sign-in; use IAM roles or Identity Center for everyday administration.
 with e as (

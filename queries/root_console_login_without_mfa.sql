@@ -3,6 +3,7 @@
 -- severity: critical
 -- controls: CIS 1.5, CIS 1.7, CIS 4.2, CIS 4.3, IAM.9
 -- attack: TA0001/T1078.004
+-- needs: cloudtrail
 -- rationale: A successful root sign-in without MFA means the account's most powerful identity is protected by a password alone, and it is being used.
 -- remediation: Confirm with the account owner who signed in; rotate the root password, enable MFA and review everything the session did.
 with e as (

@@ -2,6 +2,7 @@
 -- title: Root user has no MFA device
 -- severity: critical
 -- controls: CIS 1.5, IAM.9
+-- needs: credential_report.mfa_active
 -- rationale: The root user can do anything in the account, including closing it; a password alone is one phishing e-mail away from losing the account.
 -- remediation: Enable a hardware or virtual MFA device for the root user, and keep it in a safe with a documented break-glass procedure.
 select c.account_id, c.arn, null,

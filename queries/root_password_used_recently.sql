@@ -2,6 +2,7 @@
 -- title: Root user signed in with its password recently
 -- severity: medium
 -- controls: CIS 1.7
+-- needs: credential_report
 -- rationale: Daily work as root cannot be limited or attributed to a person; root should be used only for the few tasks that need it.
 -- remediation: Find out who signed in as root and why (CloudTrail ConsoleLogin); give that person an IAM role or Identity Center access instead.
 select c.account_id, c.arn, null,

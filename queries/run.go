@@ -141,6 +141,13 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		}
 		rules = some
 	}
+	if !p.Since.IsZero() && !p.Until.IsZero() && p.Until.Before(p.Since) {
+		return sum, fmt.Errorf("until %s is before since %s", p.Until.Format(time.RFC3339), p.Since.Format(time.RFC3339))
+	}
+	run, err := markStarted(ctx, db)
+	if err != nil {
+		return sum, err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return sum, err
@@ -182,9 +189,15 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if err := runPolicies(ctx, tx); err != nil {
 		return sum, err
 	}
+	if err := writeCoverage(ctx, tx, rules); err != nil {
+		return sum, err
+	}
 	progress("writing the findings")
 	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
 		return sum, err
+	}
+	if _, err := tx.ExecContext(ctx, "insert or replace into case_meta values ('analysis_completed', ?)", run); err != nil {
+		return sum, fmt.Errorf("record analysis completed: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return sum, fmt.Errorf("commit findings: %w", err)
@@ -195,6 +208,23 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// markStarted records, in its own transaction, that analysis number n has
+// started; Run records analysis_completed = n with the findings. A case
+// whose analysis_started is not its analysis_completed holds the findings of
+// an earlier analysis, not of the last one, which was interrupted or failed.
+func markStarted(ctx context.Context, db *sql.DB) (string, error) {
+	var last sql.NullString
+	if err := db.QueryRowContext(ctx, "select max(value) from case_meta where key = 'analysis_started'").Scan(&last); err != nil {
+		return "", fmt.Errorf("read analysis marker: %w", err)
+	}
+	n, _ := strconv.Atoi(last.String)
+	run := strconv.Itoa(n + 1)
+	if _, err := db.ExecContext(ctx, "insert or replace into case_meta values ('analysis_started', ?)", run); err != nil {
+		return "", fmt.Errorf("record analysis started: %w", err)
+	}
+	return run, nil
 }
 
 func runRule(ctx context.Context, tx *sql.Tx, r Rule) error {

@@ -2,12 +2,14 @@ package queries_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/credtrail/credtrail/queries"
+	"github.com/credtrail/credtrail/report"
 )
 
 // The parameters of a run are recorded, defaults filled in from the evidence
@@ -84,5 +86,61 @@ func TestRunCancelledKeepsPreviousFindings(t *testing.T) {
 	var n int
 	if err := c.DB.QueryRow("select count(*) from findings where finding_id = 'old'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("previous findings after a cancelled run: %d, %v", n, err)
+	}
+}
+
+// cancelAfter is a context cancelled at the after-th time anyone asks
+// whether it is: a cancel in the middle of the rules, without a timer.
+type cancelAfter struct {
+	context.Context
+	calls, after int
+	done         chan struct{}
+}
+
+func (c *cancelAfter) Err() error {
+	c.calls++
+	if c.calls == c.after {
+		close(c.done)
+	}
+	if c.calls >= c.after {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *cancelAfter) Done() <-chan struct{} { return c.done }
+
+// An analysis interrupted mid-run leaves the previous findings and a case
+// that says its last analysis did not complete: report refuses it until an
+// analysis completes.
+func TestRunInterruptedIsRecorded(t *testing.T) {
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("..", "samples", "case", "iam")})
+	bg := context.Background()
+	if _, err := queries.Run(bg, c.DB, queries.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Load(bg, c.DB, report.Options{}); err != nil {
+		t.Fatalf("report after a completed analysis: %v", err)
+	}
+	rules, _ := queries.Rules()
+	ctx := &cancelAfter{Context: bg, after: len(rules) / 2, done: make(chan struct{})}
+	if _, err := queries.Run(ctx, c.DB, queries.Params{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if ctx.calls < 3 {
+		t.Fatalf("cancelled before the analysis started (%d checks)", ctx.calls)
+	}
+	var findings int
+	if err := c.DB.QueryRow("select count(*) from findings").Scan(&findings); err != nil || findings == 0 {
+		t.Errorf("findings of the completed analysis after an interrupted one: %d, %v", findings, err)
+	}
+	if _, err := report.Load(bg, c.DB, report.Options{}); !errors.Is(err, report.ErrAnalysisIncomplete) || !strings.Contains(err.Error(), "run credtrail analyze again") {
+		t.Errorf("report after an interrupted analysis: %v", err)
+	}
+	if _, err := queries.Run(bg, c.DB, queries.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Load(bg, c.DB, report.Options{}); err != nil {
+		t.Errorf("report after the analysis completed again: %v", err)
 	}
 }

@@ -3,6 +3,7 @@
 -- severity: high
 -- controls: -
 -- attack: TA0009/T1530
+-- needs: cloudtrail
 -- rationale: Hundreds of GetObject calls by one principal on one bucket within an hour is what exfiltration looks like in S3 data events.
 -- remediation: Confirm the job with the data owner; if unknown, revoke the principal's sessions and review what was read (the object keys are in the events).
 with g as (

@@ -2,6 +2,7 @@
 -- title: Customer policy allowing every action of a service
 -- severity: low
 -- controls: IAM.21
+-- needs: authorization_details
 -- rationale: service:* grants the destructive and the permission-changing actions of that service along with the ones needed, now and as AWS adds more.
 -- remediation: List the actions the workload uses (see its CloudTrail events), or use the service's read-only or scoped managed policies.
 with owner as (

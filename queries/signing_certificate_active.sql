@@ -2,6 +2,7 @@
 -- title: IAM user with an active signing certificate
 -- severity: low
 -- controls: -
+-- needs: credential_report
 -- rationale: X.509 signing certificates are a legacy credential for a few old SOAP APIs; an active one is a long-lived secret nobody rotates.
 -- remediation: Check whether anything still signs with it; deactivate and delete it.
 select c.account_id, c.arn, null,

@@ -2,6 +2,7 @@
 -- title: Role assumable by any principal
 -- severity: critical
 -- controls: -
+-- needs: authorization_details
 -- rationale: A trust policy naming Principal "*" lets any AWS account in the world assume the role; only a condition on the caller's organization, account or ARN closes it.
 -- remediation: Name the accounts or roles that need access in the trust policy, and add sts:ExternalId or aws:PrincipalOrgID conditions.
 select r.account_id, r.arn, null,

@@ -2,6 +2,7 @@
 -- title: Granted actions never used in the services a principal uses
 -- severity: low
 -- controls: -
+-- needs: authorization_details, cloudtrail
 -- rationale: Within the services a principal does use, the actions and patterns its policies grant but it never calls are the part of its access a least-privilege policy would drop.
 -- remediation: Narrow the policies to the actions used; credtrail policy CASE --principal ARN prints a policy built from them.
 with svc as (

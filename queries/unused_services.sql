@@ -2,6 +2,7 @@
 -- title: Granted services never used in the window
 -- severity: low
 -- controls: -
+-- needs: authorization_details, cloudtrail
 -- rationale: A service a principal's policies grant but its CloudTrail calls never touch is access nobody needs; if the principal's credentials leak, it is access an attacker gets for free.
 -- remediation: Remove the unused services from the principal's policies; credtrail policy CASE --principal ARN prints a policy built from what it used.
 with svc as (

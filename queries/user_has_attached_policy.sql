@@ -2,6 +2,7 @@
 -- title: IAM user with managed policies attached directly
 -- severity: low
 -- controls: CIS 1.15, IAM.2
+-- needs: authorization_details
 -- rationale: Policies attached to users one by one drift apart; group membership keeps permissions reviewable.
 -- remediation: Attach the policy to a group for the user's job and add the user to it; detach it from the user.
 select u.account_id, u.arn, null,

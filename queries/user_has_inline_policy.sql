@@ -2,6 +2,7 @@
 -- title: IAM user with an inline policy
 -- severity: low
 -- controls: CIS 1.15, IAM.2
+-- needs: authorization_details
 -- rationale: Permissions written into one user are invisible to reviews of groups and roles and outlive the need they were written for.
 -- remediation: Move the permissions to a group (or a role) that the user joins; delete the inline policy.
 select u.account_id, u.arn, null,

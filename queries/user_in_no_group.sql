@@ -2,6 +2,7 @@
 -- title: IAM user in no group
 -- severity: low
 -- controls: CIS 1.15
+-- needs: authorization_details
 -- rationale: A user outside every group gets permissions one by one, which is how exceptions accumulate.
 -- remediation: Put the user in the group for their job, or delete the user if nobody needs it.
 select u.account_id, u.arn, null,

@@ -2,6 +2,7 @@
 -- title: IAM user near the limit of 10 groups
 -- severity: low
 -- controls: -
+-- needs: authorization_details
 -- rationale: A user in eight or more groups has accumulated roles over time; the hard limit of 10 also blocks the next legitimate change.
 -- remediation: Review the user's groups against their current job and remove the ones no longer needed.
 select u.account_id, u.arn, null,

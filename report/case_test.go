@@ -36,6 +36,11 @@ insert into findings values
   ('f-denied', 'iam_privilege_escalation_denied', 'low', '111122223333', 'arn:aws:iam::111122223333:user/ops', null,
    'Denied attempt to attach a policy', null, '["11111111-0000-4000-8000-000000000004"]',
    '2024-03-06T02:30:00Z', '2024-03-06T02:30:00Z', 1);
+insert into rule_coverage values
+  ('root_console_login_without_mfa', '111122223333', true, []), ('root_mfa_not_enabled', '111122223333', true, []),
+  ('access_key_not_rotated', '111122223333', true, []), ('iam_privilege_escalation_denied', '111122223333', true, []),
+  ('password_policy_min_length', '111122223333', false, ['password_policy']), ('password_policy_not_assessed', '111122223333', true, []),
+  ('role_trusted_by_service', '111122223333', true, []);
 `
 
 // newCase ingests the fixtures into a new case and adds findings.

@@ -63,6 +63,44 @@ func (r *Report) WriteFindings(w io.Writer, format string) error {
 	}
 }
 
+// WriteControls writes the verdict on every control for every account
+// (Controls), as JSON lines or CSV; lists are JSON arrays in CSV.
+func (r *Report) WriteControls(w io.Writer, format string) error {
+	switch format {
+	case FormatJSONL:
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for i := range r.controls {
+			if err := enc.Encode(&r.controls[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		if err := cw.Write([]string{"control", "account_id", "status", "missing_inputs", "rules_not_assessed", "failing_rules", "rules"}); err != nil {
+			return err
+		}
+		list := func(l []string) string {
+			b, _ := json.Marshal(l)
+			return string(b)
+		}
+		for _, c := range r.controls {
+			rec := []string{c.Control, c.AccountID, c.Status, list(c.MissingInputs), list(c.RulesNotAssessed), list(c.FailingRules), list(c.Rules)}
+			for i := range rec {
+				rec[i] = SafeCSVCell(rec[i])
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	default:
+		return fmt.Errorf("unknown format %q (jsonl or csv)", format)
+	}
+}
+
 func timeText(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -88,13 +126,15 @@ var exportTables = []struct{ name, orderBy string }{
 	{"role_trust", "role_arn, statement_index, principal_kind, principal_value"},
 	{"password_policy", "account_id nulls first, file_id"},
 	{"analysis_parameters", "name"},
+	{"rule_coverage", "rule_id, account_id"},
 	{"permission_usage", "account_id, principal_arn, level desc, service, pattern"},
 	{"generated_policies", "principal_arn, incident_activity"},
 	{"action_catalog", "service, action, file_id"},
 }
 
-// WriteTables writes the findings and the main tables into dir, one file
-// each (findings.jsonl, events.jsonl, ...; or .csv), and returns the paths
+// WriteTables writes the findings, the control verdicts (controls.jsonl)
+// and the main tables into dir, one file each (findings.jsonl,
+// events.jsonl, ...; or .csv), and returns the paths
 // written. Tables are written by DuckDB's COPY, out of core: a case of
 // millions of events exports with flat memory. Times are RFC 3339 UTC; in
 // CSV, text a spreadsheet would run as a formula is neutralised.
@@ -109,6 +149,11 @@ func (r *Report) WriteTables(ctx context.Context, dir, format string) ([]string,
 	path := filepath.Join(dir, "findings."+format)
 	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteFindings(w, format) }); err != nil {
 		return paths, err
+	}
+	paths = append(paths, path)
+	path = filepath.Join(dir, "controls."+format)
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return r.WriteControls(w, format) }); err != nil {
+		return paths, fmt.Errorf("%s: %w", path, err)
 	}
 	paths = append(paths, path)
 	for _, t := range exportTables {

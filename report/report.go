@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,7 +16,8 @@ const ExcelMaxRows = 1048576
 // Options are the parameters of a report besides the case itself.
 type Options struct {
 	// AsOf is the time the report speaks for; zero: the analysis as_of
-	// parameter, else the newest time in the evidence. Document properties
+	// parameter, else the newest time in the evidence (zero in a case
+	// without evidence, shown as "no evidence"). Document properties
 	// and key ages come from it, never from the clock.
 	AsOf    time.Time
 	Version string // credtrail version, shown on Summary and Method
@@ -76,6 +78,11 @@ type Report struct {
 	params       [][2]string // analysis_parameters, by name
 	tables       map[string]bool
 	cut          []string // sheets cut at the row limit, for Summary
+
+	evidence bool                // the case holds a loaded input file
+	catalog  map[string][]string // rule id -> controls
+	controls []ControlStatus
+	accounts []string
 }
 
 // Load reads what the report needs from the case. It reads only the schema's
@@ -88,6 +95,9 @@ func Load(ctx context.Context, db *sql.DB, opts Options) (*Report, error) {
 	if !r.tables["findings"] {
 		return nil, fmt.Errorf("not a credtrail case (no findings table)")
 	}
+	if err := r.checkAnalysisCompleted(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.loadParams(ctx); err != nil {
 		return nil, err
 	}
@@ -96,6 +106,9 @@ func Load(ctx context.Context, db *sql.DB, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r.AsOf = asOf
+	if err := r.loadEvidence(ctx); err != nil {
+		return nil, err
+	}
 	if r.Findings, err = loadFindings(ctx, db); err != nil {
 		return nil, err
 	}
@@ -103,6 +116,9 @@ func Load(ctx context.Context, db *sql.DB, opts Options) (*Report, error) {
 		r.Resolved = compareBaseline(r.Findings, opts.Baseline)
 	}
 	r.suppressions = applySuppressions(r.Findings, opts.Suppressions, r.AsOf)
+	if err := r.loadControls(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -149,6 +165,25 @@ func (r *Report) loadTables(ctx context.Context) error {
 		r.tables[name] = true
 	}
 	return rows.Err()
+}
+
+// ErrAnalysisIncomplete is returned by Load for a case whose last analysis
+// did not complete: its findings are an earlier analysis's, or none.
+var ErrAnalysisIncomplete = errors.New("the last analysis of this case did not complete (interrupted or failed), so its findings and controls would be wrong: run credtrail analyze again, then report")
+
+// checkAnalysisCompleted compares the markers credtrail analyze writes when
+// an analysis starts and when it commits its findings.
+func (r *Report) checkAnalysisCompleted(ctx context.Context) error {
+	var started, completed sql.NullString
+	err := r.db.QueryRowContext(ctx, `select max(value) filter (where key = 'analysis_started'),
+		max(value) filter (where key = 'analysis_completed') from case_meta`).Scan(&started, &completed)
+	if err != nil {
+		return fmt.Errorf("read analysis markers: %w", err)
+	}
+	if started.Valid && started != completed {
+		return ErrAnalysisIncomplete
+	}
+	return nil
 }
 
 func (r *Report) loadParams(ctx context.Context) error {
@@ -228,7 +263,22 @@ select greatest(
 	if t.Valid {
 		return t.Time.UTC(), nil
 	}
-	return time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), nil
+	return time.Time{}, nil // no evidence: no time to speak for
+}
+
+// asOfText is the as-of time as shown, or "no evidence" for a case without any.
+func (r *Report) asOfText(layout string) string {
+	if r.AsOf.IsZero() {
+		return "no evidence"
+	}
+	return r.AsOf.Format(layout)
+}
+
+func (r *Report) loadEvidence(ctx context.Context) error {
+	if err := r.db.QueryRowContext(ctx, `select exists (select 1 from evidence_files where status in ('loaded', 'duplicate'))`).Scan(&r.evidence); err != nil {
+		return fmt.Errorf("evidence files: %w", err)
+	}
+	return nil
 }
 
 // keyMaxAgeDays is the access-key rotation threshold of the analysis (90 by default).

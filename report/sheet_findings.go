@@ -154,6 +154,9 @@ func evidenceStrings(raw json.RawMessage) []string {
 }
 
 func analyzedNote(r *Report) string {
+	if !r.evidence {
+		return "The case holds no evidence: no input file was loaded, so nothing could be analysed."
+	}
 	if len(r.params) == 0 {
 		return "The case has not been analysed yet (no analysis parameters): run credtrail analyze, or credtrail run."
 	}
@@ -189,7 +192,7 @@ func (b *book) writeSuppressed(ctx context.Context) error {
 	i := 0
 	return b.streamRows(ctx, table{
 		sheet: SheetSuppressed,
-		note:  fmt.Sprintf("Accepted risks from %s, as of %s UTC. Suppressed findings stay on Findings but do not count for --fail-on. Expired entries suppress nothing.", r.opts.SuppressionsPath, r.AsOf.Format("2006-01-02 15:04")),
+		note:  fmt.Sprintf("Accepted risks from %s, as of %s UTC. Suppressed findings stay on Findings but do not count for --fail-on. Expired entries suppress nothing.", r.opts.SuppressionsPath, r.asOfText("2006-01-02 15:04")),
 		columns: []column{
 			{"Status", 18, kText}, {"Reason", 40, kWrap}, {"Expires", 12, kDate},
 			{"Entry: finding ID", 22, kText}, {"Entry: rule", 26, kText}, {"Entry: subject", 40, kText},

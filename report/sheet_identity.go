@@ -11,7 +11,7 @@ func (b *book) writeCredentials(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetCredentials,
 		note: fmt.Sprintf("Every user of the newest credential report of each account, one row per access key (users without keys: one row). Times are UTC; key age in days as of %s UTC; rotation is due after %d days (key_max_age_days).",
-			r.AsOf.Format("2006-01-02 15:04"), maxAge),
+			r.asOfText("2006-01-02 15:04"), maxAge),
 		columns: []column{
 			{"Account", 14, kText}, {"User", 22, kText}, {"ARN", 44, kText}, {"Created (UTC)", 20, kDateTime},
 			{"Password enabled", 10, kBool}, {"Password last used (UTC)", 20, kDateTime}, {"Password last used (as written)", 16, kText},

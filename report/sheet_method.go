@@ -44,7 +44,7 @@ func (b *book) writeMethod(ctx context.Context) error {
 		suppressions = r.opts.SuppressionsPath
 	}
 	lines := []methodLine{
-		{"Report", "As of (UTC)", r.AsOf.Format("2006-01-02 15:04:05"), "Key ages, suppression expiry and the document dates are computed from this time, never from the clock; the same case and parameters give the same workbook."},
+		{"Report", "As of (UTC)", r.asOfText("2006-01-02 15:04:05"), "Key ages, suppression expiry and the document dates are computed from this time, never from the clock; the same case and parameters give the same workbook."},
 		{"Report", "credtrail version", r.opts.Version, ""},
 		{"Report", "Rows per sheet at most", strconv.Itoa(r.maxRows()), "A longer sheet is cut with a note at its top; every row is in the JSON lines output (--format jsonl --tables)."},
 		{"Report", "Baseline", baseline, "Each finding is new or unchanged against it; findings gone since are on the Resolved sheet."},

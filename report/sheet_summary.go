@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +108,11 @@ func (b *book) writeSummary(ctx context.Context) error {
 		}
 	}
 	s.set(1, 1, "credtrail case report", b.style.title)
-	s.set(1, 2, fmt.Sprintf("As of %s UTC. Every time in this workbook is UTC. Read on: Findings, then the sheets its Proof column links to.", r.AsOf.Format("2006-01-02 15:04:05")), b.style.note)
+	if r.evidence {
+		s.set(1, 2, fmt.Sprintf("As of %s UTC. Every time in this workbook is UTC. Read on: Findings, then the sheets its Proof column links to.", r.asOfText("2006-01-02 15:04:05")), b.style.note)
+	} else {
+		s.set(1, 2, "The case holds no evidence: no input file was loaded, so no finding and no control could be assessed.", b.style.note)
+	}
 	s.row = 4
 
 	facts, err := b.caseFacts(ctx)
@@ -127,7 +130,11 @@ func (b *book) writeSummary(ctx context.Context) error {
 	} else {
 		s.line("Analysis window", "not analysed")
 	}
-	s.line("As of (UTC)", r.AsOf)
+	if r.AsOf.IsZero() {
+		s.line("As of (UTC)", "no evidence")
+	} else {
+		s.line("As of (UTC)", r.AsOf)
+	}
 	s.line("credtrail version", r.opts.Version)
 	for _, st := range []string{"loaded", "duplicate", "rejected"} {
 		s.line("Input files "+st, facts.files[st])
@@ -276,28 +283,35 @@ func (b *book) writeSummary(ctx context.Context) error {
 	// beside the tables above are anchored to rows of default height.
 	// Controls.
 	s.title("Controls (CIS AWS Foundations, AWS Security Hub)")
-	controls, err := b.controls(ctx)
-	if err != nil {
-		return err
-	}
-	if len(controls) == 0 {
+	switch {
+	case !r.ControlCatalog():
 		s.set(1, s.row, "Not assessed: no rule catalog was given (credtrail report and run give it). Findings list the rules that fired.", b.style.note)
 		s.row++
-	} else {
-		s.header("Control", "Status", "Rules")
-		for _, c := range controls {
-			s.set(1, s.row, c.control, b.style.text)
+	case !r.Analysed():
+		s.set(1, s.row, "Not assessed: the case has not been analysed (credtrail analyze, or credtrail run).", b.style.note)
+		s.row++
+	case len(r.accounts) == 0 && facts.files["loaded"] == 0:
+		s.set(1, s.row, "Not assessed: the case holds no evidence.", b.style.note)
+		s.row++
+	case len(r.accounts) == 0:
+		s.set(1, s.row, "Not assessed: the analysis judged no account; run credtrail analyze again.", b.style.note)
+		s.row++
+	default:
+		s.set(1, s.row, "A control passes for an account only when the case holds every input its rules need for that account; otherwise it is not assessed, naming what is missing.", b.style.note)
+		s.row++
+		s.header("Control", "Status", "Accounts, and what is missing or failing")
+		for _, g := range groupControls(r.controls, len(r.accounts)) {
+			s.set(1, s.row, g.control, b.style.text)
 			st := b.style.text
-			switch c.status {
-			case "fail":
+			switch g.status {
+			case ControlFail:
 				st = b.style.fail
-			case "pass":
+			case ControlPass:
 				st = b.style.pass
 			}
-			s.set(2, s.row, c.status, st)
-			rules := strings.Join(c.rules, ", ")
-			s.set(3, s.row, rules, b.style.wrap)
-			if lines := 1 + (len(rules)-1)/52; lines > 1 && s.err == nil {
+			s.set(2, s.row, g.status, st)
+			s.set(3, s.row, g.text, b.style.wrap)
+			if lines := 1 + (len(g.text)-1)/52; lines > 1 && s.err == nil {
 				s.err = f.SetRowHeight(SheetSummary, s.row, 15*float64(lines))
 			}
 			s.row++
@@ -421,69 +435,47 @@ from events group by 1 order by 1`)
 	return c, nil
 }
 
-type controlStatus struct {
-	control, status string
-	rules           []string
+// controlGroup is one row of the Summary's controls table: the accounts
+// for which a control has one status for one reason.
+type controlGroup struct {
+	control, status, text string
 }
 
-// controls marks each control of the rule catalog: fail when a rule mapped
-// to it has a finding that is not suppressed, pass when the analysis ran and
-// none has, not assessed before any analysis. The catalog comes from the
-// options, else from a rules table (rule_id, controls) in the case.
-func (b *book) controls(ctx context.Context) ([]controlStatus, error) {
-	r := b.r
-	catalog := map[string][]string{}
-	for _, rule := range r.opts.Rules {
-		catalog[rule.ID] = rule.Controls
-	}
-	if len(r.opts.Rules) == 0 && r.tables["rules"] {
-		rows, err := queryRows(ctx, r.db, `select rule_id, controls::varchar from rules order by rule_id`)
-		if err != nil {
-			return nil, fmt.Errorf("rule catalog: %w", err)
+// groupControls folds the per-account verdicts into rows: one per control
+// when every account has the same verdict, else one per verdict.
+func groupControls(cs []ControlStatus, accounts int) []controlGroup {
+	var out []controlGroup
+	type key struct{ control, status, why string }
+	var order []key
+	members := map[key][]string{}
+	for _, c := range cs {
+		why := "checked by " + strings.Join(c.Rules, ", ")
+		switch c.Status {
+		case ControlFail:
+			why = "failing: " + strings.Join(c.FailingRules, ", ")
+		case ControlNotAssessed:
+			why = c.MissingText()
 		}
-		for _, row := range rows {
-			catalog[text(row[0])] = splitList(text(row[1]))
+		k := key{c.Control, c.Status, why}
+		if _, ok := members[k]; !ok {
+			order = append(order, k)
 		}
+		members[k] = append(members[k], c.AccountID)
 	}
-	// Info findings imply no action and fail nothing; a rule named
-	// ..._not_assessed that fired says its controls could not be judged.
-	failing, unjudged := map[string]bool{}, map[string]bool{}
-	for _, f := range r.Findings {
-		switch {
-		case f.Suppressed != nil:
-		case strings.HasSuffix(f.RuleID, "_not_assessed"):
-			unjudged[f.RuleID] = true
-		case f.Severity != "info":
-			failing[f.RuleID] = true
+	for _, k := range order {
+		who := "all accounts (" + strings.Join(members[k], ", ") + ")"
+		if len(members[k]) < accounts {
+			who = strings.Join(members[k], ", ")
+		} else if accounts == 1 {
+			who = members[k][0]
 		}
-	}
-	byControl := map[string]*controlStatus{}
-	for rule, controls := range catalog {
-		for _, c := range controls {
-			cs := byControl[c]
-			if cs == nil {
-				cs = &controlStatus{control: c, status: "pass"}
-				if len(r.params) == 0 {
-					cs.status = "not assessed"
-				}
-				byControl[c] = cs
-			}
-			cs.rules = append(cs.rules, rule)
-			switch {
-			case failing[rule]:
-				cs.status = "fail"
-			case unjudged[rule] && cs.status == "pass":
-				cs.status = "not assessed"
-			}
+		text := who
+		if k.why != "" {
+			text += ": " + k.why
 		}
+		out = append(out, controlGroup{control: k.control, status: k.status, text: text})
 	}
-	out := make([]controlStatus, 0, len(byControl))
-	for _, cs := range byControl {
-		sort.Strings(cs.rules)
-		out = append(out, *cs)
-	}
-	sort.Slice(out, func(i, j int) bool { return naturalLess(out[i].control, out[j].control) })
-	return out, nil
+	return out
 }
 
 // naturalLess orders "CIS 1.4" before "CIS 1.10" and "IAM.9" before "IAM.10".

@@ -228,7 +228,11 @@ func (b *book) newStyles() error {
 // runs of the same case carry the same ones.
 func (b *book) setProperties() error {
 	r := b.r
-	at := r.AsOf.UTC().Format(time.RFC3339)
+	asOf := r.AsOf
+	if asOf.IsZero() { // no evidence: a fixed date keeps the bytes reproducible
+		asOf = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	at := asOf.UTC().Format(time.RFC3339)
 	if err := b.f.SetDocProps(&excelize.DocProperties{
 		Title:          "credtrail case report",
 		Subject:        "AWS identity and access evidence analysis",

@@ -481,9 +481,11 @@ update analysis_parameters set value = '2024-03-07 00:00:00+00' where name = 'as
 
 func TestControlsStatus(t *testing.T) {
 	c := newCase(t)
+	// A second account whose authorization details are not in the case.
 	if _, err := c.DB.Exec(`insert into findings (finding_id, rule_id, severity, title) values
   ('f-pp', 'password_policy_not_assessed', 'info', 'Password policy not assessed'),
-  ('f-ctx', 'role_trusted_by_service', 'info', 'Role assumable by a service')`); err != nil {
+  ('f-ctx', 'role_trusted_by_service', 'info', 'Role assumable by a service');
+insert into rule_coverage values ('role_trusted_by_service', '999988887777', false, ['authorization_details'])`); err != nil {
 		t.Fatal(err)
 	}
 	rules := []report.Rule{
@@ -492,17 +494,41 @@ func TestControlsStatus(t *testing.T) {
 		{ID: "role_trusted_by_service", Controls: []string{"IAM.99"}},
 		{ID: "root_console_login_without_mfa", Controls: []string{"CIS 1.5"}},
 	}
-	f := open(t, workbook(t, load(t, c, report.Options{Rules: rules})))
+	r := load(t, c, report.Options{Rules: rules})
+	var verdicts []string
+	for _, cs := range r.Controls() {
+		verdicts = append(verdicts, cs.Control+" "+cs.AccountID+" "+cs.Status+" "+strings.Join(cs.MissingInputs, ","))
+	}
+	want := []string{
+		// failing in 111122223333; 999988887777 has nothing from which the rule could judge it
+		"CIS 1.5 111122223333 fail ", "CIS 1.5 999988887777 not assessed ",
+		"CIS 1.8 111122223333 not assessed password_policy", "CIS 1.8 999988887777 not assessed ",
+		"IAM.15 111122223333 not assessed password_policy", "IAM.15 999988887777 not assessed ",
+		"IAM.99 111122223333 pass ", "IAM.99 999988887777 not assessed authorization_details",
+	}
+	if got := strings.Join(verdicts, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("controls:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	f := open(t, workbook(t, r))
 	rows, _ := f.GetRows("Summary")
-	got := map[string]string{}
-	for _, r := range rows {
-		if len(r) >= 2 && (strings.HasPrefix(r[0], "CIS ") || strings.HasPrefix(r[0], "IAM.")) {
-			got[r[0]] = r[1]
+	var table []string
+	for _, row := range rows {
+		if len(row) >= 3 && (strings.HasPrefix(row[0], "CIS ") || strings.HasPrefix(row[0], "IAM.")) {
+			table = append(table, strings.Join(row[:3], " | "))
 		}
 	}
-	want := map[string]string{"CIS 1.5": "fail", "CIS 1.8": "not assessed", "IAM.15": "pass", "IAM.99": "pass"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("controls %v, want %v", got, want)
+	wantTable := []string{
+		"CIS 1.5 | fail | 111122223333: failing: root_console_login_without_mfa",
+		"CIS 1.5 | not assessed | 999988887777: not assessed by root_console_login_without_mfa",
+		"CIS 1.8 | not assessed | 111122223333: no password policy export",
+		"CIS 1.8 | not assessed | 999988887777: not assessed by password_policy_min_length, password_policy_not_assessed",
+		"IAM.15 | not assessed | 111122223333: no password policy export",
+		"IAM.15 | not assessed | 999988887777: not assessed by password_policy_min_length",
+		"IAM.99 | pass | 111122223333: checked by role_trusted_by_service",
+		"IAM.99 | not assessed | 999988887777: no authorization details",
+	}
+	if got := strings.Join(table, "\n"); got != strings.Join(wantTable, "\n") {
+		t.Errorf("Summary controls:\n%s\nwant:\n%s", got, strings.Join(wantTable, "\n"))
 	}
 	// Before any analysis, nothing is assessed.
 	bare := newCase(t)
@@ -511,9 +537,14 @@ func TestControlsStatus(t *testing.T) {
 	}
 	f = open(t, workbook(t, load(t, bare, report.Options{Rules: rules})))
 	rows, _ = f.GetRows("Summary")
+	notAnalysed := false
 	for _, r := range rows {
-		if len(r) >= 2 && strings.HasPrefix(r[0], "CIS 1.5") && r[1] != "not assessed" {
+		if len(r) >= 2 && strings.HasPrefix(r[0], "CIS 1.5") {
 			t.Errorf("CIS 1.5 before analysis: %q", r[1])
 		}
+		notAnalysed = notAnalysed || len(r) > 0 && strings.HasPrefix(r[0], "Not assessed: the case has not been analysed")
+	}
+	if !notAnalysed {
+		t.Error("the Summary of a case never analysed does not say its controls are not assessed")
 	}
 }

@@ -179,6 +179,15 @@ func runAnalyze(cmd *cobra.Command, s *streams, opts *analyzeOptions) error {
 		return err
 	}
 	writeAnalyzeSummary(s.out, sum)
+	rules, err := ruleCatalog()
+	if err != nil {
+		return err
+	}
+	r, err := report.Load(ctx, c.DB, report.Options{Rules: rules})
+	if err != nil {
+		return err
+	}
+	writeControlSummary(s.out, r)
 	return nil
 }
 

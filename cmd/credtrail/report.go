@@ -217,6 +217,7 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) ([
 	if err != nil {
 		return nil, err
 	}
+	writeControlSummary(s.err, r)
 	var written []string
 	switch {
 	case o.format == formatXLSX:
@@ -272,4 +273,43 @@ func ruleCatalog() ([]report.Rule, error) {
 		out[i] = report.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity, Controls: r.Controls, Remediation: r.Remediation, Attack: r.AttackText()}
 	}
 	return out, nil
+}
+
+// writeControlSummary tells, per account, how many controls pass, fail or
+// are not assessed, and what the not-assessed ones lack.
+func writeControlSummary(w io.Writer, r *report.Report) {
+	switch {
+	case !r.ControlCatalog():
+		return
+	case !r.Analysed():
+		fmt.Fprintln(w, "controls: not assessed (the case has not been analysed)")
+		return
+	case len(r.Accounts()) == 0:
+		fmt.Fprintln(w, "controls: not assessed (the case holds no evidence)")
+		return
+	}
+	byAccount := map[string][]report.ControlStatus{}
+	for _, cs := range r.Controls() {
+		byAccount[cs.AccountID] = append(byAccount[cs.AccountID], cs)
+	}
+	for _, account := range r.Accounts() {
+		counts := map[string]int{}
+		var why []string
+		missing := map[string][]string{}
+		for _, cs := range byAccount[account] {
+			counts[cs.Status]++
+			if cs.Status == report.ControlNotAssessed {
+				text := cs.MissingText()
+				if _, ok := missing[text]; !ok {
+					why = append(why, text)
+				}
+				missing[text] = append(missing[text], cs.Control)
+			}
+		}
+		fmt.Fprintf(w, "controls of account %s: %d pass, %d fail, %d not assessed\n", account,
+			counts[report.ControlPass], counts[report.ControlFail], counts[report.ControlNotAssessed])
+		for _, text := range why {
+			fmt.Fprintf(w, "  not assessed (%s): %s\n", text, strings.Join(missing[text], ", "))
+		}
+	}
 }
