@@ -303,6 +303,9 @@ func loadDigest(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fil
 	if d.AWSAccountID == nil || *d.AWSAccountID == "" {
 		return fileStats{}, errors.New("awsAccountId: missing")
 	}
+	if err := checkAccountID(*d.AWSAccountID); err != nil {
+		return fileStats{}, fmt.Errorf("awsAccountId: %w", err)
+	}
 	var start, end, newest, oldest time.Time
 	for _, f := range []struct {
 		name     string
@@ -415,6 +418,11 @@ func documentAccountID(doc map[string]json.RawMessage) (string, error) {
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return "", fmt.Errorf("%s: not a string: %s", k, clip(string(v), 40))
+		}
+		if s != "" {
+			if err := checkAccountID(s); err != nil {
+				return "", fmt.Errorf("%s: %w", k, err)
+			}
 		}
 		return s, nil
 	}

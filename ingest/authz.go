@@ -548,6 +548,11 @@ func parseIAMARN(s, resourceType string) (iamARN, error) {
 	if !strings.HasPrefix(parts[5], resourceType+"/") {
 		return iamARN{}, fmt.Errorf("Arn: %q is not a %s ARN", s, resourceType)
 	}
+	if parts[4] != "aws" || resourceType != "policy" {
+		if err := checkAccountID(parts[4]); err != nil {
+			return iamARN{}, fmt.Errorf("Arn: %q: %w", s, err)
+		}
+	}
 	return iamARN{Partition: parts[1], Account: parts[4], Resource: parts[5]}, nil
 }
 

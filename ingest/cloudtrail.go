@@ -102,6 +102,12 @@ const eventTimeSQL = `coalesce(try_cast(r.eventTime as timestamptz),
              try_strptime(r.eventTime, '%Y%m%dT%H%M%SZ')::timestamptz,
              case when r.eventTime is null then try_cast(r."@timestamp" as timestamptz) end)`
 
+// recipientAccountSQL fails the statement on a recipientAccountId that is not
+// 12 digits (a spreadsheet's 5.28758E+11): the file is then rejected (see
+// badAccountSQL), and the damaged id never becomes an account.
+const recipientAccountSQL = `case when r.recipientAccountId is null or regexp_full_match(r.recipientAccountId, '[0-9]{12}')
+        then r.recipientAccountId else error('recipientAccountId is not 12 digits') end`
+
 // insertEventsSQL types and normalises every record of the batch into events
 // in one pass. A record whose time cannot be read violates event_time's NOT
 // NULL and fails the statement: the file is then rejected (see badRecordSQL).
@@ -123,7 +129,7 @@ var insertEventsSQL = `insert into events ` + readRecords(`
     r.eventVersion,
     r.requestID,
     r.sharedEventID,
-    r.recipientAccountId,
+    `+recipientAccountSQL+`,
     case lower(r.managementEvent) when 'true' then true when 'false' then false end,
     identity_type,
     case lower(identity_type)
@@ -180,6 +186,13 @@ var badRecordSQL = `select record_index, event_time_text, parsed, bad from (` + 
     record_index, coalesce(r.eventTime, r."@timestamp") as event_time_text,
     parsed_time is not null as parsed, count(*) over () as bad`) + `
     where event_time is null)
+order by record_index limit 1`
+
+// badAccountSQL finds the first record of a file whose recipientAccountId is
+// not 12 digits, to say why the file was rejected.
+var badAccountSQL = `select record_index, account, bad from (` + readRecords(`
+    record_index, r.recipientAccountId as account, count(*) over () as bad`) + `
+    where not regexp_full_match(r.recipientAccountId, '[0-9]{12}'))
 order by record_index limit 1`
 
 // De-duplication keeps one row per (event_id, recipient_account_id), after
@@ -451,7 +464,14 @@ func badRecord(ctx context.Context, conn *sql.Conn, f ctFile) string {
 	var text sql.NullString
 	var parsed bool
 	if err := tx.QueryRowContext(ctx, badRecordSQL, duckDBArgs(f)...).Scan(&idx, &text, &parsed, &bad); err != nil {
-		return ""
+		if err := tx.QueryRowContext(ctx, badAccountSQL, duckDBArgs(f)...).Scan(&idx, &text, &bad); err != nil {
+			return ""
+		}
+		msg := fmt.Sprintf("record %d: recipientAccountId: %v", idx, checkAccountID(text.String))
+		if bad > 1 {
+			msg = fmt.Sprintf("%d records have a recipientAccountId that is not 12 digits, the first: %s", bad, msg)
+		}
+		return msg
 	}
 	msg := fmt.Sprintf("record %d: eventTime: invalid time %q", idx, text.String)
 	switch {

@@ -457,6 +457,11 @@ func convertEventHistoryCSV(r io.Reader, rw *recordsWriter) error {
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue
 		}
+		if v := get(row, "Recipient Account Id"); v != "" {
+			if err := checkAccountID(v); err != nil {
+				return fmt.Errorf("line %d: Recipient Account Id: %w", line, err)
+			}
+		}
 		rec := map[string]any{}
 		for name, key := range eventHistoryColumns {
 			if v := get(row, name); v != "" {

@@ -241,6 +241,9 @@ func parseCredentialReport(text string, generatedAt time.Time) (*credentialRepor
 		case !ok:
 			return nil, fmt.Errorf("line %d: arn: %q is not an IAM ARN", line, row.arn)
 		case rep.accountID == "":
+			if err := checkAccountID(account); err != nil {
+				return nil, fmt.Errorf("line %d: arn: %w", line, err)
+			}
 			rep.accountID = account
 		case account != rep.accountID:
 			return nil, fmt.Errorf("line %d: arn: account %s differs from the report's account %s", line, account, rep.accountID)
