@@ -31,7 +31,7 @@ func TestCatalog(t *testing.T) {
 // read, and, for a rule that reads the tables of one input only, that input.
 func TestCatalogNeeds(t *testing.T) {
 	tables := map[string]*regexp.Regexp{
-		"cloudtrail":            regexp.MustCompile(`\b(events|password_sign_ins|permission_usage)\b`),
+		"cloudtrail":            regexp.MustCompile(`\b(events|password_sign_ins|permission_usage|security_group_openings)\b`),
 		"credential_report":     regexp.MustCompile(`\b(credential_report|credential_reports|access_keys)\b`),
 		"authorization_details": regexp.MustCompile(`\b(iam_users|iam_roles|iam_groups|iam_policies|policy_attachments|policy_statements|role_trust|group_members|untrusted_cross_account_trust|permission_usage)\b`),
 		"password_policy":       regexp.MustCompile(`\bpassword_policy(_in_force)?\b`),
