@@ -65,6 +65,10 @@ func TestCorpusCloudTrail(t *testing.T) {
 		"authz/cloudsplaining/test_files_scanning_test_authorization_file_details_missing_constraints_v2.json": "not CloudTrail events",
 		// Semi-synthetic Panther test events: 18 records have no eventTime or a placeholder such as "redacted".
 		"cloudtrail/panther/panther_cloudtrail_records.json": "no valid eventTime",
+		// An Elastic test event whose recipientAccountId is the placeholder "redacted".
+		"cloudtrail/elastic-integrations/test-user-authentication.log": `recipientAccountId: account id "redacted" is not 12 digits`,
+		// A console Event-history CSV re-saved by a spreadsheet: 528758312345 became 5.28758E+11.
+		"eventhistory/gi11rl-CloudGoat/event_history_e484a0e.csv": "re-saved by a spreadsheet",
 	}
 	for path, reason := range knownBad {
 		o, ok := byPath[path]
