@@ -30,11 +30,25 @@ func TestCatalog(t *testing.T) {
 // A rule's needs name the inputs whose tables it reads: none it does not
 // read, and, for a rule that reads the tables of one input only, that input.
 func TestCatalogNeeds(t *testing.T) {
-	tables := map[string]*regexp.Regexp{
-		"cloudtrail":            regexp.MustCompile(`\b(events|password_sign_ins|permission_usage|security_group_openings)\b`),
-		"credential_report":     regexp.MustCompile(`\b(credential_report|credential_reports|access_keys)\b`),
-		"authorization_details": regexp.MustCompile(`\b(iam_users|iam_roles|iam_groups|iam_policies|policy_attachments|policy_statements|role_trust|group_members|untrusted_cross_account_trust|permission_usage)\b`),
-		"password_policy":       regexp.MustCompile(`\bpassword_policy(_in_force)?\b`),
+	tables := map[string][]string{
+		"cloudtrail":            {"events", "password_sign_ins", "permission_usage"},
+		"credential_report":     {"credential_report", "credential_reports", "access_keys"},
+		"authorization_details": {"iam_users", "iam_roles", "iam_groups", "iam_policies", "policy_attachments", "policy_statements", "role_trust", "group_members", "permission_usage"},
+		"password_policy":       {"password_policy"},
+	}
+	// The views the runner defines for rules read the tables of their inputs.
+	src, err := os.ReadFile("run.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range strings.Split(string(src), "create or replace temp view ")[1:] {
+		name, body, _ := strings.Cut(part, " ")
+		body, _, _ = strings.Cut(body, "`")
+		for input, names := range tables {
+			if regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`).MatchString(body) {
+				tables[input] = append(tables[input], name)
+			}
+		}
 	}
 	rules, err := queries.Rules()
 	if err != nil {
@@ -42,8 +56,8 @@ func TestCatalogNeeds(t *testing.T) {
 	}
 	for _, r := range rules {
 		var reads []string
-		for input, re := range tables {
-			if re.MatchString(r.SQL) {
+		for input, names := range tables {
+			if regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`).MatchString(r.SQL) {
 				reads = append(reads, input)
 			}
 		}
