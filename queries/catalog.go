@@ -91,7 +91,8 @@ var Tactics = map[string]string{
 
 // Inputs a rule may need: the kinds of evidence whose absence makes its
 // verdict "not assessed".
-var Inputs = []string{"credential_report", "authorization_details", "password_policy", "cloudtrail"}
+// log_validation is the result of credtrail verify (digest validation).
+var Inputs = []string{"credential_report", "authorization_details", "password_policy", "cloudtrail", "log_validation"}
 
 var (
 	headerKeys   = map[string]bool{"id": true, "title": true, "severity": true, "controls": true, "rationale": true, "remediation": true, "attack": true, "needs": true}

@@ -35,6 +35,7 @@ func TestCatalogNeeds(t *testing.T) {
 		"credential_report":     {"credential_report", "credential_reports", "access_keys"},
 		"authorization_details": {"iam_users", "iam_roles", "iam_groups", "iam_policies", "policy_attachments", "policy_statements", "role_trust", "group_members", "permission_usage"},
 		"password_policy":       {"password_policy"},
+		"log_validation":        {"log_validation"},
 	}
 	// The views the runner defines for rules read the tables of their inputs.
 	src, err := os.ReadFile("run.go")

@@ -36,6 +36,8 @@ available as (
     union all
     select account_id, 'password_policy' from password_policy_in_force
     union all
+    select distinct account_id, 'log_validation' from log_validation
+    union all
     select distinct e.recipient_account_id, 'cloudtrail' from events e cross join params p
     where e.event_time between p.since and p.until
 ),

@@ -2,7 +2,7 @@
 -- title: CloudTrail log or digest files modified, missing, or a break in the digest chain
 -- severity: high
 -- controls: CIS 3.2
--- needs: cloudtrail
+-- needs: log_validation
 -- attack: TA0005/T1070, TA0005/T1562.008
 -- rationale: A log file whose hash no longer matches its digest, a file a digest lists that is gone, or a digest chain that stops and starts again inside the window means the record of activity was changed or lost: the rest of the analysis may not show what happened.
 -- remediation: Find out who changed or deleted the files (S3 server access logs, the bucket's CloudTrail data events), recover the originals from a replica or backup, and review the window the loss covers with other sources; keep log file validation on and the trail bucket under object lock.

@@ -26,7 +26,8 @@ type ControlStatus struct {
 	// MissingInputs are the inputs the case lacks for the account:
 	// credential_report, credential_report.COLUMN (a report without that
 	// column), authorization_details, password_policy, cloudtrail (no events
-	// of the account in the analysis window).
+	// of the account in the analysis window), log_validation (no credtrail
+	// verify results).
 	MissingInputs []string `json:"missing_inputs"`
 	// RulesNotAssessed are the rules that could not judge the account: an
 	// input missing, not run (credtrail analyze --rules), or a *_not_assessed
@@ -174,6 +175,7 @@ var inputNames = map[string]string{
 	"authorization_details": "authorization details",
 	"password_policy":       "password policy export",
 	"cloudtrail":            "CloudTrail events in the window",
+	"log_validation":        "digest validation (credtrail verify)",
 }
 
 // MissingText says in words what a not-assessed control lacks.
