@@ -39,12 +39,14 @@ func TestTerminalOutputEscapesEvidence(t *testing.T) {
 	// JSON escapes: ESC, BEL, CR, C1 CSI, right-to-left override, isolate.
 	event := `{"Records":[{"eventVersion":"1.08","eventID":"e1","eventTime":"2026-10-30T10:00:00Z",` +
 		`"eventSource":"iam.amazonaws.com","eventName":"Create\u001b[2JUser","eventType":"AwsApiCall",` +
-		`"awsRegion":"us-east-1\u202e\u2066","recipientAccountId":"1111\u001b[8m22223333",` +
+		`"awsRegion":"us-east-1\u202e\u2066","recipientAccountId":"111122223333",` +
 		`"sourceIPAddress":"198.51.100.7","userAgent":"\u001b]8;;http://x.test\u0007click\u009b31m\r\u202egnp.exe",` +
 		`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/a\u001b[1mlice","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE"}}]}`
 	files := map[string]string{
 		"ev\x1b]0;pwned\x07\u202eil.json": event,
 		"bad\x1b[31m\r.json":              `{"Records":[{"eventID":"x","eventTime":"\u001b[5mnever"}]}`,
+		// an account id is 12 digits or the file is rejected, its reason quoting the id escaped
+		"account.json": `{"Records":[{"eventID":"z","eventTime":"2026-10-30T10:00:00Z","recipientAccountId":"1111\u001b[8m22223333"}]}`,
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(evidence, name), []byte(body), 0o644); err != nil {
@@ -69,7 +71,7 @@ func TestTerminalOutputEscapesEvidence(t *testing.T) {
 		args []string
 		want string // escaped evidence the output must show
 	}{
-		{"ingest", []string{"ingest", caseDB, evidence}, `1111\u001b[8m22223333`},
+		{"ingest", []string{"ingest", caseDB, evidence}, `account id "1111\x1b[8m22223333" is not 12 digits`},
 		{"query table", []string{"query", caseDB, "select event_name, user_agent, recipient_account_id, aws_region, principal_arn from events"}, `\u009b31m`},
 		{"query file names", []string{"query", caseDB, "select regexp_replace(path, '.*/', '') as name, status, error from evidence_files order by path"}, `entry\u001b[1m\u202e\u009b\xff.json`},
 		{"query column names", []string{"query", caseDB, "select 1 as \"a\x1b[2Jb\""}, `a\u001b[2Jb`},
