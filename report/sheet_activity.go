@@ -10,6 +10,7 @@ const eventFileSQL = `left join evidence_files ef on ef.file_id = e.file_id`
 func (b *book) writeRootActivity(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetRootActivity,
+		print: 10, // to Error code
 		note:  "Every CloudTrail event of a root user, oldest first. Times are UTC. MFA: MFA used at console sign-in, or the session's MFA flag.",
 		columns: []column{
 			{"Time (UTC)", 20, kDateTime}, {"Account", 14, kText}, {"Event source", 24, kText}, {"Event", 26, kText},
@@ -56,6 +57,7 @@ const actorCommand = "credtrail timeline CASE.duckdb --principal ARN"
 func (b *book) writeTimeline(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetTimeline,
+		print: 10, // to Source IP
 		note: "The events that prove a finding (its evidence), oldest first, with the rules they prove. Times are UTC. " +
 			"Every event of one actor, with the sessions its credentials minted: " + actorCommand + " (or --access-key KEY, --ip ADDR).",
 		columns: []column{

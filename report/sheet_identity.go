@@ -10,6 +10,7 @@ func (b *book) writeCredentials(ctx context.Context) error {
 	maxAge := r.keyMaxAgeDays()
 	return b.writeTable(ctx, table{
 		sheet: SheetCredentials,
+		print: 13, // to Key age
 		note: fmt.Sprintf("Every user of the newest credential report of each account, one row per access key (users without keys: one row). Times are UTC; key age in days as of %s UTC; rotation is due after %d days (key_max_age_days).",
 			r.asOfText("2006-01-02 15:04"), maxAge),
 		columns: []column{
@@ -49,6 +50,7 @@ order by u.account_id, u.user_name, u.arn, k.slot nulls first`,
 func (b *book) writePrincipals(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetPrincipals,
+		print: 9, // to Trusted principals
 		note:  "Users, roles and groups of the authorization details, with the policies in force on each (inline, managed, through groups) and, for roles, who may assume them. Times are UTC.",
 		columns: []column{
 			{"Type", 8, kText}, {"Name", 26, kText}, {"ARN", 48, kText}, {"Account", 14, kText}, {"Created (UTC)", 20, kDateTime},
@@ -150,6 +152,7 @@ func (b *book) writeUnused(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetUnused,
 		note:  note,
+		print: 11, // to Last used
 		columns: []column{
 			{"Principal", 50, kWrap}, {"Type", 7, kText}, {"Account", 14, kText}, {"Status", 16, kWrap}, {"Level", 9, kText},
 			{"Service", 14, kText}, {"Granted pattern", 34, kWrap}, {"Used actions", 40, kWrap}, {"Calls", 8, kInt},

@@ -8,6 +8,7 @@ import (
 func (b *book) writeEvidence(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetEvidence,
+		print: 10, // to Reason / note
 		note: "Every input file, in the order it was recorded, with the SHA-256 of its bytes as stored and what became of it. Times are UTC. " +
 			"Integrity: what credtrail verify found of a CloudTrail log or digest file (valid, modified, not covered by a digest, not verified).",
 		columns: []column{

@@ -71,14 +71,18 @@ insert into findings (finding_id, rule_id, severity, title) values ('f-long', 'c
 		t.Fatal(err)
 	}
 	f := open(t, workbook(t, load(t, c, report.Options{})))
-	var area string
+	areas := map[string]string{}
 	for _, n := range f.GetDefinedName() {
-		if n.Name == "_xlnm.Print_Area" && n.Scope == "Findings" {
-			area = n.RefersTo
+		if n.Name == "_xlnm.Print_Area" {
+			areas[n.Scope] = n.RefersTo
 		}
 	}
-	if area != "'Findings'!$A:$I" {
-		t.Errorf("Findings print area %q, want its first nine columns", area)
+	// what a reader needs of each wide sheet is printed; the rest stays on the right
+	for sheet, want := range map[string]string{"Findings": "$A:$I", "Root Activity": "$A:$J", "Credentials": "$A:$M",
+		"Principals": "$A:$I", "Timeline": "$A:$J", "Evidence": "$A:$J"} {
+		if got := areas[sheet]; got != "'"+sheet+"'!"+want {
+			t.Errorf("%s print area %q, want %s", sheet, got, want)
+		}
 	}
 	layout, err := f.GetPageLayout("Findings")
 	if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 {
