@@ -47,6 +47,8 @@ type Params struct {
 	LaunchBurst        int     // instances one principal launches, or tries to, within BurstMinutes: 10
 	ExpiryDays         int     // a bucket lifecycle rule that deletes objects within this many days is short: 7
 	DeleteBurst        int     // object-deletion calls by one principal on one bucket within BulkMinutes: 20
+	DiscoveryActions   int     // distinct List/Describe/Get actions one credential calls within BurstMinutes: 20
+	DiscoveryServices  int     // ... across at least this many services: 3
 
 	// Rules limits the run to these rule ids; empty: every rule.
 	Rules []string
@@ -83,6 +85,8 @@ func (p *Params) fill() {
 	def(&p.LaunchBurst, 10)
 	def(&p.ExpiryDays, 7)
 	def(&p.DeleteBurst, 20)
+	def(&p.DiscoveryActions, 20)
+	def(&p.DiscoveryServices, 3)
 	if p.LoggingCoverage <= 0 {
 		p.LoggingCoverage = 0.9
 	}
@@ -332,12 +336,13 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		?::integer as logging_gap_hours, ?::double as logging_coverage, ?::integer as bulk_minutes,
 		?::integer as new_ip_hours, ?::integer as baseline_hours, ?::integer as password_min_length,
 		?::integer as password_reuse, ?::integer as password_max_age_days, ?::integer as session_hours,
-		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst, ?::integer as expiry_days, ?::integer as delete_burst`,
+		?::integer as secrets_burst, ?::integer as instances_burst, ?::integer as launch_burst, ?::integer as expiry_days, ?::integer as delete_burst,
+		?::integer as discovery_actions, ?::integer as discovery_services`,
 		nullTime(p.Since), nullTime(p.Until), nullTime(p.AsOf), p.KeyMaxAgeDays, p.UnusedAfterDays,
 		jsonList(p.AllowedRegions), jsonList(p.TrustedAccounts), jsonList(p.TrustedCIDRs),
 		p.BruteForceFailures, p.DeniedBurst, p.BurstMinutes, p.RareRegionShare, p.BulkObjects, p.GroupLimitWarn, p.LoggingGapHours,
 		p.LoggingCoverage, p.BulkMinutes, p.NewIPHours, p.BaselineHours, p.PasswordMinLength, p.PasswordReuse, p.PasswordMaxAgeDays, p.SessionHours,
-		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst, p.ExpiryDays, p.DeleteBurst)
+		p.SecretsBurst, p.InstancesBurst, p.LaunchBurst, p.ExpiryDays, p.DeleteBurst, p.DiscoveryActions, p.DiscoveryServices)
 	if err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
@@ -384,6 +389,8 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		{"launch_burst", strconv.Itoa(p.LaunchBurst)},
 		{"expiry_days", strconv.Itoa(p.ExpiryDays)},
 		{"delete_burst", strconv.Itoa(p.DeleteBurst)},
+		{"discovery_actions", strconv.Itoa(p.DiscoveryActions)},
+		{"discovery_services", strconv.Itoa(p.DiscoveryServices)},
 		{"rules", list(p.Rules)},
 	}
 	for _, r := range rows {

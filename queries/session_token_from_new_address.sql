@@ -1,0 +1,44 @@
+-- id: session_token_from_new_address
+-- title: Session or federation token minted with a long-term key from a new address
+-- severity: medium
+-- controls: -
+-- attack: TA0003/T1550.001, TA0005/T1550.001
+-- needs: cloudtrail
+-- rationale: GetSessionToken and GetFederationToken turn a long-term access key into temporary credentials; from an address the key never used before it is a stolen key being converted, and federation tokens keep working after the key is deactivated.
+-- remediation: Ask the key's owner about the address; if unknown, deactivate the key, deny the federated sessions (aws:TokenIssueTime) and review what the tokens did (token_event_ids in the evidence).
+with k as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.access_key_id, e.event_id, e.event_time, e.event_name,
+           e.source_ip, e.user_agent, json_extract_string(e.response_elements, '$.credentials.accessKeyId') as token_key
+    from events e, params p
+    where e.access_key_id like 'AKIA%' and is_ip(e.source_ip) and e.error_code is null
+      and e.event_time between p.since and p.until
+),
+first_from_ip as (
+    select *, min(event_time) over (partition by access_key_id) as key_first
+    from k
+    qualify row_number() over (partition by access_key_id, source_ip order by event_time, event_id) = 1
+),
+mints as (
+    select f.*,
+           (select string_agg(distinct o.source_ip, ', ' order by o.source_ip) from k o
+            where o.access_key_id = f.access_key_id and o.event_time < f.event_time) as earlier_ips
+    from first_from_ip f
+    where f.event_name in ('GetSessionToken', 'GetFederationToken') and f.event_time > f.key_first
+),
+used as (
+    select u.access_key_id as token_key, list(u.event_id order by u.event_time, u.event_id) as ids
+    from events u
+    where u.access_key_id in (select token_key from mints)
+    group by u.access_key_id
+)
+select m.account_id, any_value(m.principal_arn), m.access_key_id,
+       'key ' || m.access_key_id || ' of ' || coalesce(any_value(m.principal_arn), 'an unknown user') || ', used before from '
+         || any_value(m.earlier_ips order by m.event_time) || ', minted '
+         || string_agg(m.event_name || ' from ' || m.source_ip || ' (user agent ' || coalesce(m.user_agent, 'none') || ')', '; ' order by m.event_time, m.event_id),
+       json_object('event_ids', list(m.event_id order by m.event_time, m.event_id),
+                   'token_access_key_ids', coalesce(list(distinct m.token_key order by m.token_key) filter (where m.token_key is not null), []),
+                   'token_event_ids', coalesce(flatten(list(u.ids) filter (where u.ids is not null)), [])),
+       min(m.event_time), max(m.event_time), count(*)
+from mints m
+left join used u on u.token_key = m.token_key
+group by m.account_id, m.access_key_id
