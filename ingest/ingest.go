@@ -26,6 +26,8 @@ type IngestOptions struct {
 	// BatchBytes bounds the compressed size of the CloudTrail files loaded in
 	// one statement; 0 means the default.
 	BatchBytes int64
+	// Unpack bounds what bundles unpack; zero fields take DefaultUnpackLimits.
+	Unpack UnpackLimits
 }
 
 // FileOutcome is what became of one input file.
@@ -111,7 +113,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		return nil, err
 	}
 	progress := &tracker{fn: opts.Progress, p: Progress{Stage: StageReading}}
-	all, bundleErrs, err := expandBundles(ctx, inputs, sc, progress)
+	all, bundleErrs, err := expandBundles(ctx, inputs, newUnpacker(sc, opts.Unpack), progress)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +131,10 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		conn: conn, log: log, opts: opts, sc: sc, known: known,
 		ingestedAt: time.Now().UTC(), progress: progress, sizes: map[int64]int64{},
 	}
+	idOf := make(map[*input]int64, len(all))
+	for i, in := range all {
+		idOf[in] = nextID + int64(i)
+	}
 	var total int64
 	for i, in := range all {
 		if in.sniff.kind != KindBundle || in.reject != "" || in.err != nil {
@@ -142,11 +148,13 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		if err := ctx.Err(); err != nil {
 			return run.outcomes, err
 		}
-		id := nextID
-		nextID++
+		id := idOf[in]
 		ev := newEvidence(id, in)
 		dupOf := known[in.sha256]
-		if in.sha256 != "" && dupOf == 0 {
+		switch first := bundleErrs[in].repeatOf; {
+		case first != nil && dupOf == 0:
+			dupOf = idOf[first] // a repeated bundle, not unpacked, whatever its name
+		case in.sha256 != "" && dupOf == 0:
 			known[in.sha256] = id
 		}
 		switch {
@@ -294,16 +302,19 @@ func (r *ingestRun) countDuplicateFiles(ctx context.Context) error {
 }
 
 type bundleResult struct {
-	entries int
-	err     error
+	entries  int
+	err      error
+	repeatOf *input // a bundle not unpacked: the same bytes were, under this name
 }
 
 // expandBundles hashes and sniffs every input and unpacks bundles (also
 // bundles inside bundles), returning all files including the bundles. A
 // bundle that cannot be read to its end has its error in its result; a
 // failure to write the scratch folder (its disk is full) stops the run.
-func expandBundles(ctx context.Context, inputs []*input, sc *scratch, progress *tracker) ([]*input, map[*input]bundleResult, error) {
+func expandBundles(ctx context.Context, inputs []*input, u *unpacker, progress *tracker) ([]*input, map[*input]bundleResult, error) {
 	results := map[*input]bundleResult{}
+	unpacked := map[string]*input{} // by SHA-256
+	sc := u.sc
 	var all []*input
 	queue := inputs
 	for len(queue) > 0 && ctx.Err() == nil {
@@ -311,13 +322,22 @@ func expandBundles(ctx context.Context, inputs []*input, sc *scratch, progress *
 		prepare(ctx, queue, runtime.NumCPU(), func(in *input) {
 			progress.update(func(p *Progress) { p.FilesDone++; p.BytesDone += in.size })
 		})
+		// Of bundles with the same bytes, the first by name is unpacked.
+		sort.SliceStable(queue, func(i, j int) bool { return queue[i].display < queue[j].display })
 		var next []*input
 		for _, in := range queue {
 			all = append(all, in)
 			if in.reject != "" || in.err != nil || in.sniff.kind != KindBundle {
 				continue
 			}
-			entries, err := unpack(in, sc)
+			if first := unpacked[in.sha256]; first != nil {
+				results[in] = bundleResult{repeatOf: first}
+				continue
+			}
+			if u.tooDeep(in) == nil {
+				unpacked[in.sha256] = in
+			}
+			entries, err := u.unpack(in)
 			if isScratchError(err) {
 				return nil, nil, fmt.Errorf("unpack %s into %s: %w", in.display, sc.dir, err)
 			}
@@ -344,15 +364,32 @@ func withoutForeignArchives(all []*input, results map[*input]bundleResult) []*in
 		if in.parent != nil {
 			entries[in.parent] = append(entries[in.parent], strings.TrimPrefix(in.display, in.parent.display+"!"))
 		}
-		if in.reject != "" || in.err != nil || (in.sniff.kind != KindUnknown && in.sniff.kind != KindBundle) {
+		if in.reject != "" || in.err != nil || results[in].err != nil || (in.sniff.kind != KindUnknown && in.sniff.kind != KindBundle) {
 			for p := in.parent; p != nil && !keep[p]; p = p.parent {
 				keep[p] = true
 			}
 		}
 	}
+	// A repeated bundle, not unpacked, holds what its first copy holds.
+	for changed := true; changed; {
+		changed = false
+		for _, in := range all {
+			if r := results[in].repeatOf; r != nil && keep[r] && !keep[in] {
+				for p := in; p != nil && !keep[p]; p = p.parent {
+					keep[p], changed = true, true
+				}
+			}
+		}
+	}
+	original := func(in *input) *input {
+		if r := results[in].repeatOf; r != nil {
+			return r
+		}
+		return in
+	}
 	foreign := func(in *input) bool {
-		res, ok := results[in]
-		return ok && res.err == nil && !keep[in]
+		res, ok := results[original(in)]
+		return ok && res.err == nil && !keep[original(in)]
 	}
 	kept := all[:0:0]
 	for _, in := range all {
@@ -364,16 +401,16 @@ func withoutForeignArchives(all []*input, results map[*input]bundleResult) []*in
 			continue
 		}
 		switch {
-		case foreign(in) && len(entries[in]) == 0:
+		case foreign(in) && len(entries[original(in)]) == 0:
 			in.reject = "not a bundle of evidence: the archive holds no files"
 		case foreign(in):
-			names := entries[in]
+			names := entries[original(in)]
 			more := ""
 			if len(names) > 3 {
 				names, more = names[:3], ", …"
 			}
 			in.reject = fmt.Sprintf("not a bundle of evidence: none of its %d entries is an AWS export (%s%s)",
-				results[in].entries, strings.Join(names, ", "), more)
+				results[original(in)].entries, strings.Join(names, ", "), more)
 		}
 		kept = append(kept, in)
 	}

@@ -30,6 +30,7 @@ type input struct {
 	reject  string // set when the file is refused before it is read (unsafe bundle entry)
 	pipe    bool   // a pipe given on the command line: read once into the scratch folder
 	parent  *input // the bundle an entry comes from; nil for a file named or found in a folder
+	depth   int    // bundles it lies in: 0 for a file given or found in a folder
 
 	// Filled by prepare.
 	sha256 string
@@ -349,12 +350,99 @@ func prepareOne(in *input, pb *prepareBuffers) {
 // maxBundleEntries bounds what one bundle may unpack, against archive bombs.
 const maxBundleEntries = 1_000_000
 
+// UnpackLimits bound what bundles unpack: a small archive can hold
+// terabytes (a gzip or zip of zeros unpacks to about 1,000 times its size,
+// and bundles nested in bundles multiply that).
+type UnpackLimits struct {
+	MaxBytes int64 // bytes the bundles of one run unpack to, together
+	MaxRatio int64 // bytes one bundle unpacks to, per byte of the bundle
+	MaxDepth int   // bundles inside bundles: 1 unpacks only the bundles found as files
+}
+
+// DefaultUnpackLimits pass real exports with room to spare: a tar.gz of
+// uncompressed CloudTrail JSON (the sample case's) unpacks to 8.6 times its
+// size, a tar.gz of CloudTrail's own .json.gz files to 1.5 times, and an
+// organization's export is tens of GB.
+var DefaultUnpackLimits = UnpackLimits{MaxBytes: 64 << 30, MaxRatio: 200, MaxDepth: 4}
+
+// unpacker unpacks the bundles of one run into its scratch folder within
+// its limits.
+type unpacker struct {
+	sc     *scratch
+	limits UnpackLimits
+	total  int64 // bytes unpacked so far
+}
+
+func newUnpacker(sc *scratch, limits UnpackLimits) *unpacker {
+	d := DefaultUnpackLimits
+	if limits.MaxBytes > 0 {
+		d.MaxBytes = limits.MaxBytes
+	}
+	if limits.MaxRatio > 0 {
+		d.MaxRatio = limits.MaxRatio
+	}
+	if limits.MaxDepth > 0 {
+		d.MaxDepth = limits.MaxDepth
+	}
+	return &unpacker{sc: sc, limits: d}
+}
+
+// tooDeep says why a bundle lies too deep in bundles to be unpacked, or nil.
+func (u *unpacker) tooDeep(in *input) error {
+	if in.depth < u.limits.MaxDepth {
+		return nil
+	}
+	return &limitError{fmt.Sprintf("a bundle inside %d bundles is not unpacked (--max-bundle-depth)", in.depth)}
+}
+
+// limitError is a bundle passing an unpack limit.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+func isLimitError(err error) bool {
+	var le *limitError
+	return errors.As(err, &le)
+}
+
+// budgetReader reads a bundle's decompressed content (a tar stream, a zip
+// entry) and fails once the bundle passes its share of the limits. It
+// counts what is read, not only what is written: entries skipped are
+// decompressed too.
+type budgetReader struct {
+	r        io.Reader
+	u        *unpacker
+	n, ratio int64 // bytes read; bytes the bundle may unpack to
+}
+
+func (u *unpacker) budget(r io.Reader, bundle *input) *budgetReader {
+	return &budgetReader{r: r, u: u, ratio: u.limits.MaxRatio * max(bundle.size, 1)}
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	b.u.total += int64(n)
+	switch {
+	case b.n > b.ratio:
+		return n, &limitError{fmt.Sprintf("unpacks to more than %d times its size (--max-unpack-ratio)", b.u.limits.MaxRatio)}
+	case b.u.total > b.u.limits.MaxBytes:
+		return n, &limitError{fmt.Sprintf("the bundles of this run unpack to more than %d GiB (--max-unpack-gib)", b.u.limits.MaxBytes>>30)}
+	}
+	return n, err
+}
+
 // unpack extracts a bundle's regular files into the scratch folder and
 // returns them as inputs named "bundle!entry". Entries that are links, have
-// absolute names or climb out with ".." are returned as rejected inputs.
-func unpack(in *input, sc *scratch) ([]*input, error) {
+// absolute names or climb out with ".." are returned as rejected inputs. A
+// bundle that passes a limit stops there: the entry being unpacked is
+// rejected and the error says which limit.
+func (u *unpacker) unpack(in *input) ([]*input, error) {
+	if err := u.tooDeep(in); err != nil {
+		return nil, err
+	}
 	if in.sniff.format == formatZip {
-		return unpackZip(in, sc)
+		return u.unpackZip(in)
 	}
 	f, err := openEvidence(in.local)
 	if err != nil {
@@ -370,7 +458,7 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 		defer zr.Close()
 		r = zr
 	}
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(u.budget(r, in))
 	var out []*input
 	for len(out) < maxBundleEntries {
 		h, err := tr.Next()
@@ -380,16 +468,20 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 		if err != nil {
 			return out, fmt.Errorf("tar: %w", err)
 		}
-		entry := &input{display: in.display + "!" + displayName(h.Name)}
+		entry := &input{display: in.display + "!" + displayName(h.Name), depth: in.depth + 1}
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue
 		case tar.TypeReg:
 			if reason := unsafeEntryName(h.Name); reason != "" {
 				entry.reject = reason
-			} else if entry.local, err = copyToScratch(tr, sc); err != nil {
+			} else if entry.local, err = copyToScratch(tr, u.sc); err != nil {
 				if isScratchError(err) {
 					return out, err
+				}
+				if isLimitError(err) {
+					entry.reject = "bundle entry not unpacked: the bundle " + err.Error()
+					return append(out, entry), err
 				}
 				// The entry is named, rejected, and the rest of the
 				// bundle is lost with it: a tar is read in order.
@@ -406,7 +498,7 @@ func unpack(in *input, sc *scratch) ([]*input, error) {
 	return out, fmt.Errorf("more than %d entries", maxBundleEntries)
 }
 
-func unpackZip(in *input, sc *scratch) ([]*input, error) {
+func (u *unpacker) unpackZip(in *input) ([]*input, error) {
 	f, err := openEvidence(in.local)
 	if err != nil {
 		return nil, err
@@ -421,12 +513,13 @@ func unpackZip(in *input, sc *scratch) ([]*input, error) {
 		return nil, fmt.Errorf("zip: %w", err)
 	}
 	var out []*input
+	budget := u.budget(nil, in) // one for the bundle, read entry by entry
 	for _, zf := range zr.File {
 		mode := zf.Mode()
 		if mode.IsDir() {
 			continue
 		}
-		entry := &input{display: in.display + "!" + displayName(zf.Name)}
+		entry := &input{display: in.display + "!" + displayName(zf.Name), depth: in.depth + 1}
 		switch {
 		case mode&fs.ModeSymlink != 0:
 			entry.reject = "bundle entry is a link"
@@ -442,11 +535,15 @@ func unpackZip(in *input, sc *scratch) ([]*input, error) {
 				entry.reject = "cannot read bundle entry: " + err.Error()
 				break
 			}
-			entry.local, err = copyToScratch(rc, sc)
+			budget.r = rc
+			entry.local, err = copyToScratch(budget, u.sc)
 			rc.Close()
 			switch {
 			case isScratchError(err):
 				return out, err
+			case isLimitError(err):
+				entry.reject = "bundle entry not unpacked: the bundle " + err.Error()
+				return append(out, entry), err
 			case err != nil:
 				entry.local, entry.reject = "", "cannot read bundle entry: "+err.Error()
 			}
@@ -480,6 +577,7 @@ func copyToScratch(r io.Reader, sc *scratch) (string, error) {
 	w := &scratchWriter{f: f}
 	if _, err := io.Copy(w, r); err != nil {
 		f.Close()
+		os.Remove(name) // what was written of it is no evidence, and takes room
 		if w.err != nil {
 			return "", &scratchError{w.err}
 		}

@@ -19,6 +19,7 @@ type ingestOptions struct {
 	paths    []string
 	strict   bool
 	engine   ingest.Options
+	unpack   ingest.UnpackLimits
 }
 
 func newIngestCmd(s *streams) *cobra.Command {
@@ -38,7 +39,28 @@ A file that cannot be loaded is recorded as rejected with the reason; the rest s
 	}
 	cmd.Flags().BoolVar(&opts.strict, "strict", false, "exit 1 when any file is rejected")
 	addEngineFlags(cmd, &opts.engine)
+	addUnpackFlags(cmd, &opts.unpack)
 	return cmd
+}
+
+// addUnpackFlags adds the limits on what bundles unpack, against archive bombs.
+func addUnpackFlags(cmd *cobra.Command, u *ingest.UnpackLimits) {
+	d := ingest.DefaultUnpackLimits
+	var gib int64
+	cmd.Flags().Int64Var(&gib, "max-unpack-gib", d.MaxBytes>>30, "GiB the bundles of one run may unpack to, together")
+	cmd.Flags().Int64Var(&u.MaxRatio, "max-unpack-ratio", d.MaxRatio, "times its own size one bundle may unpack to")
+	cmd.Flags().IntVar(&u.MaxDepth, "max-bundle-depth", d.MaxDepth, "bundles inside bundles that are unpacked")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if gib <= 0 || u.MaxRatio <= 0 || u.MaxDepth <= 0 {
+			return usageError{errorf("--max-unpack-gib, --max-unpack-ratio and --max-bundle-depth take a number above 0")}
+		}
+		u.MaxBytes = gib << 30
+		if prev != nil {
+			return prev(cmd, args)
+		}
+		return nil
+	}
 }
 
 func addEngineFlags(cmd *cobra.Command, o *ingest.Options) {
@@ -89,7 +111,7 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 		s.log.Debug("case closed", "seconds", time.Since(start).Seconds())
 	}()
 	status := newStatusLine(s.err)
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status)})
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack})
 	status.done()
 	if err != nil {
 		return err

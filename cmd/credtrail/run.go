@@ -20,6 +20,7 @@ type runOptions struct {
 	analyze  analyzeFlags
 	flags    reportFlags
 	engine   ingest.Options
+	unpack   ingest.UnpackLimits
 }
 
 func newRunCmd(s *streams) *cobra.Command {
@@ -54,6 +55,7 @@ analyze, report flags those of credtrail report; the report speaks as of the ana
 	addAnalyzeFlags(cmd, &opts.analyze)
 	addReportFlags(cmd, &opts.flags, false)
 	addEngineFlags(cmd, &opts.engine)
+	addUnpackFlags(cmd, &opts.unpack)
 	return cmd
 }
 
@@ -88,7 +90,7 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	}
 	defer c.Close()
 	status := newStatusLine(s.err)
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status)})
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack})
 	status.done()
 	if err != nil {
 		return err
