@@ -14,7 +14,14 @@ with e as (
     where e.error_code is not null and e.event_time between p.since and p.until
       and (is_tampering(e.event_source, e.event_name, e.request_parameters)
         -- a refused call may not log its parameters: any refused change of a trail's configuration counts
-        or (e.event_source = 'cloudtrail.amazonaws.com' and e.event_name in ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutAdvancedEventSelectors'))
+        or (e.event_source = 'cloudtrail.amazonaws.com' and e.event_name in ('StopLogging', 'DeleteTrail', 'PutEventSelectors', 'PutAdvancedEventSelectors'))
+        -- an UpdateTrail narrows logging when it moves the logs or turns off regions, global events or validation;
+        -- one that fails while setting up CloudWatch Logs or encryption is configuration work
+        or (e.event_source = 'cloudtrail.amazonaws.com' and e.event_name = 'UpdateTrail'
+            and (e.request_parameters is null or json_extract_string(e.request_parameters, '$.s3BucketName') is not null
+              or json_extract_string(e.request_parameters, '$.isMultiRegionTrail') = 'false'
+              or json_extract_string(e.request_parameters, '$.includeGlobalServiceEvents') = 'false'
+              or json_extract_string(e.request_parameters, '$.enableLogFileValidation') = 'false'))
         or (e.event_source = 'guardduty.amazonaws.com' and e.event_name in ('DeleteDetector', 'UpdateDetector')))
 )
 select account_id, principal_arn, split_part(event_source, '.', 1) || ':' || event_name,
