@@ -153,12 +153,21 @@ func writeTimelineSummary(w io.Writer, sum queries.TimelineSummary) {
 	}
 	fmt.Fprintf(w, "%d events (%d refused or failed), %s .. %s UTC\n", sum.Events, sum.Errors, ts(sum.First), ts(sum.Last))
 	fmt.Fprintln(w, "credentials:")
+	created := map[string]queries.TimelineLead{}
+	for _, l := range sum.Leads {
+		if l.Followed {
+			created[l.AccessKeyID] = l
+		}
+	}
 	for _, k := range sum.Keys {
 		key := k.AccessKeyID
 		if key == "" {
 			key = "(none)"
 		}
 		via := "the actor's own"
+		if l, ok := created[k.AccessKeyID]; ok {
+			via = fmt.Sprintf("created for %s by the actor with CreateAccessKey (event %s)", report.TerminalText(l.UserName, 64), report.TerminalText(l.EventID, 60))
+		}
 		if k.Hop > 0 {
 			via = fmt.Sprintf("hop %d, minted by %s with %s (event %s)", k.Hop, report.TerminalText(k.ViaKey, 40), report.TerminalText(k.ViaCall, 40), report.TerminalText(k.ViaEventID, 60))
 		}

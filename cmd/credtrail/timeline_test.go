@@ -39,6 +39,10 @@ func TestTimelineCommand(t *testing.T) {
 		t.Errorf("control characters reached the terminal")
 	}
 
+	_, out, _ = runCLI(t, "timeline", caseDB, "--access-key", "AKIA5XA34JIJ56INAKEG", "--follow-created-keys")
+	if !strings.Contains(out, "AKIAL3PFX6EXKQNUKJZF  created for alice by the actor with CreateAccessKey") {
+		t.Errorf("the followed created key does not say where it came from:\n%s", out)
+	}
 	code, out, _ = runCLI(t, "timeline", caseDB, "--access-key", "ASIATXEYDAKSOVVGRVO3", "--format", "json", "--since", "2026-10-30T02:28:37Z", "--until", "2026-10-30T02:28:37Z")
 	if code != exitOK {
 		t.Fatalf("json: exit %d", code)
