@@ -11,6 +11,7 @@ import (
 type CaseSummary struct {
 	Files, Events, Insights int64
 	Conflicts               int64 // events with copies of different content (conflicting_events)
+	Digests                 int64 // CloudTrail digest files, for credtrail verify
 	Accounts, Regions       []string
 	First, Last             time.Time
 }
@@ -22,8 +23,9 @@ func (c *Case) Summarize(ctx context.Context) (*CaseSummary, error) {
 	err := c.DB.QueryRowContext(ctx, `select
 		(select count(*) from evidence_files), (select count(*) from events), (select count(*) from insights),
 		(select min(event_time) from events), (select max(event_time) from events),
-		(select count(*) from (select distinct event_id, recipient_account_id from conflicting_events))`).
-		Scan(&s.Files, &s.Events, &s.Insights, &first, &last, &s.Conflicts)
+		(select count(*) from (select distinct event_id, recipient_account_id from conflicting_events)),
+		(select count(*) from digests)`).
+		Scan(&s.Files, &s.Events, &s.Insights, &first, &last, &s.Conflicts, &s.Digests)
 	if err != nil {
 		return nil, fmt.Errorf("summarize case: %w", err)
 	}

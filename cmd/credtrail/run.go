@@ -108,6 +108,16 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 		}
 		return err
 	}
+	// Digests in the evidence are checked before the analysis, whose
+	// log_file_integrity rule (CIS 3.2) reads the result.
+	if sum.Digests > 0 {
+		results, err := c.Verify(ctx, opts.paths)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(s.err, "log file validation (credtrail verify):")
+		writeVerifySummary(s.err, results, false)
+	}
 	analysis, err := runAnalysis(ctx, s, c, params)
 	if err != nil {
 		return err

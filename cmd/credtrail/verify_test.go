@@ -26,6 +26,12 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatalf("verify PATH...: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// run verifies the digests it ingests before analyzing.
+	code, _, errOut = runCLI(t, "run", "-o", filepath.Join(t.TempDir(), "run.xlsx"), filepath.Join(sample, "AWSLogs/o-hjot2hwz7m/927587041124"), filepath.Join(sample, "cloudtrail-public-keys.json"))
+	if code != exitOK || !strings.Contains(errOut, "log file validation (credtrail verify):\ndigest files: valid 168 not_verified 1") {
+		t.Errorf("run: exit %d\n%s", code, errOut)
+	}
+
 	// A copy with one log file changed, ingested into a case.
 	dir := t.TempDir()
 	var victim string
