@@ -88,11 +88,24 @@ func newScratch(log *slog.Logger) (*scratch, error) {
 // removeStaleScratch removes the scratch folders under the temporary folder
 // whose owning process no longer runs. A folder it cannot judge is left.
 func removeStaleScratch(log *slog.Logger) {
+	for _, dir := range staleScratch() {
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("remove a scratch folder left by a stopped run", "dir", dir, "err", err)
+			continue
+		}
+		log.Info("removed a scratch folder left by a stopped run", "dir", dir)
+	}
+}
+
+// staleScratch lists the scratch folders under the temporary folder whose
+// owning process no longer runs.
+func staleScratch() []string {
 	tmp := os.TempDir()
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
-		return
+		return nil
 	}
+	var stale []string
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), scratchPrefix)
 		if !ok || !e.IsDir() {
@@ -103,13 +116,9 @@ func removeStaleScratch(log *slog.Logger) {
 		if err != nil || pid <= 0 || pid == os.Getpid() || processRuns(pid) {
 			continue
 		}
-		dir := filepath.Join(tmp, e.Name())
-		if err := os.RemoveAll(dir); err != nil {
-			log.Warn("remove a scratch folder left by a stopped run", "dir", dir, "err", err)
-			continue
-		}
-		log.Info("removed a scratch folder left by a stopped run", "dir", dir)
+		stale = append(stale, filepath.Join(tmp, e.Name()))
 	}
+	return stale
 }
 
 // file returns the path of a new file in the scratch folder.
