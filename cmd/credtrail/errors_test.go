@@ -20,6 +20,9 @@ import (
 const holdCaseEnv = "CREDTRAIL_TEST_HOLD_CASE"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(cliEnv) != "" {
+		main() // the test binary is credtrail itself (see credtrailCommand)
+	}
 	if path := os.Getenv(holdCaseEnv); path != "" {
 		c, err := ingest.Open(context.Background(), path, ingest.Options{Threads: 1})
 		if err != nil {
