@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Copies of one CloudTrail event, (event_id, recipient_account_id), are
@@ -317,10 +318,14 @@ const maxCanonicalDepth = 1000
 // canonicalJSON rewrites a JSON value with the members of every object
 // sorted by key and no insignificant space; strings are compared by their
 // value (escapes decoded), numbers and literals as written. An object with a
-// repeated key is an error: readers disagree on which of its values counts.
-// It is a small scanner of its own: encoding/json's token reader took half a
+// repeated key is an error: readers disagree on which of its values counts;
+// so is text that is not UTF-8 or a string holding U+FFFD, which decoding
+// may have made of different bytes. It is a small scanner of its own: encoding/json's token reader took half a
 // millisecond per events row, the whole cost of comparing copies.
 func canonicalJSON(data []byte) ([]byte, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("not UTF-8") // decoding would make different bytes equal
+	}
 	p := canonicalizer{data: data}
 	out, err := p.value(make([]byte, 0, len(data)), 0)
 	if err != nil {
@@ -482,8 +487,15 @@ func (p *canonicalizer) str() (string, error) {
 				return string(raw[1 : len(raw)-1]), nil
 			}
 			var s string
-			err := json.Unmarshal(raw, &s)
-			return s, err
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return "", err
+			}
+			if strings.ContainsRune(s, utf8.RuneError) {
+				// a lone surrogate escape decodes to U+FFFD: different
+				// strings would be equal
+				return "", errors.New("string with a replacement character")
+			}
+			return s, nil
 		}
 	}
 	return "", io.ErrUnexpectedEOF
