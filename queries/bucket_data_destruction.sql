@@ -1,5 +1,5 @@
 -- id: bucket_data_destruction
--- title: Bucket data destroyed or held to ransom: versioning suspended, mass deletion, re-encryption with another account's key
+-- title: Bucket data destroyed or held to ransom (versioning suspended, mass deletion, foreign key)
 -- severity: high
 -- controls: -
 -- attack: TA0040/T1485, TA0040/T1486, TA0040/T1490

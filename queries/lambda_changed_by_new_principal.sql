@@ -4,7 +4,7 @@
 -- controls: -
 -- attack: TA0003/T1525, TA0004/T1546
 -- needs: cloudtrail
--- rationale: Functions are deployed by the same pipeline again and again; new code, layers, environment or role set by a principal that never created or changed the function before is how an intruder plants code that runs with the function's role.
+-- rationale: Functions are deployed by the same pipeline again and again; new code, layers, environment or role set by a principal that never created or changed the function before is how an intruder plants code that runs with the function's role. Changes in an account's first baseline hours teach who deploys and are not reported, unless the account's events cover less than that.
 -- remediation: Compare the deployed code and configuration with the pipeline's last release; if it is not theirs, redeploy from source, rotate what the function's role can reach, and find whose credentials made the change.
 with changes as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip, e.aws_region,
@@ -35,3 +35,5 @@ join account_spans s using (account_id)
 cross join params p
 -- a creation is the function's first change, not a change by a newcomer
 where f.event_name not like 'CreateFunction%' and f.event_time between p.since and p.until
+  -- the account's first baseline hours teach who deploys; an account with fewer hours than that is judged anyway, and says so
+  and not (s.long_enough and f.event_time < s.first_event + to_hours(p.baseline_hours))
