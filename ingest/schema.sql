@@ -415,6 +415,18 @@ create table if not exists rule_coverage (
     missing_inputs varchar[] not null
 );
 
+-- The time the last analysis measured each account's credential ages at:
+-- --as-of when given, else the generation time of that account's newest
+-- credential report, else its latest event, else the analysis as_of. Events
+-- of the account later than it are counted in events_after: the credential
+-- report cannot show what they did. Replaced with the findings.
+create table if not exists account_as_of (
+    account_id   varchar not null,
+    as_of        timestamptz,
+    source       varchar not null,   -- --as-of, credential report, latest event, analysis as_of
+    events_after bigint not null
+);
+
 -- One row per finding of the last analysis; a new analysis replaces them all.
 create table if not exists findings (
     finding_id    varchar primary key,  -- stable: hash of rule_id and subject (account, principal, resource)

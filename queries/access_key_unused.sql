@@ -15,6 +15,6 @@ select k.account_id, k.arn, 'access_key_' || k.slot,
        coalesce(k.last_used_date, k.last_rotated), c.generated_at, null
 from access_keys k
 join credential_report c on c.account_id = k.account_id and c.arn = k.arn
-cross join params p
+join account_params p on p.account_id = k.account_id
 where k.active and k.user_name <> '<root_account>'
   and coalesce(k.last_used_date, k.last_rotated) < p.as_of - to_days(p.unused_after_days)

@@ -17,13 +17,8 @@ with rules as (
     select unnest(from_json(?::json, '["VARCHAR"]')) as rule_id, unnest(from_json(?::json, '[["VARCHAR"]]')) as needs
 ),
 accounts as (
-    select recipient_account_id as account_id from events
-    union select account_id from credential_reports
-    union select account_id from iam_users
-    union select account_id from iam_roles
-    union select account_id from iam_groups
+    select account_id from evidence_accounts
     union select account_id from password_policy_in_force
-    union select account_id from evidence_files where status = 'loaded'
 ),
 available as (
     select account_id, 'credential_report' as input from current_credential_reports

@@ -19,6 +19,6 @@ select c.account_id, c.arn, 'password',
        json_object('credential_report', json_object('file_id', c.file_id, 'row', c.row_number, 'user', c.user_name),
                    'last_console_sign_in', c.console_t),
        coalesce(c.last_used, c.password_last_changed), c.generated_at, null
-from pw c, params p
+from pw c join account_params p on p.account_id = c.account_id
 where c.user_name <> '<root_account>' and c.password_enabled
   and coalesce(c.last_used, c.password_last_changed, c.user_creation_time) < p.as_of - to_days(p.unused_after_days)

@@ -18,5 +18,5 @@ select r.account_id, r.arn, null,
        greatest(r.role_last_used, l.t), greatest(r.role_last_used, l.t), null
 from iam_roles r
 left join last_event l on l.principal_arn = r.arn
-cross join params p
+join account_params p on p.account_id = r.account_id
 where greatest(r.role_last_used, l.t) < p.as_of - to_days(p.unused_after_days)

@@ -11,6 +11,6 @@ select c.account_id, c.arn, null,
          || ' (threshold ' || p.unused_after_days || ' days)',
        json_object('credential_report', json_object('file_id', c.file_id, 'row', c.row_number, 'user', c.user_name)),
        c.password_last_used, c.password_last_used, null
-from credential_report c, params p
+from credential_report c join account_params p on p.account_id = c.account_id
 where c.user_name = '<root_account>'
   and c.password_last_used >= p.as_of - to_days(p.unused_after_days)

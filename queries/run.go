@@ -157,6 +157,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	defer tx.Rollback()
+	givenAsOf := !p.AsOf.IsZero()
 	if err := resolveDefaults(ctx, tx, &p, &sum); err != nil {
 		return sum, err
 	}
@@ -164,6 +165,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, fmt.Errorf("until %s is before since %s", p.Until.Format(time.RFC3339), p.Since.Format(time.RFC3339))
 	}
 	if err := writeParams(ctx, tx, p); err != nil {
+		return sum, err
+	}
+	if err := writeAccountAsOf(ctx, tx, givenAsOf, &sum); err != nil {
 		return sum, err
 	}
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
@@ -404,6 +408,22 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 // macros are the helpers rules share. IAM compares action names without
 // regard to case; * matches any run of characters and ? one character.
 var macros = []string{
+	// evidence_accounts: every account seen in any evidence.
+	`create or replace temp view evidence_accounts as
+	select account_id from (
+	    select recipient_account_id as account_id from events
+	    union select account_id from credential_reports
+	    union select account_id from iam_users
+	    union select account_id from iam_roles
+	    union select account_id from iam_groups
+	    union select account_id from password_policy where account_id is not null
+	    union select account_id from evidence_files where status = 'loaded')
+	where account_id is not null and account_id <> ''`,
+	// account_params: the parameters with each account's own as-of time
+	// (account_as_of); the rules that measure credential ages read it.
+	`create or replace temp view account_params as
+	select a.account_id, a.as_of, p.* exclude (as_of)
+	from account_as_of a cross join params p`,
 	// password_policy_in_force: the newest password-policy export of each
 	// account; an export without an account id applies when the case holds
 	// one account. The password-policy rules read it.

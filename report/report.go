@@ -281,6 +281,11 @@ func (r *Report) loadEvidence(ctx context.Context) error {
 	return nil
 }
 
+// accountAsOfSQL is the time key ages of the account of k (an alias with
+// account_id) are measured at: the analysis's per-account as-of, else the
+// report's (bound as ?).
+const accountAsOfSQL = `coalesce((select a.as_of from account_as_of a where a.account_id = k.account_id), ?::timestamptz)`
+
 // keyMaxAgeDays is the access-key rotation threshold of the analysis (90 by default).
 func (r *Report) keyMaxAgeDays() int {
 	var n int

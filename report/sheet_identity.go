@@ -11,7 +11,7 @@ func (b *book) writeCredentials(ctx context.Context) error {
 	return b.writeTable(ctx, table{
 		sheet: SheetCredentials,
 		print: 13, // to Key age
-		note: fmt.Sprintf("Every user of the newest credential report of each account, one row per access key (users without keys: one row). Times are UTC; key age in days as of %s UTC; rotation is due after %d days (key_max_age_days).",
+		note: fmt.Sprintf("Every user of the newest credential report of each account, one row per access key (users without keys: one row). Times are UTC; key age in days as of the account's as-of time (Summary: the generation time of its newest credential report), else %s UTC; rotation is due after %d days (key_max_age_days).",
 			r.asOfText("2006-01-02 15:04"), maxAge),
 		columns: []column{
 			{"Account", 14, kText}, {"User", 22, kText}, {"ARN", 44, kText}, {"Created (UTC)", 20, kDateTime},
@@ -25,12 +25,12 @@ func (b *book) writeCredentials(ctx context.Context) error {
 select u.account_id, u.user_name, u.arn, u.user_creation_time, u.password_enabled, u.password_last_used,
        nullif(u.password_last_used_note, ''), u.password_last_changed, u.mfa_active,
        k.slot, k.active, k.last_rotated,
-       case when k.last_rotated is not null then floor((epoch(?::timestamptz) - epoch(k.last_rotated)) / 86400)::bigint end,
+       case when k.last_rotated is not null then floor((epoch(` + accountAsOfSQL + `) - epoch(k.last_rotated)) / 86400)::bigint end,
        k.last_used_date, k.last_used_service, k.last_used_region,
        case when k.slot is null then null
             when not k.active then 'inactive'
             when k.last_rotated is null then 'unknown'
-            when epoch(?::timestamptz) - epoch(k.last_rotated) > ? * 86400 then 'overdue'
+            when epoch(` + accountAsOfSQL + `) - epoch(k.last_rotated) > ? * 86400 then 'overdue'
             else 'ok' end,
        u.generated_at
 from credential_report u

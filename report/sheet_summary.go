@@ -135,6 +135,18 @@ func (b *book) writeSummary(ctx context.Context) error {
 	} else {
 		s.line("As of (UTC)", r.AsOf)
 	}
+	accountAsOf, err := queryRows(ctx, b.r.db, `select account_id, strftime(as_of, '%Y-%m-%d %H:%M:%S'), source, events_after
+		from account_as_of order by account_id`)
+	if err != nil {
+		return fmt.Errorf("account as-of: %w", err)
+	}
+	for _, row := range accountAsOf {
+		line := fmt.Sprintf("%s UTC (%s)", row[1], row[2])
+		if n, _ := row[3].(int64); n > 0 {
+			line += fmt.Sprintf("; %d CloudTrail events of the account are later than this: its credential ages do not reflect them", n)
+		}
+		s.line("As of for account "+text(row[0]), line)
+	}
 	s.line("credtrail version", r.opts.Version)
 	for _, st := range []string{"loaded", "duplicate", "rejected"} {
 		s.line("Input files "+st, facts.files[st])
@@ -401,7 +413,7 @@ select coalesce(least((select min(event_time) from events), (select min(first_ev
 with k as (
   select case when last_rotated is null then 6
               when d <= 30 then 1 when d <= 90 then 2 when d <= 180 then 3 when d <= 365 then 4 else 5 end as b
-  from (select last_rotated, (epoch(?::timestamptz) - epoch(last_rotated)) / 86400 as d from access_keys where active)
+  from (select last_rotated, (epoch(`+accountAsOfSQL+`) - epoch(last_rotated)) / 86400 as d from access_keys k where active)
 )
 select b, count(*) from k group by b order by b`, b.r.AsOf)
 	if err != nil {

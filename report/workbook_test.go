@@ -552,3 +552,29 @@ insert into rule_coverage values ('role_trusted_by_service', '999988887777', fal
 		t.Error("the Summary of a case never analysed does not say its controls are not assessed")
 	}
 }
+
+// Key ages are measured at the account's own as-of time, which the Summary
+// shows with the events that are later than it.
+func TestAccountAsOf(t *testing.T) {
+	c := newCase(t)
+	if _, err := c.DB.Exec(`insert into account_as_of values ('111122223333', '2024-01-07T00:00:00Z', 'credential report', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, workbook(t, load(t, c, report.Options{})))
+	if raw, _ := f.GetCellValue("Credentials", "M4", excelize.Options{RawCellValue: true}); raw != "250" { // 310 days at 2024-03-07
+		t.Errorf("Credentials!M4 key age %q, want 250 days as of the account's 2024-01-07", raw)
+	}
+	rows, _ := f.GetRows("Summary")
+	found := false
+	for _, r := range rows {
+		if len(r) >= 2 && r[0] == "As of for account 111122223333" {
+			found = true
+			if want := "2024-01-07 00:00:00 UTC (credential report); 3 CloudTrail events of the account are later than this: its credential ages do not reflect them"; r[1] != want {
+				t.Errorf("Summary %q, want %q", r[1], want)
+			}
+		}
+	}
+	if !found {
+		t.Error("the Summary does not show the account's as-of time")
+	}
+}
