@@ -5,15 +5,25 @@ OUT      ?= out
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build test demo bench bench-large golden sample-large clean fuzz-short
+.PHONY: build install test demo bench bench-large golden sample-large clean fuzz-short
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/credtrail
 
-# Unit, golden and end-to-end tests; the corpus tests run when ../shared/corpus exists.
+# Unit, golden and end-to-end tests. Tests that need what a machine may lack
+# (the public corpus in ../shared/corpus, LibreOffice's soffice, pdftotext)
+# skip themselves; the skipped ones are listed at the end, with the reason.
+# The whole verbose log is kept in $(OUT)/test.log.
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 40m ./...
+	@mkdir -p $(OUT)
+	@{ $(GO) test -count=1 -timeout 40m -v ./... 2>&1; echo "go-test-exit $$?"; } | tee $(OUT)/test.log | awk -f .ci/test-summary.awk
+
+# Puts the binary on PATH: $(PREFIX)/bin/credtrail (PREFIX=/usr/local; DESTDIR for packaging).
+PREFIX  ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/credtrail
 
 # The whole job on the committed sample case: ingest, analyze, workbook.
 demo: build
