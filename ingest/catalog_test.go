@@ -159,17 +159,21 @@ func TestActionCatalogFolder(t *testing.T) {
 		t.Errorf("%d rows of the rejected document", n)
 	}
 
-	// The same files again are duplicates and add no rows; the rejected
-	// document is tried again, and rejected again.
+	// The same files again are re-submissions and add no rows; the rejected
+	// document is tried again, and rejected again (keeping its first row).
+	files := queryInt(t, c.DB, "select count(*) from evidence_files")
 	again := ingestPaths(t, c, dir)
 	for _, o := range again {
-		want := StatusDuplicate
+		want := StatusResubmitted
 		if strings.HasSuffix(o.Path, "kms-no-name.json") {
 			want = StatusRejected
 		}
 		if o.Status != want {
 			t.Errorf("%s: %s on re-ingest, want %s", o.Path, o.Status, want)
 		}
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files"); n != files {
+		t.Errorf("re-ingest added %d evidence rows", n-files)
 	}
 	if n := queryInt(t, c.DB, "select count(*) from action_catalog"); n != 34 {
 		t.Errorf("after re-ingest: %d rows, want 34", n)

@@ -28,6 +28,7 @@ type IngestOptions struct {
 	BatchBytes int64
 	// Unpack bounds what bundles unpack; zero fields take DefaultUnpackLimits.
 	Unpack UnpackLimits
+	Run    RunInfo // who ran it with what, for the ingest_runs log
 }
 
 // FileOutcome is what became of one input file.
@@ -35,7 +36,7 @@ type FileOutcome struct {
 	FileID     int64
 	Path       string
 	Kind       string
-	Status     string // loaded, rejected, duplicate, partial
+	Status     string // loaded, rejected, duplicate, partial; or resubmitted (no new evidence row)
 	Error      string // the reason for a rejection, or a note on a loaded file
 	Records    int64
 	Duplicates int64
@@ -47,6 +48,10 @@ const (
 	StatusRejected  = "rejected"
 	StatusDuplicate = "duplicate"
 	StatusPartial   = "partial" // a bundle read only in part: its error says what was lost
+	// StatusResubmitted is the outcome of a file already loaded by an earlier
+	// run: it is counted in ingest_runs, not recorded again (FileID is the
+	// file it repeats).
+	StatusResubmitted = "resubmitted"
 )
 
 // CloudTrail batches are large: DuckDB writes one big insert straight into
@@ -77,7 +82,7 @@ func CheckPaths(paths []string) error {
 // Ingest loads the files named by paths (files, folders, bundles) into the
 // case and returns what became of each of them, in load order. Only an error
 // that stops the whole run is returned; bad evidence is recorded per file.
-func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) ([]FileOutcome, error) {
+func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (_ []FileOutcome, err error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,12 +113,33 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		log.Debug("connection closed", "seconds", time.Since(start).Seconds())
 	}()
 
+	known, nextID, err := knownFiles(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	whole, err := wholeBundles(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	before, err := notLoadedRows(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	progress := &tracker{fn: opts.Progress, p: Progress{Stage: StageReading}}
+	run := &ingestRun{
+		conn: conn, log: log, opts: opts, sc: sc, known: known, progress: progress, sizes: map[string]int64{},
+		stamp: runStamp{at: time.Now().UTC(), before: before, reused: map[int64]int64{}},
+	}
+	if run.stamp.id, err = startRun(ctx, conn, opts.Run, run.stamp.at); err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, run.finish(ctx, err == nil)) }()
+
 	start := time.Now()
 	if err := readPipes(inputs, sc); err != nil {
 		return nil, err
 	}
-	progress := &tracker{fn: opts.Progress, p: Progress{Stage: StageReading}}
-	all, bundleErrs, err := expandBundles(ctx, inputs, newUnpacker(sc, opts.Unpack), progress)
+	all, bundleErrs, err := expandBundles(ctx, inputs, newUnpacker(sc, opts.Unpack), progress, whole)
 	if err != nil {
 		return nil, err
 	}
@@ -123,39 +149,38 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].display < all[j].display })
 
-	known, nextID, err := knownFiles(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	run := &ingestRun{
-		conn: conn, log: log, opts: opts, sc: sc, known: known,
-		ingestedAt: time.Now().UTC(), progress: progress, sizes: map[int64]int64{},
-	}
 	idOf := make(map[*input]int64, len(all))
 	for i, in := range all {
 		idOf[in] = nextID + int64(i)
 	}
 	var total int64
-	for i, in := range all {
+	for _, in := range all {
 		if in.sniff.kind != KindBundle || in.reject != "" || in.err != nil {
-			run.sizes[nextID+int64(i)] = in.size
+			run.sizes[in.display] = in.size
 			total += in.size
 		}
 	}
 	progress.update(func(p *Progress) { *p = Progress{Stage: StageLoading, Files: len(all), Bytes: total} })
+	// first is the first file of this run with a given SHA-256: a file
+	// given twice in one run is recorded twice, the second a duplicate.
+	first := map[string]int64{}
 	var ctEvidence, bodies []evidence
 	for _, in := range all {
 		if err := ctx.Err(); err != nil {
 			return run.outcomes, err
 		}
+		if prior := known[in.sha256]; in.sha256 != "" && prior != 0 {
+			run.resubmitted(in, prior)
+			continue
+		}
 		id := idOf[in]
 		ev := newEvidence(id, in)
-		dupOf := known[in.sha256]
-		switch first := bundleErrs[in].repeatOf; {
-		case first != nil && dupOf == 0:
-			dupOf = idOf[first] // a repeated bundle, not unpacked, whatever its name
+		dupOf := first[in.sha256]
+		switch rep := bundleErrs[in].repeatOf; {
+		case rep != nil && dupOf == 0:
+			dupOf = idOf[rep] // a repeated bundle, not unpacked, whatever its name
 		case in.sha256 != "" && dupOf == 0:
-			known[in.sha256] = id
+			first[in.sha256] = id
 		}
 		switch {
 		case in.reject != "":
@@ -281,10 +306,20 @@ func mayExceedObjectSize(in *input) bool {
 // countDuplicateFiles gives each duplicate file of this run the record count
 // of the file it repeats: all of its records are already in the case.
 func (r *ingestRun) countDuplicateFiles(ctx context.Context) error {
+	// A file rejected again for an earlier reason took no row (insertEvidence):
+	// the duplicates of it in this run name its earlier row instead.
+	for reserved, earlier := range r.stamp.reused {
+		_, err := r.conn.ExecContext(ctx, `update evidence_files set duplicate_of = ?
+			where run_id = ? and duplicate_of = ? and not exists (select 1 from evidence_files where file_id = ?)`,
+			earlier, r.stamp.id, reserved, reserved)
+		if err != nil {
+			return fmt.Errorf("count duplicate files: %w", err)
+		}
+	}
 	_, err := r.conn.ExecContext(ctx, `update evidence_files d
 		set records = o.records, duplicates = o.records
 		from evidence_files o
-		where d.duplicate_of = o.file_id and d.status = 'duplicate' and d.records = 0 and d.ingested_at = ?`, r.ingestedAt)
+		where d.duplicate_of = o.file_id and d.status = 'duplicate' and d.records = 0 and d.run_id = ?`, r.stamp.id)
 	if err != nil {
 		return fmt.Errorf("count duplicate files: %w", err)
 	}
@@ -311,7 +346,10 @@ type bundleResult struct {
 // bundles inside bundles), returning all files including the bundles. A
 // bundle that cannot be read to its end has its error in its result; a
 // failure to write the scratch folder (its disk is full) stops the run.
-func expandBundles(ctx context.Context, inputs []*input, u *unpacker, progress *tracker) ([]*input, map[*input]bundleResult, error) {
+//
+// A bundle whose SHA-256 is in whole was loaded whole by an earlier run: it
+// is not unpacked again, so that giving it again costs only its hashing.
+func expandBundles(ctx context.Context, inputs []*input, u *unpacker, progress *tracker, whole map[string]bool) ([]*input, map[*input]bundleResult, error) {
 	results := map[*input]bundleResult{}
 	unpacked := map[string]*input{} // by SHA-256
 	sc := u.sc
@@ -327,7 +365,7 @@ func expandBundles(ctx context.Context, inputs []*input, u *unpacker, progress *
 		var next []*input
 		for _, in := range queue {
 			all = append(all, in)
-			if in.reject != "" || in.err != nil || in.sniff.kind != KindBundle {
+			if in.reject != "" || in.err != nil || in.sniff.kind != KindBundle || whole[in.sha256] {
 				continue
 			}
 			if first := unpacked[in.sha256]; first != nil {
@@ -444,16 +482,16 @@ func knownFiles(ctx context.Context, conn *sql.Conn) (map[string]int64, int64, e
 }
 
 type ingestRun struct {
-	conn       *sql.Conn
-	log        *slog.Logger
-	opts       IngestOptions
-	sc         *scratch
-	known      map[string]int64
-	ingestedAt time.Time
-	outcomes   []FileOutcome
-	progress   *tracker
-	sizes      map[int64]int64 // bytes each file counts for in the progress, by file_id
-	rewrites   []string        // chunk files of the batch being loaded, removed after it
+	conn     *sql.Conn
+	log      *slog.Logger
+	opts     IngestOptions
+	sc       *scratch
+	known    map[string]int64
+	stamp    runStamp
+	outcomes []FileOutcome
+	progress *tracker
+	sizes    map[string]int64 // bytes each file counts for in the progress, by path
+	rewrites []string         // chunk files of the batch being loaded, removed after it
 }
 
 // evidence is one evidence_files row in the making.
@@ -492,7 +530,7 @@ func (r *ingestRun) recordAll(ctx context.Context, tx *sql.Tx, evs []evidence) e
 	if tx != nil {
 		db = tx
 	}
-	outcomes, err := insertEvidence(ctx, db, evs, r.ingestedAt)
+	outcomes, err := insertEvidence(ctx, db, evs, r.stamp)
 	if err != nil {
 		return err
 	}
@@ -511,7 +549,7 @@ func (r *ingestRun) report(outcomes []FileOutcome) {
 	r.progress.update(func(p *Progress) {
 		p.FilesDone = len(r.outcomes)
 		for _, o := range outcomes {
-			p.BytesDone += r.sizes[o.FileID]
+			p.BytesDone += r.sizes[o.Path]
 			if o.Kind != KindBundle { // a bundle's records are its entries
 				p.Records += o.Records
 			}
@@ -519,8 +557,24 @@ func (r *ingestRun) report(outcomes []FileOutcome) {
 	})
 }
 
-// insertEvidence writes evidence rows in one statement.
-func insertEvidence(ctx context.Context, db execer, evs []evidence, ingestedAt time.Time) ([]FileOutcome, error) {
+// insertEvidence writes evidence rows in one statement. A file rejected by
+// an earlier run for the same reason, or a duplicate an earlier run found
+// at the same path, gets no new row: its outcome names the earlier one.
+func insertEvidence(ctx context.Context, db execer, all []evidence, stamp runStamp) ([]FileOutcome, error) {
+	outcomes := make([]FileOutcome, len(all))
+	var evs []evidence
+	var at []int // the place in outcomes of evs[i]
+	for i, ev := range all {
+		if id, ok := stamp.before[repeatKey(ev.in.sha256, ev.in.display, ev.status, ev.message())]; ok && ev.status != StatusLoaded && ev.status != StatusPartial {
+			stamp.reused[ev.fileID] = id
+			outcomes[i] = FileOutcome{FileID: id, Path: ev.in.display, Kind: ev.kind, Status: ev.status, Error: ev.message()}
+			continue
+		}
+		evs, at = append(evs, ev), append(at, i)
+	}
+	if len(evs) == 0 {
+		return outcomes, nil
+	}
 	n := len(evs)
 	// duckdb-go binds lists of plain values only: empty strings, -1 and the
 	// zero time stand for NULL and are turned back into it in SQL.
@@ -530,12 +584,8 @@ func insertEvidence(ctx context.Context, db execer, evs []evidence, ingestedAt t
 		shas, msgs, accts                = make([]string, n), make([]string, n), make([]string, n)
 		firsts, lasts                    = make([]time.Time, n), make([]time.Time, n)
 	)
-	outcomes := make([]FileOutcome, n)
 	for i, ev := range evs {
-		msg := ev.note
-		if ev.stats.Note != "" {
-			msg = strings.TrimPrefix(msg+"; "+ev.stats.Note, "; ")
-		}
+		msg := ev.message()
 		ids[i], sizes[i], dupOf[i] = ev.fileID, ev.in.size, ev.duplicateOf
 		records[i], dups[i] = -1, -1
 		if ev.status != StatusRejected {
@@ -544,26 +594,34 @@ func insertEvidence(ctx context.Context, db execer, evs []evidence, ingestedAt t
 		paths[i], kinds[i], statuses[i] = ev.in.display, ev.kind, ev.status
 		formats[i], shas[i], msgs[i], accts[i] = ev.format, ev.in.sha256, msg, ev.stats.AccountID
 		firsts[i], lasts[i] = ev.stats.First, ev.stats.Last
-		outcomes[i] = FileOutcome{
+		outcomes[at[i]] = FileOutcome{
 			FileID: ev.fileID, Path: ev.in.display, Kind: ev.kind, Status: ev.status, Error: msg,
 			Records: ev.stats.Records, Duplicates: ev.stats.Duplicates,
 		}
 	}
 	_, err := db.ExecContext(ctx, `insert into evidence_files
 		(file_id, path, kind, format, sha256, bytes, records, duplicates, status, error, account_id,
-		 first_event, last_event, ingested_at, duplicate_of)
+		 first_event, last_event, ingested_at, duplicate_of, run_id)
 		select unnest(?::bigint[]), unnest(?::varchar[]), unnest(?::varchar[]), nullif(unnest(?::varchar[]), ''),
 		       nullif(unnest(?::varchar[]), ''), unnest(?::bigint[]), nullif(unnest(?::bigint[]), -1),
 		       nullif(unnest(?::bigint[]), -1), unnest(?::varchar[]), nullif(unnest(?::varchar[]), ''),
 		       nullif(unnest(?::varchar[]), ''), nullif(unnest(?::timestamptz[]), '0001-01-01 00:00:00+00'::timestamptz),
 		       nullif(unnest(?::timestamptz[]), '0001-01-01 00:00:00+00'::timestamptz), ?::timestamptz,
-		       nullif(unnest(?::bigint[]), 0)`,
+		       nullif(unnest(?::bigint[]), 0), ?`,
 		ids, paths, kinds, formats, shas, sizes, records, dups, statuses, msgs, accts, firsts, lasts,
-		ingestedAt, dupOf)
+		stamp.at, dupOf, stamp.id)
 	if err != nil {
 		return nil, fmt.Errorf("record evidence: %w", err)
 	}
 	return outcomes, nil
+}
+
+// message is what the evidence row's error column says.
+func (ev evidence) message() string {
+	if ev.stats.Note == "" {
+		return ev.note
+	}
+	return strings.TrimPrefix(ev.note+"; "+ev.stats.Note, "; ")
 }
 
 func (r *ingestRun) reject(ctx context.Context, tx *sql.Tx, ev evidence, reason string) error {
@@ -624,7 +682,7 @@ func (r *ingestRun) loadBodyBatch(ctx context.Context, batch []evidence) (bool, 
 		ev.status, ev.stats = StatusLoaded, st
 		loaded[i] = ev
 	}
-	outcomes, err := insertEvidence(ctx, tx, loaded, r.ingestedAt)
+	outcomes, err := insertEvidence(ctx, tx, loaded, r.stamp)
 	if err != nil {
 		return false, err
 	}
@@ -739,7 +797,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 		var outcomes []FileOutcome
 		err := loadCloudTrailBatch(ctx, r.conn, r.log, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
 			var err error
-			outcomes, err = insertEvidence(ctx, tx, batchEvidence(batch, results), r.ingestedAt)
+			outcomes, err = insertEvidence(ctx, tx, batchEvidence(batch, results), r.stamp)
 			return err
 		})
 		var need *errNeedRewrite

@@ -277,15 +277,15 @@ func TestReingestAddsNothing(t *testing.T) {
 		t.Fatalf("second run saw %d files, first %d", len(second), len(first))
 	}
 	for _, o := range second {
-		if o.Status != StatusDuplicate {
-			t.Errorf("%s: %s on re-ingest, want duplicate", o.Path, o.Status)
+		if o.Status != StatusResubmitted {
+			t.Errorf("%s: %s on re-ingest, want resubmitted", o.Path, o.Status)
 		}
 	}
 	if n := queryInt(t, c.DB, "select count(*) from events"); n != events {
 		t.Errorf("re-ingest changed events from %d to %d", events, n)
 	}
-	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'duplicate' and duplicate_of is not null"); n != int64(len(second)) {
-		t.Errorf("duplicate rows with duplicate_of: %d", n)
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files"); n != int64(len(first)) {
+		t.Errorf("evidence rows after a re-ingest: %d, want the %d of the first run", n, len(first))
 	}
 
 	// The same events in a differently compressed file: a new file, no new events.
@@ -1159,4 +1159,156 @@ func outcomeCount(outcomes []FileOutcome, kind string) int {
 		}
 	}
 	return n
+}
+
+// Running ingest three times on the same inputs records each file once (a
+// file rejected again for the same reason too); each run is in ingest_runs
+// with what ran it and what became of its files. Two identical files given
+// in one run stay two rows, the second a duplicate.
+func TestIngestRunsLogResubmissions(t *testing.T) {
+	c := openTestCase(t)
+	dir := copyTree(t, filepath.Join(fixtureDir, "shapes"))
+	body, err := os.ReadFile(filepath.Join(dir, "array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "array-copy.json"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"Records":[{"eventID":"b1","eventTime":"yesterday","eventSource":"s3.amazonaws.com","eventName":"GetObject"}]}`
+	for _, name := range []string{"bad.json", "bad-copy.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info := RunInfo{Version: "v1.2.3", Commit: "abc123", CommandLine: "credtrail ingest case.duckdb " + dir}
+	var runs [][]FileOutcome
+	for range 3 {
+		out, err := c.Ingest(context.Background(), []string{dir}, IngestOptions{Run: info})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, out)
+	}
+	if o := outcomeOf(t, runs[0], string(filepath.Separator)+"array.json"); o.Status != StatusDuplicate {
+		t.Errorf("the second of two copies given in the same run: %s, want duplicate", o.Status)
+	}
+	files := int64(len(runs[0]))
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where run_id = 1"); n != files {
+		t.Errorf("evidence rows of the first run: %d, want %d", n, files)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files"); n != files {
+		t.Errorf("evidence rows after three runs: %d, want %d (each file once)", n, files)
+	}
+	for _, o := range runs[2] {
+		if strings.Contains(o.Path, "bad") {
+			if first := outcomeOf(t, runs[0], filepath.Base(o.Path)); o.Status != first.Status || o.FileID != first.FileID {
+				t.Errorf("third run: %+v, want %s again, naming the first run's row", o, first.Status)
+			}
+		} else if o.Status != StatusResubmitted || o.FileID == 0 {
+			t.Errorf("third run: %+v, want resubmitted naming the file it repeats", o)
+		}
+	}
+	type run struct {
+		id                                         int64
+		ended                                      bool
+		host, user, version, commit, cmdLine       string
+		seen, added, resubmitted, rejected, dupCnt int64
+	}
+	rows, err := c.DB.Query(`select run_id, ended_at >= started_at, host, os_user, credtrail_version, credtrail_commit, command_line,
+		files_seen, files_added, files_resubmitted, files_rejected, files_duplicate from ingest_runs order by run_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []run
+	for rows.Next() {
+		var r run
+		if err := rows.Scan(&r.id, &r.ended, &r.host, &r.user, &r.version, &r.commit, &r.cmdLine,
+			&r.seen, &r.added, &r.resubmitted, &r.rejected, &r.dupCnt); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 3 {
+		t.Fatalf("ingest_runs: %d rows, want 3", len(got))
+	}
+	host, _ := os.Hostname()
+	for i, r := range got {
+		if r.id != int64(i+1) || !r.ended || r.host != host || r.user == "" || r.version != info.Version || r.commit != info.Commit || r.cmdLine != info.CommandLine {
+			t.Errorf("run %d: %+v", i+1, r)
+		}
+		// Loaded: all but the copy of array.json and the two bad files; the
+		// second bad file is a duplicate of the first, rejected, one.
+		want := [4]int64{files, files - 3, 0, 2} // seen, added, resubmitted, duplicate
+		if i > 0 {
+			want = [4]int64{files, 0, files - 2, 1}
+		}
+		if [4]int64{r.seen, r.added, r.resubmitted, r.dupCnt} != want || r.rejected != 1 {
+			t.Errorf("run %d counts: seen %d, added %d, resubmitted %d, duplicate %d, rejected %d; want %v", i+1, r.seen, r.added, r.resubmitted, r.dupCnt, r.rejected, want)
+		}
+	}
+	// The bad file found again at a new place beside its first copy: the new
+	// duplicate row names the first rejection, not a row never written.
+	other := t.TempDir()
+	for _, name := range []string{"a-bad.json", "z-bad.json"} {
+		if err := os.WriteFile(filepath.Join(other, name), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o := outcomeOf(t, ingestPaths(t, c, other), "z-bad.json"); o.Status != StatusDuplicate {
+		t.Errorf("second copy: %+v, want duplicate", o)
+	}
+	if n := queryInt(t, c.DB, `select count(*) from evidence_files d where duplicate_of is not null
+		and not exists (select 1 from evidence_files o where o.file_id = d.duplicate_of)`); n != 0 {
+		t.Errorf("%d duplicate rows name no file", n)
+	}
+}
+
+// A bundle loaded whole is not unpacked again when given again: the run sees
+// the bundle only. One with an entry rejected for a reason of the run (a
+// memory limit) is unpacked again, and that entry loads.
+func TestResubmittedBundleIsNotUnpackedAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "case.duckdb")
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "shapes.tgz")
+	if err := os.WriteFile(whole, tgzOf(t, fixtureDir, "shapes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	retry := filepath.Join(dir, "logs.tgz")
+	if err := os.WriteFile(retry, tgzOf(t, fixtureDir, "AWSLogs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(ctx, path, Options{MemoryLimit: "8MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ingestPaths(t, c, retry)
+	c.Close()
+	if o := outcomeOf(t, first, ".json"); o.Status != StatusRejected {
+		t.Fatalf("entry with an 8MB memory limit: %+v, want rejected (the test needs a failing first run)", o)
+	}
+	c, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ingestPaths(t, c, whole)
+
+	again := ingestPaths(t, c, whole, retry)
+	if o := outcomeOf(t, again, "shapes.tgz"); o.Status != StatusResubmitted {
+		t.Errorf("bundle loaded whole, given again: %+v, want resubmitted", o)
+	}
+	for _, o := range again {
+		if strings.Contains(o.Path, "shapes.tgz!") {
+			t.Errorf("%s: unpacked again", o.Path)
+		}
+	}
+	if o := outcomeOf(t, again, "logs.tgz"); o.Status != StatusResubmitted {
+		t.Errorf("bundle with a rejected entry, given again: %+v, want resubmitted", o)
+	}
+	if o := outcomeOf(t, again, ".json"); o.Status != StatusLoaded || o.Records != 5 {
+		t.Errorf("entry rejected before, given again in its bundle: %+v, want loaded", o)
+	}
 }

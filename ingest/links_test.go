@@ -69,7 +69,7 @@ func TestLinksOutsideTheEvidenceAreNotRead(t *testing.T) {
 	// A file named on the command line is read wherever a link takes it.
 	link := filepath.Join(t.TempDir(), "given.json")
 	os.Symlink(filepath.Join(dir, "single-event.json"), link)
-	if o := outcomeOf(t, ingestPaths(t, c, link), "given.json"); o.Status != StatusDuplicate {
+	if o := outcomeOf(t, ingestPaths(t, c, link), "given.json"); o.Status != StatusResubmitted {
 		t.Errorf("a link named on the command line: %+v", o)
 	}
 }

@@ -24,7 +24,27 @@ create table if not exists evidence_files (
     first_event  timestamptz,
     last_event   timestamptz,
     ingested_at  timestamptz not null,
-    duplicate_of bigint              -- for status duplicate: the file_id with the same sha256
+    duplicate_of bigint,             -- for status duplicate: the file_id with the same sha256, given earlier in the same run
+    run_id       bigint              -- the ingest run that recorded it (ingest_runs)
+);
+
+-- One row per ingest run: who ran what, where and when, and what became of
+-- the files it was given. A file already loaded by an earlier run is counted
+-- here as re-submitted and gets no new evidence_files row.
+create table if not exists ingest_runs (
+    run_id            bigint primary key,
+    started_at        timestamptz not null,
+    ended_at          timestamptz,   -- NULL: the run was stopped or failed before its end
+    host              varchar,
+    os_user           varchar,
+    credtrail_version varchar,
+    credtrail_commit  varchar,
+    command_line      varchar,
+    files_seen        bigint,        -- files given, found in folders and in bundles (a bundle loaded whole before is not unpacked again)
+    files_added       bigint,        -- recorded loaded or partial
+    files_resubmitted bigint,        -- already loaded by an earlier run: not recorded again
+    files_rejected    bigint,
+    files_duplicate   bigint         -- the same bytes as another file of the same run (recorded, status duplicate)
 );
 
 -- CloudTrail API activity: one row per (event_id, recipient_account_id).

@@ -111,7 +111,7 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 		s.log.Debug("case closed", "seconds", time.Since(start).Seconds())
 	}()
 	status := newStatusLine(s.err)
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack})
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack, Run: s.runInfo()})
 	status.done()
 	if err != nil {
 		return err

@@ -101,3 +101,23 @@ func TestIngestReportsConflictingCopies(t *testing.T) {
 		t.Errorf("ingest: exit %d, want the conflict in the summary:\n%s%s", code, stdout, stderr)
 	}
 }
+
+// Each ingest is logged in the case with the command line that ran it;
+// running it again adds no evidence rows, only a run that counts the files
+// as re-submitted.
+func TestIngestRunsAreLogged(t *testing.T) {
+	caseDB := filepath.Join(t.TempDir(), "case.duckdb")
+	for range 2 {
+		if code, _, errOut := runCLI(t, "ingest", caseDB, shapes); code != exitOK {
+			t.Fatal(errOut)
+		}
+	}
+	code, out, errOut := runCLI(t, "query", "--format", "csv", caseDB,
+		"select command_line, credtrail_version, files_added, files_resubmitted, (select count(*) from evidence_files) as rows from ingest_runs order by run_id")
+	want := "command_line,credtrail_version,files_added,files_resubmitted,rows\n" +
+		"credtrail ingest " + caseDB + " " + shapes + "," + version + ",8,0,8\n" +
+		"credtrail ingest " + caseDB + " " + shapes + "," + version + ",0,8,8\n"
+	if code != exitOK || out != want {
+		t.Errorf("ingest_runs:\n%s\nwant:\n%s%s", out, want, errOut)
+	}
+}

@@ -38,6 +38,7 @@ func main() {
 type streams struct {
 	out, err io.Writer
 	log      *slog.Logger
+	args     []string // the command line after "credtrail", for the case's run log
 }
 
 // usageError marks a mistake in the command line (exit 2).
@@ -52,7 +53,7 @@ type exitCodeError struct {
 func (e *exitCodeError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	s := &streams{out: stdout, err: stderr}
+	s := &streams{out: stdout, err: stderr, args: args}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -32,7 +32,7 @@ func TestExitCodes(t *testing.T) {
 		want string // in stdout or stderr
 	}{
 		{"ingest", []string{"ingest", caseDB, shapes}, exitOK, "case: 8 files, 9 events, 1 insights events"},
-		{"re-ingest adds nothing", []string{"ingest", caseDB, shapes}, exitOK, "cloudtrail             duplicate 8"},
+		{"re-ingest adds nothing", []string{"ingest", caseDB, shapes}, exitOK, "cloudtrail             resubmitted 8"},
 		{"rejected file warns", []string{"ingest", caseDB, bad}, exitOK, `record 0: eventTime: invalid time "never"`},
 		{"strict makes it an error", []string{"ingest", "--strict", filepath.Join(dir, "other.duckdb"), bad}, exitError, "1 file(s) rejected (--strict)"},
 		{"missing path", []string{"ingest", caseDB, filepath.Join(dir, "nope")}, exitError, "no such file or directory"},

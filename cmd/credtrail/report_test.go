@@ -73,7 +73,7 @@ func TestReportAndRunExitCodes(t *testing.T) {
 		{"run analyzes", []string{"run", "-o", runBook, "--fail-on", "critical", reportFixture}, exitFindings, "at or above critical (--fail-on)"},
 		{"run takes analysis flags", []string{"run", "-o", runBook, "--since", "2024-03-05", "--fail-on", "critical", reportFixture}, exitOK, "workbook written"},
 		{"run checks analysis flags first", []string{"run", "-o", runBook, "--key-max-age", "soon", reportFixture}, exitUsage, "--key-max-age"},
-		{"run keeps the case beside", []string{"run", "--format", "jsonl", "-o", filepath.Join(runOut, "case.jsonl"), reportFixture}, exitOK, "duplicate"},
+		{"run keeps the case beside", []string{"run", "--format", "jsonl", "-o", filepath.Join(runOut, "case.jsonl"), reportFixture}, exitOK, "resubmitted"},
 		{"bad severity", []string{"report", caseDB, "--fail-on", "severe", "-o", book}, exitUsage, `unknown severity "severe"`},
 		{"workbook needs -o", []string{"report", caseDB}, exitUsage, "the workbook needs -o"},
 		{"tables need a directory", []string{"report", caseDB, "--format", "csv", "--tables"}, exitUsage, "--tables needs -o"},

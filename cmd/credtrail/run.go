@@ -90,7 +90,7 @@ func runRun(ctx context.Context, s *streams, opts *runOptions) error {
 	}
 	defer c.Close()
 	status := newStatusLine(s.err)
-	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack})
+	outcomes, err := c.Ingest(ctx, opts.paths, ingest.IngestOptions{Log: s.log, Progress: ingestProgress(status), Unpack: opts.unpack, Run: s.runInfo()})
 	status.done()
 	if err != nil {
 		return err
