@@ -126,9 +126,26 @@ func runIngest(cmd *cobra.Command, s *streams, opts *ingestOptions) error {
 	return listRejected(s.err, outcomes, opts.strict)
 }
 
-// listRejected lists the rejected files and the bundles read only in part
-// with their reasons on w; with strict, any of them is an error (exit 1).
+// recognised counts the files of a known kind among outcomes. A bundle
+// counts only when it was loaded whole before (it is then not unpacked
+// again): a bundle of nothing known is nothing known.
+func recognised(outcomes []ingest.FileOutcome) int {
+	n := 0
+	for _, o := range outcomes {
+		if o.Kind != ingest.KindUnknown && (o.Kind != ingest.KindBundle || o.Status == ingest.StatusResubmitted) {
+			n++
+		}
+	}
+	return n
+}
+
+// listRejected warns on w when no file of a known kind was given, and lists
+// the rejected files and the bundles read only in part with their reasons;
+// with strict, any of them is an error (exit 1).
 func listRejected(w io.Writer, outcomes []ingest.FileOutcome, strict bool) error {
+	if recognised(outcomes) == 0 {
+		fmt.Fprintf(w, "warning: no evidence recognised: none of the %d file(s) given is a credential report, authorization details, CloudTrail or another known kind; nothing was loaded\n", len(outcomes))
+	}
 	rejected, partial := 0, 0
 	for _, o := range outcomes {
 		switch o.Status {
@@ -177,6 +194,9 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 		return keys[i].status < keys[j].status
 	})
 	fmt.Fprintf(w, "files this run: %d\n", len(outcomes))
+	if recognised(outcomes) == 0 {
+		fmt.Fprintln(w, "  no file of a known kind: nothing was loaded")
+	}
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-22s %-9s %d\n", k.kind, k.status, counts[k])
 	}

@@ -121,3 +121,47 @@ func TestIngestRunsAreLogged(t *testing.T) {
 		t.Errorf("ingest_runs:\n%s\nwant:\n%s%s", out, want, errOut)
 	}
 }
+
+// Ingesting nothing of a known kind (an empty folder, a folder of notes) is
+// a warning, on stderr and in the summary, not a silent success.
+func TestIngestOfNothingRecognisedWarns(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	notes := filepath.Join(dir, "notes")
+	for _, d := range []string{empty, notes} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(notes, "README.md"), []byte("# case notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{empty, notes} {
+		code, out, errOut := runCLI(t, "ingest", filepath.Join(dir, filepath.Base(path)+".duckdb"), path)
+		if code != exitOK || !strings.Contains(errOut, "warning: no evidence recognised") || !strings.Contains(out, "no file of a known kind") {
+			t.Errorf("%s: exit %d, want 0 with a warning\nstdout: %s\nstderr: %s", path, code, out, errOut)
+		}
+	}
+	// Real evidence, and a bundle of it given again (not unpacked again),
+	// are no cause for the warning.
+	bundle := filepath.Join(dir, "shapes.tgz")
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	body, err := os.ReadFile(filepath.Join(shapes, "array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.WriteHeader(&tar.Header{Name: "array.json", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+	tw.Write(body)
+	tw.Close()
+	zw.Close()
+	if err := os.WriteFile(bundle, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{shapes, bundle, bundle} {
+		if _, _, errOut := runCLI(t, "ingest", filepath.Join(dir, "real.duckdb"), path); strings.Contains(errOut, "no evidence recognised") {
+			t.Errorf("%s: warned on real evidence: %s", path, errOut)
+		}
+	}
+}
