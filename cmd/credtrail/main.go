@@ -121,7 +121,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log progress details to stderr")
 	root.PersistentFlags().BoolVar(&debug, "debug", false, "log debugging details to stderr")
 	root.AddCommand(newIngestCmd(s), newQueryCmd(s), newTimelineCmd(s), newVerifyCmd(s), newManifestCmd(s), newCaseCmd(s), newPolicyCmd(s), newSamplesCmd(s), newAnalyzeCmd(s), newRulesCmd(s),
-		newReportCmd(s), newRunCmd(s), newVersionCmd(s), newDoctorCmd(s))
+		newReportCmd(s), newRunCmd(s), newVersionCmd(s), newDoctorCmd(s), newExportCmd(s))
 	return root
 }
 

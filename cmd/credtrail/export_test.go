@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/credtrail/credtrail/ingest"
+)
+
+// sampleAnalyzed ingests and analyzes the sample case into dir/name.
+func sampleAnalyzed(t *testing.T, dir, name string, paths ...string) string {
+	t.Helper()
+	caseDB := filepath.Join(dir, name)
+	if len(paths) == 0 {
+		paths = []string{sampleCase + "/AWSLogs", sampleCase + "/iam", sampleCase + "/cloudtrail-public-keys.json"}
+	}
+	for _, args := range [][]string{append([]string{"ingest", caseDB}, paths...), {"analyze", caseDB}} {
+		if code, out, errOut := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	return caseDB
+}
+
+func readManifest(t *testing.T, dir string) ingest.ExportManifest {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(dir, ingest.ExportManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ingest.ExportManifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func tableCounts(t *testing.T, db *sql.DB, tables []string) map[string]int64 {
+	t.Helper()
+	n := map[string]int64{}
+	for _, table := range tables {
+		var c int64
+		if err := db.QueryRow(`select count(*) from "` + table + `"`).Scan(&c); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		n[table] = c
+	}
+	return n
+}
+
+// parquetOf is the read_parquet call over one table of an export.
+func parquetOf(dir, table string) string {
+	glob := filepath.Join(dir, table, "*.parquet")
+	if table == "events" {
+		glob = filepath.Join(dir, table, "*", "*", "*.parquet")
+	}
+	return "read_parquet('" + strings.ReplaceAll(glob, "'", "''") + "', hive_partitioning = false)"
+}
+
+// findingRows is every finding of a case as text, in finding_id order.
+func findingRows(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`select concat_ws(' | ', finding_id, rule_id, severity, account_id, principal_arn, resource, title, detail,
+	    evidence::varchar, first_seen, last_seen, event_count) from findings order by finding_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// The export of the sample case reads back with DuckDB: every table with
+// its rows, events in partitions that match their rows, and the findings
+// computed from the Parquet files alone equal the case's.
+func TestExportParquet(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := sampleAnalyzed(t, dir, "case.duckdb")
+	out := filepath.Join(dir, "lake's export") // a quote in the path the user gives
+	if code, stdout, errOut := runCLI(t, "export", caseDB, "--parquet", out); code != exitOK {
+		t.Fatalf("export: exit %d\n%s%s", code, stdout, errOut)
+	}
+	m := readManifest(t, out)
+	var tables []string
+	for _, tb := range m.Tables {
+		tables = append(tables, tb.Name)
+	}
+	c, err := ingest.OpenReadOnly(context.Background(), caseDB, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tableCounts(t, c.DB, tables)
+	c.Close()
+	if want["events"] == 0 || want["findings"] == 0 || want["iam_roles"] == 0 || want["evidence_files"] == 0 {
+		t.Fatalf("the sample case lacks rows to export: %v", want)
+	}
+
+	lake := filepath.Join(dir, "from-parquet.duckdb")
+	fresh, err := ingest.Open(context.Background(), lake, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	for _, table := range tables {
+		var got int64
+		if err := fresh.DB.QueryRow("select count(*) from " + parquetOf(out, table)).Scan(&got); err != nil {
+			t.Fatalf("read %s back: %v", table, err)
+		}
+		if got != want[table] || got != m.Tables[indexOf(tables, table)].Rows {
+			t.Errorf("%s: %d rows in the Parquet files, %d in the case, %d in the manifest", table, got, want[table], m.Tables[indexOf(tables, table)].Rows)
+		}
+	}
+
+	// Each events file lies in the partition of its rows.
+	partition := regexp.MustCompile(`^events/account_id=([0-9]{12}|other)/date=[0-9]{4}-[0-9]{2}-[0-9]{2}/events_[0-9]+\.parquet$`)
+	events := m.Tables[indexOf(tables, "events")]
+	if len(events.Files) < 2 {
+		t.Fatalf("events in %d files, want one per account and day", len(events.Files))
+	}
+	for _, f := range events.Files {
+		if !partition.MatchString(f.Path) {
+			t.Errorf("events file %s is not in an account_id=/date= partition", f.Path)
+		}
+	}
+	var misplaced int64
+	glob := strings.ReplaceAll(filepath.Join(out, "events", "*", "*", "*.parquet"), "'", "''")
+	if err := fresh.DB.QueryRow(`select count(*) from read_parquet('` + glob + `', hive_partitioning = true)
+	    where account_id <> recipient_account_id or date::varchar <> strftime(event_time at time zone 'UTC', '%Y-%m-%d')`).Scan(&misplaced); err != nil {
+		t.Fatal(err)
+	}
+	if misplaced != 0 {
+		t.Errorf("%d events lie in a partition that is not their account and UTC day", misplaced)
+	}
+
+	// The findings computed from nothing but the Parquet files.
+	for _, table := range tables {
+		if _, err := fresh.DB.Exec(`delete from "` + table + `"; insert into "` + table + `" by name select * from ` + parquetOf(out, table)); err != nil {
+			t.Fatalf("load %s: %v", table, err)
+		}
+	}
+	fresh.Close()
+	if code, stdout, errOut := runCLI(t, "analyze", lake); code != exitOK {
+		t.Fatalf("analyze the Parquet: exit %d\n%s%s", code, stdout, errOut)
+	}
+	caseFindings, lakeFindings := findingsOf(t, caseDB), findingsOf(t, lake)
+	if len(caseFindings) == 0 {
+		t.Fatal("the sample case has no findings")
+	}
+	if strings.Join(caseFindings, "\n") != strings.Join(lakeFindings, "\n") {
+		t.Errorf("findings over the Parquet differ from the case's: %d against %d\nfirst of the case: %s\nfirst of the Parquet: %s",
+			len(lakeFindings), len(caseFindings), caseFindings[0], lakeFindings[0])
+	}
+}
+
+func findingsOf(t *testing.T, caseDB string) []string {
+	t.Helper()
+	c, err := ingest.OpenReadOnly(context.Background(), caseDB, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return findingRows(t, c.DB)
+}
+
+func indexOf(l []string, s string) int {
+	for i, x := range l {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// A folder that holds something is refused, naming it, unless --force; with
+// --force an earlier export is replaced and other files are left alone.
+func TestExportRefusesFolderNotEmpty(t *testing.T) {
+	dir := t.TempDir()
+	caseDB := filepath.Join(dir, "case.duckdb")
+	if code, out, errOut := runCLI(t, "ingest", caseDB, shapes); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, errOut)
+	}
+	out := filepath.Join(dir, "export")
+	notes := filepath.Join(out, "notes.txt")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notes, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := runCLI(t, "export", caseDB, "--parquet", out)
+	if code != exitError || !strings.Contains(errOut, "export folder "+out+" is not empty") {
+		t.Fatalf("exit %d, want %d naming the folder\n%s%s", code, exitError, stdout, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(out, "events")); err == nil {
+		t.Error("a refused export wrote events")
+	}
+	if code, _, errOut := runCLI(t, "export", caseDB); code != exitUsage || !strings.Contains(errOut, "--parquet DIR") {
+		t.Errorf("without --parquet: exit %d, want %d\n%s", code, exitUsage, errOut)
+	}
+	for i := 0; i < 2; i++ { // the second replaces the first
+		if code, stdout, errOut := runCLI(t, "export", caseDB, "--parquet", out, "--force"); code != exitOK {
+			t.Fatalf("export --force: exit %d\n%s%s", code, stdout, errOut)
+		}
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "mine" {
+		t.Errorf("--force touched a file that is not the export's: %q, %v", b, err)
+	}
+	m := readManifest(t, out)
+	var files []string
+	filepath.WalkDir(filepath.Join(out, "events"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if events := m.Tables[indexOf(tableNames(m), "events")]; events.Rows != 9 || len(files) != len(events.Files) {
+		t.Errorf("after two exports: %d events in the manifest, %d files on disk, %d in the manifest", events.Rows, len(files), len(events.Files))
+	}
+}
+
+func tableNames(m ingest.ExportManifest) []string {
+	var l []string
+	for _, t := range m.Tables {
+		l = append(l, t.Name)
+	}
+	return l
+}
