@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -61,11 +62,44 @@ type ManifestEntry struct {
 	Path, SHA256, Kind, Status string
 	Bytes                      int64
 	IngestedAt                 time.Time
+	RunID                      int64 // the ingest run that recorded it; 0 when unknown
+}
+
+// IngestRun is one row of ingest_runs, as the manifest lists it.
+type IngestRun struct {
+	RunID                        int64
+	Started                      time.Time
+	Ended                        sql.NullTime
+	Host, User, Version, Commit  string
+	CommandLine                  string
+	Added, Resubmitted, Rejected int64
+}
+
+// IngestRuns returns the case's ingest runs in order.
+func (c *Case) IngestRuns(ctx context.Context) ([]IngestRun, error) {
+	rows, err := c.DB.QueryContext(ctx, `select run_id, started_at, ended_at, coalesce(host, ''), coalesce(os_user, ''),
+		    coalesce(credtrail_version, ''), coalesce(credtrail_commit, ''), coalesce(command_line, ''),
+		    coalesce(files_added, 0), coalesce(files_resubmitted, 0), coalesce(files_rejected, 0)
+		from ingest_runs order by run_id`)
+	if err != nil {
+		return nil, fmt.Errorf("ingest runs: %w", err)
+	}
+	defer rows.Close()
+	var out []IngestRun
+	for rows.Next() {
+		var r IngestRun
+		if err := rows.Scan(&r.RunID, &r.Started, &r.Ended, &r.Host, &r.User, &r.Version, &r.Commit, &r.CommandLine,
+			&r.Added, &r.Resubmitted, &r.Rejected); err != nil {
+			return nil, fmt.Errorf("ingest runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // Manifest returns every evidence file of the case in file order.
 func (c *Case) Manifest(ctx context.Context) ([]ManifestEntry, error) {
-	rows, err := c.DB.QueryContext(ctx, `select file_id, path, coalesce(sha256, ''), kind, status, bytes, ingested_at
+	rows, err := c.DB.QueryContext(ctx, `select file_id, path, coalesce(sha256, ''), kind, status, bytes, ingested_at, coalesce(run_id, 0)
 		from evidence_files order by file_id`)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -74,7 +108,7 @@ func (c *Case) Manifest(ctx context.Context) ([]ManifestEntry, error) {
 	var out []ManifestEntry
 	for rows.Next() {
 		var e ManifestEntry
-		if err := rows.Scan(&e.FileID, &e.Path, &e.SHA256, &e.Kind, &e.Status, &e.Bytes, &e.IngestedAt); err != nil {
+		if err := rows.Scan(&e.FileID, &e.Path, &e.SHA256, &e.Kind, &e.Status, &e.Bytes, &e.IngestedAt, &e.RunID); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
 		out = append(out, e)
@@ -86,7 +120,7 @@ func (c *Case) Manifest(ctx context.Context) ([]ManifestEntry, error) {
 // evidence file after a header of the case metadata, and returns the
 // SHA-256 of exactly what it wrote: a second examiner who runs manifest on
 // the same case gets the same bytes and the same hash.
-func WriteManifest(w io.Writer, meta map[string]string, entries []ManifestEntry) (string, error) {
+func WriteManifest(w io.Writer, meta map[string]string, runs []IngestRun, entries []ManifestEntry) (string, error) {
 	h := sha256.New()
 	out := io.MultiWriter(w, h)
 	keys := make([]string, 0, len(meta))
@@ -99,12 +133,27 @@ func WriteManifest(w io.Writer, meta map[string]string, entries []ManifestEntry)
 			return "", err
 		}
 	}
-	if _, err := fmt.Fprintln(out, "file_id\tsha256\tbytes\tkind\tstatus\tingested_at\tpath"); err != nil {
+	for _, r := range runs {
+		ended := "not finished (stopped or failed)"
+		if r.Ended.Valid {
+			ended = r.Ended.Time.UTC().Format(time.RFC3339)
+		}
+		version := r.Version
+		if r.Commit != "" {
+			version += " (" + r.Commit + ")"
+		}
+		if _, err := fmt.Fprintf(out, "# run %d: %s to %s by %s on %s, credtrail %s: %d file(s) added, %d re-submitted, %d rejected: %s\n",
+			r.RunID, r.Started.UTC().Format(time.RFC3339), ended, oneLine(r.User), oneLine(r.Host), oneLine(version),
+			r.Added, r.Resubmitted, r.Rejected, oneLine(r.CommandLine)); err != nil {
+			return "", err
+		}
+	}
+	if _, err := fmt.Fprintln(out, "file_id\tsha256\tbytes\tkind\tstatus\tingested_at\trun\tpath"); err != nil {
 		return "", err
 	}
 	for _, e := range entries {
-		if _, err := fmt.Fprintf(out, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", e.FileID, e.SHA256, e.Bytes, e.Kind, e.Status,
-			e.IngestedAt.UTC().Format(time.RFC3339), oneLine(e.Path)); err != nil {
+		if _, err := fmt.Fprintf(out, "%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", e.FileID, e.SHA256, e.Bytes, e.Kind, e.Status,
+			e.IngestedAt.UTC().Format(time.RFC3339), e.RunID, oneLine(e.Path)); err != nil {
 			return "", err
 		}
 	}

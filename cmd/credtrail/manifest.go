@@ -100,7 +100,11 @@ func runManifest(cmd *cobra.Command, s *streams, opts *manifestOptions) error {
 		if err != nil {
 			return err
 		}
-		sum, err := ingest.WriteManifest(s.out, meta, entries)
+		runs, err := c.IngestRuns(ctx)
+		if err != nil {
+			return err
+		}
+		sum, err := ingest.WriteManifest(s.out, meta, runs, entries)
 		if err != nil {
 			return err
 		}

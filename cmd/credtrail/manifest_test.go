@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,14 @@ func TestManifestAndCaseInit(t *testing.T) {
 	}
 	if n := strings.Count(first, "\tloaded\t"); n != len(copied) {
 		t.Errorf("%d loaded lines for %d files:\n%s", n, len(copied), first)
+	}
+	// Each file names the run that recorded it, and the run says who ran
+	// what, when and with which credtrail.
+	if n := len(regexp.MustCompile(`\tloaded\t[^\t]+\t1\t`).FindAllString(first, -1)); n != len(copied) {
+		t.Errorf("%d loaded lines of run 1 for %d files:\n%s", n, len(copied), first)
+	}
+	if !regexp.MustCompile(`(?m)^# run 1: \S+ to \S+ by .* on .*, credtrail .*: \d+ file\(s\) added, 0 re-submitted, 0 rejected: .*ingest`).MatchString(first) {
+		t.Errorf("manifest lacks run 1:\n%s", first)
 	}
 
 	// The report records the hash of what it wrote, in the case and on stderr.
