@@ -29,7 +29,7 @@ install: build
 demo: build
 	@mkdir -p $(OUT)
 	@rm -f $(OUT)/demo.duckdb $(OUT)/demo.duckdb.wal $(OUT)/demo.xlsx
-	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam samples/case/cloudtrail-public-keys.json
+	$(BIN) ingest $(OUT)/demo.duckdb samples/case/AWSLogs samples/case/iam samples/case/cloudtrail-public-keys.json samples/case/cloudtrail-digest-metadata
 	$(BIN) verify $(OUT)/demo.duckdb
 	$(BIN) analyze $(OUT)/demo.duckdb
 	$(BIN) report $(OUT)/demo.duckdb -o $(OUT)/demo.xlsx

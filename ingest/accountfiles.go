@@ -266,6 +266,50 @@ func loadPublicKeys(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) 
 	return st, nil
 }
 
+// loadObjectMetadata loads `aws s3api head-object` output for a digest file:
+// its Metadata.signature is the digest's signature, which the newest digest
+// of a chain has nowhere else. Which digest it belongs to is not in the
+// output; `credtrail verify` finds the digest the signature verifies.
+func loadObjectMetadata(ctx context.Context, tx *sql.Tx, fileID int64, body []byte) (fileStats, error) {
+	var doc struct {
+		Metadata *struct {
+			Signature          *string `json:"signature"`
+			SignatureAlgorithm *string `json:"signature-algorithm"`
+		}
+		ETag          *string
+		ContentLength *int64
+		LastModified  *string
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return fileStats{}, jsonDecodeError(body, err)
+	}
+	if doc.Metadata == nil || doc.Metadata.Signature == nil || *doc.Metadata.Signature == "" {
+		return fileStats{}, errors.New("Metadata.signature: missing (S3 object metadata that is not a CloudTrail digest's)")
+	}
+	sig := strings.TrimSpace(*doc.Metadata.Signature)
+	if _, err := hex.DecodeString(sig); err != nil {
+		return fileStats{}, fmt.Errorf("Metadata.signature: not hex: %s", clip(sig, 40))
+	}
+	var st fileStats
+	if a := doc.Metadata.SignatureAlgorithm; a != nil && *a != "SHA256withRSA" {
+		st.Note = fmt.Sprintf("Metadata.signature-algorithm %s is not SHA256withRSA, the only one CloudTrail uses", clip(*a, 40))
+	}
+	var known int64
+	if err := tx.QueryRowContext(ctx, "select count(*) from digest_signatures where lower(signature) = lower(?)", sig).Scan(&known); err != nil {
+		return fileStats{}, fmt.Errorf("look up signature: %w", err)
+	}
+	st.Records = 1
+	if known > 0 {
+		st.Duplicates = 1
+		return st, nil
+	}
+	if _, err := tx.ExecContext(ctx, `insert into digest_signatures (file_id, signature, signature_algorithm, etag, content_length, last_modified)
+		values (?, ?, ?, ?, ?, ?)`, fileID, sig, doc.Metadata.SignatureAlgorithm, doc.ETag, doc.ContentLength, doc.LastModified); err != nil {
+		return fileStats{}, fmt.Errorf("insert: %w", err)
+	}
+	return st, nil
+}
+
 // digestLogFile is one entry of a digest's logFiles.
 type digestLogFile struct {
 	S3Bucket        *string         `json:"s3Bucket"`

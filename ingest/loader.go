@@ -28,6 +28,7 @@ var bodyLoaders = map[string]bodyLoader{
 	KindPasswordPolicy: loadPasswordPolicy,
 	KindAccountSummary: loadAccountSummary,
 	KindPublicKeys:     loadPublicKeys,
+	KindObjectMetadata: loadObjectMetadata,
 	KindDigest:         loadDigest,
 	KindActionCatalog:  loadActionCatalog,
 }

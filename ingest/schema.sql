@@ -12,7 +12,7 @@ create table if not exists evidence_files (
     file_id      bigint primary key,
     path         varchar not null,   -- as given; a bundle entry is "bundle.tgz!dir/entry.json.gz"
     kind         varchar not null,   -- cloudtrail, cloudtrail_digest, credential_report, authorization_details,
-                                     -- password_policy, account_summary, public_keys, unknown
+                                     -- password_policy, account_summary, public_keys, s3_object_metadata, unknown
     format       varchar,            -- body shape: records, array, ndjson, lookup_events, event_history_csv, csv, json_base64, json_text, ...
     sha256       varchar,            -- of the bytes as stored (compressed if compressed); NULL when never read
     bytes        bigint not null,
@@ -353,6 +353,19 @@ create table if not exists digests (
     previous_digest_hash_algorithm  varchar,
     previous_digest_signature       varchar,
     content_sha256                  varchar not null  -- SHA-256 of the uncompressed digest bytes
+);
+
+-- Signatures of digests from `aws s3api head-object` exports. CloudTrail
+-- keeps a digest's signature in the S3 object's metadata; the next digest
+-- repeats it, except for the newest of a chain, which only this can verify.
+-- `credtrail verify` matches a signature to the digest it verifies.
+create table if not exists digest_signatures (
+    file_id             bigint primary key,
+    signature           varchar not null,   -- hex, Metadata.signature
+    signature_algorithm varchar,            -- Metadata.signature-algorithm
+    etag                varchar,
+    content_length      bigint,
+    last_modified       varchar
 );
 
 create table if not exists digest_log_files (

@@ -22,6 +22,7 @@ const (
 	KindPasswordPolicy   = "password_policy"
 	KindAccountSummary   = "account_summary"
 	KindPublicKeys       = "public_keys"
+	KindObjectMetadata   = "s3_object_metadata" // `aws s3api head-object` output: a digest's signature
 	KindActionCatalog    = "action_catalog"
 	KindBundle           = "bundle"
 	KindUnknown          = "unknown"
@@ -227,6 +228,8 @@ func sniffJSON(r io.Reader) sniffed {
 		return sniffed{kind: KindDigest, format: formatJSON}
 	case has["Events"]:
 		return sniffed{kind: KindCloudTrail, format: formatLookupEvents}
+	case has["Metadata"] && (has["ETag"] || has["ContentLength"] || has["LastModified"]):
+		return sniffed{kind: KindObjectMetadata, format: formatJSON}
 	case has["Error"] || has["error"]:
 		return sniffed{kind: KindPasswordPolicy, format: formatJSON} // a NoSuchEntity answer; the loader checks
 	}

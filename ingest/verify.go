@@ -77,8 +77,12 @@ func (c *Case) Verify(ctx context.Context, search []string) ([]LogValidation, er
 	if err != nil {
 		return nil, err
 	}
+	sigs, err := c.verifySignatures(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []LogValidation
-	out = append(out, checkChains(digests, keys)...)
+	out = append(out, checkChains(digests, keys, sigs)...)
 
 	logs, err := c.verifyLogFiles(ctx)
 	if err != nil {
@@ -220,9 +224,65 @@ func DigestStringToSign(end time.Time, bucket, object, contentSHA256, previousSi
 	return end.UTC().Format("2006-01-02T15:04:05Z") + "\n" + bucket + "/" + object + "\n" + contentSHA256 + "\n" + previousSignature
 }
 
-// checkChains validates each digest by the one after it, and reports the
-// breaks of each account's chains.
-func checkChains(digests []verifyDigest, keys map[string]*rsa.PublicKey) []LogValidation {
+// objectSignature is a digest signature from an S3 head-object export.
+type objectSignature struct {
+	path, signature string
+}
+
+// verifySignatures returns the digest signatures of the case's S3
+// head-object exports.
+func (c *Case) verifySignatures(ctx context.Context) ([]objectSignature, error) {
+	rows, err := c.DB.QueryContext(ctx, `select ef.path, s.signature from digest_signatures s
+		join evidence_files ef on ef.file_id = s.file_id order by s.file_id`)
+	if err != nil {
+		return nil, fmt.Errorf("verify: read digest signatures: %w", err)
+	}
+	defer rows.Close()
+	var out []objectSignature
+	for rows.Next() {
+		var s objectSignature
+		if err := rows.Scan(&s.path, &s.signature); err != nil {
+			return nil, fmt.Errorf("verify: read digest signatures: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// signatureVerifies says whether sigHex is key's signature of digest d.
+func signatureVerifies(d *verifyDigest, key *rsa.PublicKey, sigHex string) bool {
+	sig, err := hex.DecodeString(sigHex)
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256([]byte(DigestStringToSign(d.end, d.bucket, d.object, d.contentSHA, d.prevSig)))
+	return rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) == nil
+}
+
+// checkNewest validates the newest digest of a chain, whose hash and
+// signature no later digest holds, by the signatures of the S3 head-object
+// exports: the one that verifies it is its signature.
+func checkNewest(d *verifyDigest, keys map[string]*rsa.PublicKey, sigs []objectSignature) (status, detail string) {
+	const newest = "the newest digest of its chain: no later digest holds its hash and signature (CloudTrail keeps them in the S3 object's metadata"
+	if len(sigs) == 0 {
+		return ValidationNotVerified, newest + "; give its aws s3api head-object output to verify it)"
+	}
+	key := keys[strings.ToLower(d.fingerprint)]
+	if key == nil {
+		return ValidationNotVerified, newest + "; no public key with fingerprint " + d.fingerprint + " in the case to check the exported signatures)"
+	}
+	for _, s := range sigs {
+		if signatureVerifies(d, key, s.signature) {
+			return ValidationValid, "signature from the S3 metadata export " + filepath.Base(s.path)
+		}
+	}
+	return ValidationNotVerified, fmt.Sprintf("%s; none of the %d head-object exports in the case holds a signature that verifies it)", newest, len(sigs))
+}
+
+// checkChains validates each digest by the one after it (the newest of a
+// chain by the head-object exports' signatures), and reports the breaks of
+// each account's chains.
+func checkChains(digests []verifyDigest, keys map[string]*rsa.PublicKey, sigs []objectSignature) []LogValidation {
 	byObject := map[string]*verifyDigest{}
 	next := map[string]*verifyDigest{} // previous object → the digest naming it
 	for i := range digests {
@@ -239,27 +299,23 @@ func checkChains(digests []verifyDigest, keys map[string]*rsa.PublicKey) []LogVa
 		n := next[d.bucket+"/"+d.object]
 		switch {
 		case n == nil:
-			row.Status = ValidationNotVerified
-			row.Detail = "the newest digest of its chain: no later digest holds its hash and signature (CloudTrail keeps them in the S3 object's metadata)"
+			row.Status, row.Detail = checkNewest(d, keys, sigs)
 		case !strings.EqualFold(n.prevHash, d.contentSHA):
 			row.Status = ValidationModified
 			row.Detail = fmt.Sprintf("SHA-256 %s; the next digest %s holds %s", d.contentSHA, path.Base(n.object), n.prevHash)
 		default:
 			key := keys[strings.ToLower(d.fingerprint)]
-			sig, err := hex.DecodeString(n.prevSig)
+			_, err := hex.DecodeString(n.prevSig)
 			switch {
 			case key == nil:
 				row.Status = ValidationNotVerified
 				row.Detail = "hash matches the next digest; no public key with fingerprint " + d.fingerprint + " in the case (add the aws cloudtrail list-public-keys export)"
 			case err != nil:
 				row.Status, row.Detail = ValidationModified, "the next digest's previousDigestSignature is not hex"
+			case !signatureVerifies(d, key, n.prevSig):
+				row.Status, row.Detail = ValidationModified, "signature does not verify with key "+d.fingerprint
 			default:
-				sum := sha256.Sum256([]byte(DigestStringToSign(d.end, d.bucket, d.object, d.contentSHA, d.prevSig)))
-				if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) != nil {
-					row.Status, row.Detail = ValidationModified, "signature does not verify with key "+d.fingerprint
-				} else {
-					row.Status = ValidationValid
-				}
+				row.Status = ValidationValid
 			}
 		}
 		out = append(out, row)

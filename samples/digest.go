@@ -108,7 +108,8 @@ func (g *generator) writeDigests(files []logFile) error {
 		return err
 	}
 	last := files[len(files)-1].delivered
-	var prevKey, prevHash, prevSig string
+	var prevKey, prevHash, prevSig, newestPath string
+	var newestEnd int64
 	next := 0
 	for end := w.windowStart + 3600 + digestOffset; end-3600 < max(last, w.asOf); end += 3600 {
 		start := end - 3600
@@ -135,9 +136,41 @@ func (g *generator) writeDigests(files []logFile) error {
 			return err
 		}
 		prevKey, prevHash, prevSig = object, hex.EncodeToString(sum[:]), sig
+		newestPath, newestEnd = filepath.Join(g.dir, filepath.FromSlash(dir), name), end
 		g.digests++
 	}
-	return nil
+	return g.writeObjectMetadata(newestPath, newestEnd, prevSig)
+}
+
+// writeObjectMetadata writes what `aws s3api head-object` prints for the
+// newest digest: its signature is in the object's metadata and nowhere
+// else, and an examiner exports it beside the downloaded logs.
+func (g *generator) writeObjectMetadata(digestPath string, end int64, sig string) error {
+	gz, err := os.ReadFile(digestPath)
+	if err != nil {
+		return fmt.Errorf("head-object export: %w", err)
+	}
+	sum := md5.Sum(gz)
+	modified := appendTime(nil, end+5)
+	body := fmt.Sprintf(`{
+    "AcceptRanges": "bytes",
+    "LastModified": "%s+00:00",
+    "ContentLength": %d,
+    "ETag": "\"%x\"",
+    "ContentType": "application/json",
+    "ContentEncoding": "gzip",
+    "ServerSideEncryption": "AES256",
+    "Metadata": {
+        "signature": "%s",
+        "signature-algorithm": "SHA256withRSA"
+    }
+}
+`, string(modified[:19]), len(gz), sum, sig)
+	dir := filepath.Join(g.dir, "cloudtrail-digest-metadata")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return g.writeFile(filepath.Join(dir, filepath.Base(digestPath)+".head-object.json"), []byte(body))
 }
 
 // digestBody renders a digest as CloudTrail does, '/' escaped as '\/'.
