@@ -13,22 +13,36 @@ with admin_roles as (
     where a.principal_type = 'role' and not a.is_boundary
       and s.effect = 'Allow' and list_contains(s.actions, '*') and list_contains(s.resources, '*')
 ),
-calls as (
+-- The successful AssumeRole calls into an administrator role: few, so the
+-- first times below are computed for their callers only (a window over every
+-- event costs a sort of the whole trail).
+assumed_all as (
     select e.recipient_account_id as account_id, e.principal_arn, coalesce(e.access_key_id, e.principal_arn) as credential,
-           e.event_id, e.event_time, e.event_name, e.event_source, e.source_ip, e.error_code,
-           json_extract_string(e.request_parameters, '$.roleArn') as role_arn, json_extract_string(e.request_parameters, '$.roleSessionName') as session_name,
-           min(e.event_time) over (partition by coalesce(e.access_key_id, e.principal_arn)) as credential_first,
-           min(e.event_time) over (partition by coalesce(e.access_key_id, e.principal_arn), e.source_ip) as ip_first
+           e.event_id, e.event_time, e.source_ip,
+           json_extract_string(e.request_parameters, '$.roleArn') as role_arn, json_extract_string(e.request_parameters, '$.roleSessionName') as session_name
     from events e, params p
     where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
+      and e.event_source = 'sts.amazonaws.com' and e.event_name = 'AssumeRole' and e.error_code is null
+      and json_extract_string(e.request_parameters, '$.roleArn') in (select role_arn from admin_roles)
+),
+-- when each of those callers first used each address, over all its calls
+ip_firsts as (
+    select coalesce(e.access_key_id, e.principal_arn) as credential, e.source_ip, min(e.event_time) as ip_first
+    from events e, params p
+    where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
+      and coalesce(e.access_key_id, e.principal_arn) in (select credential from assumed_all)
+    group by all
+),
+credential_firsts as (
+    select credential, min(ip_first) as credential_first from ip_firsts group by credential
 ),
 assumed as (
-    select c.*
-    from calls c, params p
-    where c.event_source = 'sts.amazonaws.com' and c.event_name = 'AssumeRole' and c.error_code is null
-      and c.role_arn in (select role_arn from admin_roles)
-      and c.ip_first > c.credential_first
-      and c.event_time <= c.ip_first + to_hours(p.new_ip_hours)
+    select c.*, f.ip_first
+    from assumed_all c
+    join ip_firsts f using (credential, source_ip)
+    join credential_firsts cf using (credential), params p
+    where f.ip_first > cf.credential_first
+      and c.event_time <= f.ip_first + to_hours(p.new_ip_hours)
 )
 select account_id, principal_arn, role_arn,
        principal_arn || case when credential <> principal_arn then ' (key ' || credential || ')' else '' end

@@ -6,21 +6,35 @@
 -- needs: cloudtrail
 -- rationale: Identity changes (users, keys, policies, roles) from an address the caller never used before are how stolen credentials turn into persistence.
 -- remediation: Confirm the changes with the caller's owner; undo those that are not explained and rotate the caller's credentials.
-with calls as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.identity_type, e.event_id, e.event_time, e.event_name,
-           e.event_source, e.source_ip, e.error_code, e.read_only,
-           min(e.event_time) over (partition by e.recipient_account_id, e.principal_arn) as principal_first,
-           min(e.event_time) over (partition by e.recipient_account_id, e.principal_arn, e.source_ip) as ip_first
+-- The successful identity changes: few, so the first times below are
+-- computed for their callers only (a window over every event costs a sort
+-- of the whole trail).
+with changes_all as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip
     from events e, params p
     where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
+      and e.error_code is null and is_write(e.read_only, e.event_name) and e.event_name <> 'ConsoleLogin'
+      and (e.event_source = 'iam.amazonaws.com' or e.identity_type = 'Root')
+),
+-- when each of those callers first used each address, over all its calls
+ip_firsts as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.source_ip, min(e.event_time) as ip_first
+    from events e cross join params p
+    semi join changes_all k on k.account_id is not distinct from e.recipient_account_id and k.principal_arn = e.principal_arn
+    where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
+    group by all
+),
+principal_firsts as (
+    select account_id, principal_arn, min(ip_first) as principal_first from ip_firsts group by all
 ),
 changes as (
-    select c.*
-    from calls c, params p
-    where c.error_code is null and is_write(c.read_only, c.event_name) and c.event_name <> 'ConsoleLogin'
-      and (c.event_source = 'iam.amazonaws.com' or c.identity_type = 'Root')
-      and c.ip_first > c.principal_first
-      and c.event_time <= c.ip_first + to_hours(p.new_ip_hours)
+    select c.*, f.ip_first
+    from changes_all c
+    join ip_firsts f on f.account_id is not distinct from c.account_id and f.principal_arn = c.principal_arn and f.source_ip = c.source_ip
+    join principal_firsts pf on pf.account_id is not distinct from c.account_id and pf.principal_arn = c.principal_arn
+    cross join params p
+    where f.ip_first > pf.principal_first
+      and c.event_time <= f.ip_first + to_hours(p.new_ip_hours)
 )
 select account_id, principal_arn, source_ip,
        count(*) || ' change(s) by ' || principal_arn || ' from ' || source_ip || ', first used by it '
