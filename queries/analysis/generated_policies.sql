@@ -23,8 +23,12 @@ with refs as (
 )
 select distinct finding_id, rule_id, severity, event_id from refs where event_id is not null
 ;
+-- The successful calls per variant, principal and action. The resources
+-- the calls named are folded apart, one row per distinct ARN, and listed
+-- only where there are at most 50 (more make the statement unscoped): no
+-- list of every call's resources is held.
 create or replace temp table gp_used as
-with calls as (
+with calls as not materialized (
     select principal_arn, iam_action, resources, call_id,
            event_id in (select event_id from gp_incident) as incident
     from pu_calls
@@ -32,12 +36,33 @@ with calls as (
 ),
 variants as (
     select unnest([false, true]) as incident_activity
+),
+acts as (
+    select v.incident_activity, c.principal_arn, c.iam_action as action,
+           bool_or(c.resources is null or json_array_length(c.resources) = 0) as unscoped_calls
+    from calls c join variants v on v.incident_activity or not c.incident
+    group by all
+),
+arns as (
+    select distinct incident_activity, principal_arn, action, arn
+    from (select v.incident_activity, c.principal_arn, c.iam_action as action, unnest(pu_named_arns(c.resources)) as arn
+          from calls c join variants v on v.incident_activity or not c.incident)
+),
+arn_counts as (
+    select incident_activity, principal_arn, action, count(*) as arn_count from arns group by all
+),
+arn_lists as (
+    select a.incident_activity, a.principal_arn, a.action, list(a.arn order by a.arn) as resource_arns
+    from arns a
+    semi join arn_counts k on k.incident_activity = a.incident_activity and k.principal_arn = a.principal_arn
+     and k.action = a.action and k.arn_count <= 50
+    group by all
 )
-select v.incident_activity, c.principal_arn, c.iam_action as action, pu_service(c.iam_action) as service,
-       list_distinct(flatten(list(pu_named_arns(c.resources)))) as resource_arns,
-       bool_or(c.resources is null or json_array_length(c.resources) = 0) as unscoped_calls
-from calls c join variants v on v.incident_activity or not c.incident
-group by all
+select a.incident_activity, a.principal_arn, a.action, pu_service(a.action) as service,
+       coalesce(k.arn_count, 0) as arn_count, coalesce(l.resource_arns, []::varchar[]) as resource_arns, a.unscoped_calls
+from acts a
+left join arn_counts k using (incident_activity, principal_arn, action)
+left join arn_lists l using (incident_activity, principal_arn, action)
 ;
 create or replace temp table gp_pairs as
 select distinct u.principal_arn, u.action
@@ -51,7 +76,7 @@ delete from generated_policies
 insert into generated_policies
 with acts as (
     select u.incident_activity, u.principal_arn, u.service, u.action, u.resource_arns,
-           not u.unscoped_calls and len(u.resource_arns) between 1 and 50 as scoped,
+           not u.unscoped_calls and u.arn_count between 1 and 50 as scoped,
            pr.principal_arn is null as use_only
     from gp_used u
     left join pu_principals pr using (principal_arn)

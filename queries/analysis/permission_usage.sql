@@ -168,9 +168,12 @@ create or replace temp macro pu_named_arns(resources) as
                                lambda r: regexp_replace(r, '^(arn:[^:]+:s3:::[^/]+)/.+$', '\1/*')),
                 lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%')
 ;
+-- Every call of the window folded to one row per principal and action, so
+-- what follows grows with principals x actions, not with events; each part
+-- is an aggregate DuckDB can spill (no list of every call is held).
 create or replace temp table pu_used as
 with ev as (
-    select principal_arn, iam_action, event_time, aws_region, source_ip, error_code, resources, call_id
+    select principal_arn, iam_action, event_time, aws_region, source_ip, error_code, call_id
     from pu_calls
     where principal_arn in (select principal_arn from pu_principals)
 )
@@ -180,9 +183,7 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
        min(event_time) filter (where error_code is null) as first_used,
        max(event_time) filter (where error_code is null) as last_used,
        list(distinct aws_region order by aws_region) filter (where error_code is null and aws_region is not null) as regions,
-       list(distinct source_ip order by source_ip) filter (where error_code is null and source_ip is not null) as source_ips,
-       list_distinct(flatten(list(pu_named_arns(resources)) filter (where error_code is null))) as resource_arns,
-       coalesce(bool_or(resources is null or json_array_length(resources) = 0) filter (where error_code is null), false) as unscoped_calls
+       list(distinct source_ip order by source_ip) filter (where error_code is null and source_ip is not null) as source_ips
 from ev
 group by 1, 2
 ;
