@@ -36,6 +36,13 @@ unusual as (
     where case when p.allowed_regions is not null then not list_contains(p.allowed_regions, s.region)
                else s.share < p.rare_region_share or f.first_time > f.account_first + to_hours(p.baseline_hours) end
 ),
+-- the baseline that tells a new region: the account's first baseline_hours of activity
+account_window as (
+    select e.account_id, min(e.event_time) as first_time,
+           least(max(e.event_time), min(e.event_time) + to_hours(any_value(p.baseline_hours))) as baseline_end
+    from e, params p
+    group by e.account_id
+),
 -- per principal, visit (a session, else the region) and region
 per_region as (
     select e.account_id, e.principal_arn, coalesce(e.session_key, e.region) as visit, e.session_key, e.region,
@@ -58,9 +65,13 @@ select r.account_id, r.principal_arn, string_agg(r.region, ', ' order by r.regio
                  else ' in ' || count(*) || ' regions (share of the account''s activity): '
                       || string_agg(r.region || ' ' || r.share_text, ', ' order by r.region) end
          || ' from ' || array_to_string(list_sort(list_distinct(flatten(list(r.ips)))), ', ')
-         || ': ' || array_to_string(list_sort(list_distinct(flatten(list(r.names)))), ', '),
-       json_object('event_ids', flatten(list(r.event_ids order by r.first_time, r.region))),
+         || ': ' || array_to_string(list_sort(list_distinct(flatten(list(r.names)))), ', ')
+         || case when p.allowed_regions is null then baseline_note(any_value(w.first_time), any_value(w.baseline_end), any_value(p.baseline_hours)) else '' end,
+       json_object('event_ids', flatten(list(r.event_ids order by r.first_time, r.region)),
+                   'baseline', case when p.allowed_regions is null
+                                    then baseline_evidence(any_value(w.first_time), any_value(w.baseline_end), any_value(p.baseline_hours)) end),
        min(r.first_time), max(r.last_time), sum(r.n)
 from per_region r
+join account_window w on w.account_id = r.account_id
 cross join params p
 group by r.account_id, r.principal_arn, r.visit, r.session_key, p.allowed_regions

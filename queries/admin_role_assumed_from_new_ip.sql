@@ -48,8 +48,10 @@ select account_id, principal_arn, role_arn,
        principal_arn || case when credential <> principal_arn then ' (key ' || credential || ')' else '' end
          || ' assumed the administrator role ' || role_arn || ' ' || count(*) || ' time(s) from ' || string_agg(distinct source_ip, ', ' order by source_ip)
          || ', an address it first used ' || strftime(min(ip_first), '%Y-%m-%d %H:%M:%S')
-         || coalesce(' (session names ' || string_agg(distinct session_name, ', ' order by session_name) || ')', ''),
-       json_object('event_ids', list(event_id order by event_time, event_id), 'caller_access_key_ids', list(distinct credential order by credential)),
+         || coalesce(' (session names ' || string_agg(distinct session_name, ', ' order by session_name) || ')', '')
+         || baseline_note(min(credential_first), min(ip_first), max(p.baseline_hours)),
+       json_object('event_ids', list(event_id order by event_time, event_id), 'caller_access_key_ids', list(distinct credential order by credential),
+                   'baseline', baseline_evidence(min(credential_first), min(ip_first), max(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
-from assumed
+from assumed, params p
 group by account_id, principal_arn, role_arn, credential

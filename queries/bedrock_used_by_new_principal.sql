@@ -32,12 +32,15 @@ select c.account_id, c.principal_arn, null,
          || case when bool_or(c.invokes) then ' invoked ' || count(*) filter (where c.invokes) || ' time(s) '
                  || coalesce(string_agg(distinct c.model, ', ' order by c.model) filter (where c.invokes), 'a model') else '' end
          || ' in ' || string_agg(distinct c.aws_region, ', ' order by c.aws_region) || ' from ' || string_agg(distinct c.source_ip, ', ' order by c.source_ip)
-         || case when any_value(pr.newcomer) then '; no Bedrock use by it in the first ' || any_value(p.baseline_hours) || ' hours of the case' else '' end,
-       json_object('event_ids', list(c.event_id order by c.event_time, c.event_id) filter (where c.enables or c.invokes)),
+         || case when any_value(pr.newcomer) then '; no Bedrock use by it in the first ' || any_value(p.baseline_hours) || ' hours of the case' else '' end
+         || baseline_note(any_value(s.first_event), any_value(s.baseline_end), any_value(p.baseline_hours)),
+       json_object('event_ids', list(c.event_id order by c.event_time, c.event_id) filter (where c.enables or c.invokes),
+                   'baseline', baseline_evidence(any_value(s.first_event), any_value(s.baseline_end), any_value(p.baseline_hours))),
        min(c.event_time) filter (where c.enables or c.invokes), max(c.event_time) filter (where c.enables or c.invokes),
        count(*) filter (where c.enables or c.invokes)
 from calls c
 join principals pr on pr.account_id = c.account_id and pr.principal_arn is not distinct from c.principal_arn
+join account_spans s on s.account_id = c.account_id
 cross join params p
 where pr.enabled or pr.newcomer
 group by c.account_id, c.principal_arn

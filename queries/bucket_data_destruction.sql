@@ -54,8 +54,15 @@ select account_id, principal_arn, 'arn:aws:s3:::' || bucket,
        'bucket ' || bucket || ': ' || string_agg(distinct act, ', ' order by act)
          || case when count(*) filter (where act = 'bulk deletion') > 0
                  then ' (' || count(*) filter (where act = 'bulk deletion') || ' deletion calls within ' || max(p.bulk_minutes) || ' minutes)' else '' end
-         || ' by ' || coalesce(principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
-       json_object('event_ids', list(event_id order by event_time, event_id)),
+         || ' by ' || coalesce(principal_arn, 'an unknown principal') || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)
+         -- only bulk deletion is judged against the baseline
+         || case when count(*) filter (where act = 'bulk deletion') > 0
+                 then baseline_note(any_value(s.first_event), any_value(s.baseline_end), max(p.baseline_hours)) else '' end,
+       json_object('event_ids', list(event_id order by event_time, event_id),
+                   'baseline', case when count(*) filter (where act = 'bulk deletion') > 0
+                                    then baseline_evidence(any_value(s.first_event), any_value(s.baseline_end), max(p.baseline_hours)) end),
        min(event_time), max(event_time), count(*)
-from acts, params p
+from acts
+join account_spans s using (account_id)
+cross join params p
 group by account_id, principal_arn, bucket

@@ -37,7 +37,7 @@ bursts as (
            -- routine: the principal already enumerated like this in its account's baseline
            s.long_enough and min(m.event_time) filter (where m.in_burst) over (partition by m.account_id, m.principal_arn)
                < s.first_event + to_hours(p.baseline_hours) as established,
-           s.long_enough
+           s.long_enough, s.first_event, s.baseline_end
     from marked m
     join account_spans s using (account_id)
     cross join params p
@@ -48,9 +48,10 @@ select account_id, any_value(principal_arn), credential,
          || any_value(principal_arn) || case when credential <> any_value(principal_arn) then ' with key ' || credential else '' end
          || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)
-         || case when not bool_or(long_enough) then '; the account''s events cover less than ' || max(p.baseline_hours) || ' hours: too short to know whether this is routine' else '' end,
+         || baseline_note(min(first_event), min(baseline_end), max(p.baseline_hours)),
        json_object('event_ids', list(event_id order by event_time, event_id),
-                   'services', list(distinct split_part(event_source, '.', 1) order by split_part(event_source, '.', 1))),
+                   'services', list(distinct split_part(event_source, '.', 1) order by split_part(event_source, '.', 1)),
+                   'baseline', baseline_evidence(min(first_event), min(baseline_end), max(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
 from bursts, params p
 where not established

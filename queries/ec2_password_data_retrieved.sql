@@ -17,7 +17,7 @@ marked as (
            count(distinct c.instance) over (partition by c.account_id, c.principal_arn order by c.event_time
                                             range between current row and to_minutes(p.burst_minutes) following) >= p.instances_burst as opens_burst,
            min(c.event_time) over (partition by c.account_id, c.principal_arn) as principal_first,
-           s.first_event, s.long_enough
+           s.first_event, s.long_enough, s.baseline_end
     from calls c
     join account_spans s using (account_id)
     cross join params p
@@ -35,10 +35,10 @@ select account_id, principal_arn, null,
          || case when count(*) filter (where error_code is not null) > 0
                  then ', ' || count(*) filter (where error_code is not null) || ' refused or failed (' || string_agg(distinct error_code, ', ' order by error_code) || ')' else '' end
          || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)
-         || case when bool_or(newcomer) then '; no such call by it in the first ' || max(p.baseline_hours) || ' hours of the case'
-                 when not bool_or(long_enough) then '; the case covers less than ' || max(p.baseline_hours) || ' hours: too short to know whether this is routine'
-                 else '' end,
-       json_object('event_ids', list(event_id order by event_time, event_id), 'instances', list(distinct instance order by instance)),
+         || case when bool_or(newcomer) then '; no such call by it in the first ' || max(p.baseline_hours) || ' hours of the case' else '' end
+         || baseline_note(min(first_event), min(baseline_end), max(p.baseline_hours)),
+       json_object('event_ids', list(event_id order by event_time, event_id), 'instances', list(distinct instance order by instance),
+                   'baseline', baseline_evidence(min(first_event), min(baseline_end), max(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
 from judged, params p
 where (in_burst and not established) or newcomer

@@ -29,8 +29,10 @@ checks as (
 select account_id, any_value(principal_arn), access_key_id,
        'key ' || access_key_id || ' of ' || coalesce(any_value(principal_arn), unnamed_actors(list(user_name))) || ', used before from '
          || any_value(earlier_ips order by event_time) || ', is first seen from '
-         || string_agg(source_ip || ' with GetCallerIdentity (user agent ' || coalesce(user_agent, 'none') || ')', '; ' order by event_time, event_id),
-       json_object('event_ids', list(event_id order by event_time, event_id), 'access_key_id', access_key_id),
+         || string_agg(source_ip || ' with GetCallerIdentity (user agent ' || coalesce(user_agent, 'none') || ')', '; ' order by event_time, event_id)
+         || baseline_note(min(key_first), min(event_time), max(p.baseline_hours)),
+       json_object('event_ids', list(event_id order by event_time, event_id), 'access_key_id', access_key_id,
+                   'baseline', baseline_evidence(min(key_first), min(event_time), max(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
-from checks
+from checks, params p
 group by account_id, access_key_id

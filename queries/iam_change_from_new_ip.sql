@@ -39,8 +39,10 @@ changes as (
 select account_id, principal_arn, source_ip,
        count(*) || ' change(s) by ' || principal_arn || ' from ' || source_ip || ', first used by it '
          || strftime(min(ip_first), '%Y-%m-%d %H:%M:%S') || ': '
-         || string_agg(distinct event_name, ', ' order by event_name),
-       json_object('event_ids', list(event_id order by event_time, event_id)),
+         || string_agg(distinct event_name, ', ' order by event_name)
+         || baseline_note(min(principal_first), min(ip_first), max(p.baseline_hours)),
+       json_object('event_ids', list(event_id order by event_time, event_id),
+                   'baseline', baseline_evidence(min(principal_first), min(ip_first), max(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
-from changes
+from changes, params p
 group by account_id, principal_arn, source_ip

@@ -43,7 +43,7 @@ reported as (
     select m.*,
            bool_or(m.first_after_baseline) over (partition by m.account_id, m.principal_arn) as newcomer,
            s.long_enough and min(m.event_time) over (partition by m.account_id, m.principal_arn) < s.first_event + to_hours(p.baseline_hours) as established,
-           s.long_enough
+           s.long_enough, s.first_event, s.baseline_end
     from marked m
     join account_spans s using (account_id)
     cross join params p
@@ -56,10 +56,10 @@ select account_id, principal_arn, null,
          || case when count(distinct event_id) filter (where error_code is not null) > 0
                  then ', ' || count(distinct event_id) filter (where error_code is not null) || ' of the calls failed' else '' end
          || case when bool_or(in_burst) then '; ' || max(p.instances_burst) || ' or more instances within ' || max(p.burst_minutes) || ' minutes' else '' end
-         || case when bool_or(newcomer) then '; the principal made no such call in the ' || max(p.baseline_hours) || ' or more hours of the case before'
-                 when not bool_or(long_enough) then '; the case covers less than ' || max(p.baseline_hours) || ' hours: too short to know whether this is routine'
-                 else '' end,
-       json_object('event_ids', list(distinct event_id order by event_id), 'instances', list(distinct instance order by instance)),
+         || case when bool_or(newcomer) then '; the principal made no such call in the ' || max(p.baseline_hours) || ' or more hours of the case before' else '' end
+         || baseline_note(min(first_event), min(baseline_end), max(p.baseline_hours)),
+       json_object('event_ids', list(distinct event_id order by event_id), 'instances', list(distinct instance order by instance),
+                   'baseline', baseline_evidence(min(first_event), min(baseline_end), max(p.baseline_hours))),
        min(event_time), max(event_time), count(distinct event_id)
 from reported, params p
 where (in_burst and not established) or (newcomer and first_after_baseline)

@@ -28,7 +28,7 @@ select f.account_id, f.principal_arn, 'arn:aws:lambda:' || f.aws_region || ':' |
                  then ' (' || greatest(1, date_diff('minute', s.first_event, f.event_time)) || ' minutes, shorter than '
                       || p.baseline_hours || ' hours: too short to judge whether this principal changes it routinely)'
                  else '' end,
-       json_object('event_ids', [f.event_id]),
+       json_object('event_ids', [f.event_id], 'baseline', baseline_evidence(s.first_event, f.event_time, p.baseline_hours)),
        f.event_time, f.event_time, 1
 from firsts f
 join account_spans s using (account_id)

@@ -71,13 +71,14 @@ func TestRuleFixtures(t *testing.T) {
 			}
 			t.Run(r.ID+"/"+c, func(t *testing.T) {
 				t.Parallel()
-				checkFixture(t, r.ID, path, fire)
+				checkFixture(t, r, path, fire)
 			})
 		}
 	}
 }
 
-func checkFixture(t *testing.T, ruleID, path string, fire bool) {
+func checkFixture(t *testing.T, rule queries.Rule, path string, fire bool) {
+	ruleID := rule.ID
 	ar, err := txtar.ParseFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +141,11 @@ func checkFixture(t *testing.T, ruleID, path string, fire bool) {
 	if !fire {
 		return
 	}
+	fs, err := queries.Findings(ctx, c.DB, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBaselineStated(t, path, rule, fs)
 	if _, err := queries.Run(ctx, c.DB, p); err != nil {
 		t.Fatal(err)
 	}

@@ -638,10 +638,24 @@ var macros = []string{
 	// covers at least that, so the baseline can be judged at all.
 	`create or replace temp view account_spans as
 	select e.recipient_account_id as account_id, min(e.event_time) as first_event, max(e.event_time) as last_event,
-	       max(e.event_time) - min(e.event_time) >= to_hours(any_value(p.baseline_hours)) as long_enough
+	       max(e.event_time) - min(e.event_time) >= to_hours(any_value(p.baseline_hours)) as long_enough,
+	       least(max(e.event_time), min(e.event_time) + to_hours(any_value(p.baseline_hours))) as baseline_end
 	from events e, params p
 	where e.recipient_account_id is not null
 	group by e.recipient_account_id`,
+	// The baseline a "new" or "routine" judgement looked at: the events from
+	// start to stop, against the hours it needs (baseline_hours). Every
+	// baseline rule puts baseline_evidence under "baseline" in its evidence,
+	// and appends baseline_note to its detail, which says plainly when the
+	// events are too few hours to judge.
+	`create or replace temp macro baseline_evidence(start, stop, hours) as
+		json_object('from', strftime(start, '%Y-%m-%dT%H:%M:%SZ'), 'to', strftime(stop, '%Y-%m-%dT%H:%M:%SZ'),
+		            'hours_needed', hours, 'too_short', stop - start < to_hours(hours))`,
+	`create or replace temp macro baseline_note(start, stop, hours) as
+		case when stop - start < to_hours(hours)
+		     then '; baseline: the events from ' || strftime(start, '%Y-%m-%d %H:%M') || ' to ' || strftime(stop, '%Y-%m-%d %H:%M')
+		          || ' cover less than ' || hours || ' hours, too short to judge what is routine'
+		     else '' end`,
 	// Accounts the case holds: their trails, users or roles are in it.
 	`create or replace temp view case_accounts as
 	select recipient_account_id as account_id from events where recipient_account_id is not null

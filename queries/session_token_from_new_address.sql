@@ -34,11 +34,14 @@ used as (
 select m.account_id, any_value(m.principal_arn), m.access_key_id,
        'key ' || m.access_key_id || ' of ' || coalesce(any_value(m.principal_arn), 'an unknown user') || ', used before from '
          || any_value(m.earlier_ips order by m.event_time) || ', minted '
-         || string_agg(m.event_name || ' from ' || m.source_ip || ' (user agent ' || coalesce(m.user_agent, 'none') || ')', '; ' order by m.event_time, m.event_id),
+         || string_agg(m.event_name || ' from ' || m.source_ip || ' (user agent ' || coalesce(m.user_agent, 'none') || ')', '; ' order by m.event_time, m.event_id)
+         || baseline_note(min(m.key_first), min(m.event_time), max(p.baseline_hours)),
        json_object('event_ids', list(m.event_id order by m.event_time, m.event_id),
+                   'baseline', baseline_evidence(min(m.key_first), min(m.event_time), max(p.baseline_hours)),
                    'token_access_key_ids', coalesce(list(distinct m.token_key order by m.token_key) filter (where m.token_key is not null), []),
                    'token_event_ids', coalesce(flatten(list(u.ids) filter (where u.ids is not null)), [])),
        min(m.event_time), max(m.event_time), count(*)
 from mints m
 left join used u on u.token_key = m.token_key
+cross join params p
 group by m.account_id, m.access_key_id

@@ -33,9 +33,13 @@ select account_id, principal_arn, aws_region,
          || case when count(*) filter (where error_code is not null) > 0
                  then ', ' || count(*) filter (where error_code is not null) || ' refused or failed (' || string_agg(distinct error_code, ', ' order by error_code) || ')' else '' end
          || case when bool_or(new_region) then '; a region new to the account' else '' end
-         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
-       json_object('event_ids', list(event_id order by event_time, event_id)),
+         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)
+         || baseline_note(any_value(s.first_event), any_value(s.baseline_end), any_value(p.baseline_hours)),
+       json_object('event_ids', list(event_id order by event_time, event_id),
+                   'baseline', baseline_evidence(any_value(s.first_event), any_value(s.baseline_end), any_value(p.baseline_hours))),
        min(event_time), max(event_time), count(*)
 from judged
+join account_spans s using (account_id)
+cross join params p
 where unusual_type or many
 group by account_id, principal_arn, aws_region
