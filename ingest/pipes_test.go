@@ -5,6 +5,8 @@ package ingest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +71,38 @@ func TestPipeIsReadOnce(t *testing.T) {
 	}
 	if n := queryInt(t, c.DB, "select count(*) from events e join evidence_files f using (file_id) where f.path = ?", fifo); n != 2 {
 		t.Errorf("events from the pipe: %d, want 2", n)
+	}
+}
+
+// <(cat x.json) is not a named pipe on disk but /dev/fd/63, a link to an
+// anonymous pipe ("pipe:[205792]") that no path resolves to: it is read once
+// too, under the name the user gave.
+func TestAnonymousPipeIsReadOnce(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(fixtureDir, "shapes", "array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	name := fmt.Sprintf("/dev/fd/%d", r.Fd())
+	if info, err := os.Stat(name); err != nil || info.Mode()&fs.ModeNamedPipe == 0 {
+		t.Skip("no /dev/fd pipes here")
+	}
+	go func() {
+		w.Write(body)
+		w.Close()
+	}()
+	c := openTestCase(t)
+	o := ingestPaths(t, c, name)[0]
+	if o.Status != StatusLoaded || o.Records != 2 {
+		t.Fatalf("%s: %+v, want loaded with 2 records", name, o)
+	}
+	sum := sha256.Sum256(body)
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where path = ? and sha256 = ?", name, hex.EncodeToString(sum[:])); n != 1 {
+		t.Error("the pipe's evidence row does not hold its name and the hash of what it carried")
 	}
 }
 

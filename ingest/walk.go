@@ -137,12 +137,17 @@ func (s *scratch) remove() error { return os.RemoveAll(s.dir) }
 // read. A path that does not exist is an error: it is a mistake on the
 // command line, not bad evidence.
 func collect(paths []string) ([]*input, error) {
-	// roots are the paths given, with links resolved: what a link may point into.
+	// roots are the paths given, with links resolved: what a link may point
+	// into. <(cat x.json) is /dev/fd/63, a link to an anonymous pipe that no
+	// path resolves to: a path that exists but does not resolve stays as given.
 	roots := make([]string, len(paths))
 	for i, p := range paths {
 		root, err := filepath.EvalSymlinks(p)
 		if err != nil {
-			return nil, fmt.Errorf("evidence path: %w", err)
+			if _, serr := os.Stat(p); serr != nil {
+				return nil, fmt.Errorf("evidence path: %w", serr)
+			}
+			root = p
 		}
 		roots[i] = root
 	}
