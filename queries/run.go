@@ -184,6 +184,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if err := runUsage(ctx, tx); err != nil {
 		return sum, err
 	}
+	if err := runRisk(ctx, tx); err != nil {
+		return sum, err
+	}
 	for _, r := range rules {
 		if err := ctx.Err(); err != nil {
 			return sum, err

@@ -51,7 +51,7 @@ func runPolicies(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("permission usage: drop %s: %w", t, err)
 		}
 	}
-	for _, t := range usageTemps {
+	for _, t := range append(usageTemps, riskTemps...) {
 		if _, err := tx.ExecContext(ctx, "drop table if exists temp."+t); err != nil {
 			return fmt.Errorf("permission usage: drop %s: %w", t, err)
 		}
