@@ -104,6 +104,7 @@ func (r *Report) WriteWorkbook(ctx context.Context, w io.Writer) error {
 	}{
 		{SheetSummary, nil, true}, // written last: it reports on the others
 		{SheetFindings, b.writeFindings, true},
+		{SheetIncident, b.writeIncident, len(r.incidentRows()) > 0},
 		{SheetSuppressed, b.writeSuppressed, len(r.opts.Suppressions) > 0},
 		{SheetResolved, b.writeResolved, r.opts.BaselinePath != ""},
 		{SheetRootActivity, b.writeRootActivity, true},

@@ -578,3 +578,46 @@ func TestAccountAsOf(t *testing.T) {
 		t.Error("the Summary does not show the account's as-of time")
 	}
 }
+
+// TestWorkbookIncidentByTactic: the incident findings (rules with ATT&CK
+// techniques) are grouped by tactic in kill-chain order, whatever their
+// severity, each under its rule's first tactic and linked to its Findings
+// row; posture findings are not on the sheet.
+func TestWorkbookIncidentByTactic(t *testing.T) {
+	r := load(t, newCase(t), report.Options{Rules: []report.Rule{
+		{ID: "iam_privilege_escalation_denied", Attack: "Privilege Escalation T1098.003; Defense Evasion T1562.001"},
+		{ID: "root_console_login_without_mfa", Attack: "Initial Access T1078.004"},
+		{ID: "root_access_key_created", Attack: "Persistence T1098.001"},
+		{ID: "access_key_not_rotated"},
+	}})
+	f := open(t, workbook(t, r))
+	rows, err := f.GetRows(report.SheetIncident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rows[1], "|"); got != "Tactic|First seen (UTC)|Severity|Rule|Title|Principal|Detail|Events|ATT&CK (tactic, technique)|Finding" {
+		t.Errorf("header %s", got)
+	}
+	var got []string
+	for _, row := range rows[2:] {
+		got = append(got, row[0]+" "+row[3])
+	}
+	want := []string{"Initial Access root_console_login_without_mfa", "Persistence root_access_key_created", "Privilege Escalation iam_privilege_escalation_denied"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	// the finding cell links to the finding's row on Findings
+	findings, _ := f.GetRows("Findings")
+	for i, row := range rows[2:] {
+		cell := fmt.Sprintf("J%d", i+3)
+		ok, target, err := f.GetCellHyperLink(report.SheetIncident, cell)
+		if !ok || err != nil {
+			t.Errorf("%s: no link (%v)", cell, err)
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(target, "'Findings'!A%d", &n); err != nil || n < 3 || n > len(findings) || findings[n-1][1] != row[3] {
+			t.Errorf("%s links to %s, not to the finding of %s", cell, target, row[3])
+		}
+	}
+}
