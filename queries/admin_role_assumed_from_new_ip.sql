@@ -37,7 +37,7 @@ credential_firsts as (
     select credential, min(ip_first) as credential_first from ip_firsts group by credential
 ),
 assumed as (
-    select c.*, f.ip_first
+    select c.*, f.ip_first, cf.credential_first
     from assumed_all c
     join ip_firsts f using (credential, source_ip)
     join credential_firsts cf using (credential), params p

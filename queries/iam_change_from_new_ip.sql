@@ -28,7 +28,7 @@ principal_firsts as (
     select account_id, principal_arn, min(ip_first) as principal_first from ip_firsts group by all
 ),
 changes as (
-    select c.*, f.ip_first
+    select c.*, f.ip_first, pf.principal_first
     from changes_all c
     join ip_firsts f on f.account_id is not distinct from c.account_id and f.principal_arn = c.principal_arn and f.source_ip = c.source_ip
     join principal_firsts pf on pf.account_id is not distinct from c.account_id and pf.principal_arn = c.principal_arn
