@@ -4,7 +4,7 @@
 -- controls: -
 -- attack: TA0006/T1555.006
 -- needs: cloudtrail
--- rationale: An application reads the few secrets it needs, again and again; one credential reading many different secrets (Secrets Manager values, SecureString parameters with decryption) within minutes, or pulling them by filter with BatchGetSecretValue, is someone harvesting credentials.
+-- rationale: An application reads the few secrets it needs, again and again; one credential reading many different secrets (Secrets Manager values, SecureString parameters with decryption) within minutes, or pulling them by filter with BatchGetSecretValue, is someone harvesting credentials. A principal that already read in bulk in its account's first baseline hours (a pipeline refreshing its stack's secrets) is routine and not reported.
 -- remediation: Find who holds the credential that read them; rotate every secret in the list (secrets in the evidence) and review what those secrets unlock.
 with reads as (
     -- one row per secret read; a BatchGetSecretValue by filter counts as every secret it matched ("filter:...")
@@ -43,14 +43,26 @@ burst as (
         from counted c, params p
     ) c
     where c.in_burst
+),
+judged as (
+    -- routine: the principal (a pipeline refreshing its stack's secrets) already read in bulk in
+    -- its account's baseline hours; an account with fewer hours than that is judged anyway, and says so
+    select b.*, s.first_event, s.baseline_end,
+           s.long_enough and min(b.event_time) over (partition by b.account_id, b.principal_arn) < s.first_event + to_hours(p.baseline_hours) as established
+    from burst b
+    join account_spans s using (account_id)
+    cross join params p
 )
 select account_id, any_value(principal_arn), credential,
        count(distinct secret) || ' secret(s) read by ' || coalesce(any_value(principal_arn), unnamed_actors(list(user_name)))
          || case when credential <> coalesce(any_value(principal_arn), '') then ' with key ' || credential else '' end
          || ' between ' || strftime(min(event_time), '%Y-%m-%d %H:%M:%S') || ' and ' || strftime(max(event_time), '%Y-%m-%d %H:%M:%S')
          || ' in ' || count(distinct event_id) || ' call(s) (' || string_agg(distinct event_name, ', ' order by event_name) || ')'
-         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip),
-       json_object('event_ids', list(distinct event_id order by event_id), 'secrets', list(distinct secret order by secret)),
+         || ' from ' || string_agg(distinct source_ip, ', ' order by source_ip)
+         || baseline_note(min(first_event), min(baseline_end), max(p.baseline_hours)),
+       json_object('event_ids', list(distinct event_id order by event_id), 'secrets', list(distinct secret order by secret),
+                   'baseline', baseline_evidence(min(first_event), min(baseline_end), max(p.baseline_hours))),
        min(event_time), max(event_time), count(distinct event_id)
-from burst
+from judged, params p
+where not established
 group by account_id, credential
