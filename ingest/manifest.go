@@ -38,9 +38,10 @@ func (c *Case) SetCaseMeta(ctx context.Context, meta map[string]string) error {
 	return tx.Commit()
 }
 
-// CaseMeta returns the case metadata other than the schema version.
+// CaseMeta returns the case metadata that `credtrail case init` sets (not
+// the schema version or the analysis state, which change as credtrail works).
 func (c *Case) CaseMeta(ctx context.Context) (map[string]string, error) {
-	rows, err := c.DB.QueryContext(ctx, "select key, value from case_meta where key <> 'schema_version'")
+	rows, err := c.DB.QueryContext(ctx, "select key, value from case_meta where list_contains(?, key)", CaseMetaKeys)
 	if err != nil {
 		return nil, fmt.Errorf("case metadata: %w", err)
 	}

@@ -52,6 +52,7 @@ func TestManifestAndCaseInit(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("manifest: %s", errOut)
 	}
+
 	_, second, _ := runCLI(t, "manifest", caseDB)
 	if first != second {
 		t.Errorf("two manifests of one case differ")
@@ -76,6 +77,10 @@ func TestManifestAndCaseInit(t *testing.T) {
 	// The report records the hash of what it wrote, in the case and on stderr.
 	if code, _, errOut := runCLI(t, "analyze", caseDB); code != exitOK {
 		t.Fatalf("analyze: %s", errOut)
+	}
+	// Analysing changes no evidence: the manifest stays the same bytes.
+	if _, after, _ := runCLI(t, "manifest", caseDB); after != first {
+		t.Errorf("the manifest changed with analyze:\n%s\nwas\n%s", after, first)
 	}
 	findings := filepath.Join(dir, "findings.csv")
 	code, _, errOut = runCLI(t, "report", caseDB, "-o", findings)
