@@ -3,6 +3,7 @@ package report_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/credtrail/credtrail/report"
@@ -36,5 +37,43 @@ func TestTimelineWithHugeEvidenceFitsASmallMemoryLimit(t *testing.T) {
 	}
 	if len(workbook(t, load(t, c, report.Options{}))) == 0 {
 		t.Fatal("empty workbook")
+	}
+}
+
+// A finding puts at most TimelinePerFinding of its events, the first ones,
+// on the Timeline, and the sheet says it is capped and where the rest is;
+// an event another finding names stays.
+func TestTimelineCapsEventsPerFinding(t *testing.T) {
+	c := newCase(t)
+	_, err := c.DB.Exec(`insert into findings (finding_id, rule_id, severity, title, evidence)
+		values ('f-burst', 'discovery_burst', 'medium', 'Discovery burst',
+		        '{"event_ids":["11111111-0000-4000-8000-000000000003","11111111-0000-4000-8000-000000000002","11111111-0000-4000-8000-000000000001"]}')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeline := func(per int) (note string, ids []string) {
+		f := open(t, workbook(t, load(t, c, report.Options{TimelinePerFinding: per})))
+		rows, err := f.GetRows("Timeline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[2:] {
+			if len(row) > 13 {
+				ids = append(ids, row[13])
+			}
+		}
+		return rows[0][0], ids
+	}
+	note, ids := timeline(2)
+	want := []string{"11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002", "11111111-0000-4000-8000-000000000004"}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("capped at 2: Timeline events %v, want %v", ids, want)
+	}
+	if !strings.HasPrefix(note, "CAPPED: each finding shows its first 2 events here; 1 finding(s) have more (up to 3).") || !strings.Contains(note, "--format jsonl --tables") {
+		t.Errorf("capped Timeline note %q", note)
+	}
+	note, ids = timeline(0)
+	if len(ids) != 4 || strings.Contains(note, "CAPPED") {
+		t.Errorf("default cap: Timeline events %v, note %q; want all 4 events, no cap", ids, note)
 	}
 }

@@ -26,6 +26,13 @@ type Options struct {
 	// A cut sheet says so at its top and points to the JSON lines output.
 	MaxRows int
 
+	// TimelinePerFinding caps the events each finding puts on the Timeline
+	// sheet (its first ones in time); 0: DefaultTimelinePerFinding. A
+	// volume finding (a bulk download, a discovery burst) names thousands
+	// of events, which no reader scrolls: all of them stay in the case and
+	// in --format jsonl --tables.
+	TimelinePerFinding int
+
 	BaselinePath string    // shown in the workbook; empty: no baseline
 	Baseline     []Finding // findings of the earlier run (status resolved skipped)
 
@@ -124,6 +131,16 @@ func Load(ctx context.Context, db *sql.DB, opts Options) (*Report, error) {
 
 // Cut lists the sheets of the last workbook written that were cut at the row limit.
 func (r *Report) Cut() []string { return r.cut }
+
+// DefaultTimelinePerFinding is how many events of one finding the Timeline sheet shows.
+const DefaultTimelinePerFinding = 100
+
+func (r *Report) timelinePerFinding() int {
+	if r.opts.TimelinePerFinding > 0 {
+		return r.opts.TimelinePerFinding
+	}
+	return DefaultTimelinePerFinding
+}
 
 func (r *Report) maxRows() int {
 	if r.opts.MaxRows > 0 && r.opts.MaxRows < ExcelMaxRows-3 {

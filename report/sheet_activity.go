@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 )
 
 // eventColumnsSQL are the columns of an event row on Root Activity and Timeline after the first ones.
@@ -44,10 +45,18 @@ refs as (
 named as (
   select e.* from events e where e.event_id in (select ref from refs)
 ),
-hits as (
-  select n.event_id, n.recipient_account_id, string_agg(distinct refs.rule_id, ', ' order by refs.rule_id) as rules
+-- each finding's events numbered oldest first: the sheet keeps an event
+-- that is among the first $1 of some finding
+ranked as (
+  select refs.finding_id, refs.rule_id, n.event_id, n.recipient_account_id,
+         row_number() over (partition by refs.finding_id order by n.event_time, n.event_id, n.recipient_account_id) as nth
   from refs join named n on n.event_id = refs.ref
-  group by n.event_id, n.recipient_account_id
+),
+hits as (
+  select event_id, recipient_account_id, string_agg(distinct rule_id, ', ' order by rule_id) as rules
+  from ranked
+  group by event_id, recipient_account_id
+  having min(nth) <= $1
 )`
 
 // actorCommand is the command the Timeline note gives for every event of
@@ -55,11 +64,27 @@ hits as (
 const actorCommand = "credtrail timeline CASE.duckdb --principal ARN"
 
 func (b *book) writeTimeline(ctx context.Context) error {
+	per := b.r.timelinePerFinding()
+	note := "The events that prove a finding (its evidence), oldest first, with the rules they prove. Times are UTC. "
+	// Findings with more events than the sheet takes: counted from the
+	// evidence, not from the events.
+	var over, most int64
+	err := b.r.db.QueryRowContext(ctx, `select count(*), coalesce(max(n), 0) from (
+  select json_array_length(evidence, '$.event_ids') as n from findings where json_type(evidence, '$.event_ids') = 'ARRAY')
+where n > ?`, per).Scan(&over, &most)
+	if err != nil {
+		return fmt.Errorf("count the events of findings: %w", err)
+	}
+	if over > 0 {
+		note = fmt.Sprintf("CAPPED: each finding shows its first %d events here; %d finding(s) have more (up to %d). "+
+			"All of them: the finding's evidence event_ids in findings.jsonl and the events in events.jsonl (credtrail report CASE.duckdb --format jsonl --tables -o DIR). ",
+			per, over, most) + note
+	}
 	return b.writeTable(ctx, table{
 		sheet: SheetTimeline,
 		print: 10, // to Source IP
-		note: "The events that prove a finding (its evidence), oldest first, with the rules they prove. Times are UTC. " +
-			"Every event of one actor, with the sessions its credentials minted: " + actorCommand + " (or --access-key KEY, --ip ADDR).",
+		note:  note + "Every event of one actor, with the sessions its credentials minted: " + actorCommand + " (or --access-key KEY, --ip ADDR).",
+		args:  []any{per},
 		columns: []column{
 			{"Time (UTC)", 20, kDateTime}, {"Findings (rules)", 30, kWrap}, {"Account", 14, kText}, {"Identity type", 14, kText},
 			{"Principal", 44, kText}, {"Access key", 22, kText}, {"Event source", 24, kText}, {"Event", 26, kText},

@@ -48,6 +48,7 @@ func (b *book) writeMethod(ctx context.Context) error {
 		{"Report", "As of (UTC)", r.asOfText("2006-01-02 15:04:05"), "Key ages, suppression expiry and the document dates are computed from this time, never from the clock; the same case and parameters give the same workbook."},
 		{"Report", "credtrail version", r.opts.Version, ""},
 		{"Report", "Rows per sheet at most", strconv.Itoa(r.maxRows()), "A longer sheet is cut with a note at its top; every row is in the JSON lines output (--format jsonl --tables)."},
+		{"Report", "Timeline events per finding at most", strconv.Itoa(r.timelinePerFinding()), "A finding with more events shows its first ones on the Timeline; all of them are in its evidence (findings.jsonl) and in events.jsonl (--format jsonl --tables)."},
 		{"Report", "Baseline", baseline, "Each finding is new or unchanged against it; findings gone since are on the Resolved sheet."},
 		{"Report", "Suppressions", suppressions, "Accepted risks: listed on the Suppressed sheet, not counted by --fail-on."},
 	}
