@@ -881,6 +881,17 @@ func TestRejectedFileIsRetried(t *testing.T) {
 	if n := queryInt(t, c.DB, "select count(*) from events"); n != 5 {
 		t.Errorf("events after the retry: %d, want 5", n)
 	}
+	// The rejections stay on record, but the case holds each file once.
+	if n := queryInt(t, c.DB, "select count(*) from evidence_files where status = 'rejected'"); n != int64(len(first)) {
+		t.Errorf("rejections on record after the retry: %d, want %d", n, len(first))
+	}
+	sum, err := c.Summarize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != int64(len(second)) {
+		t.Errorf("the case summary counts %d files, want %d: a file rejected, then loaded, is one file", sum.Files, len(second))
+	}
 }
 
 // tgzOf returns a gzipped tar of the named folders of root, as

@@ -9,7 +9,7 @@ import (
 
 // CaseSummary describes what a case holds.
 type CaseSummary struct {
-	Files, Events, Insights int64
+	Files, Events, Insights int64 // Files: a file rejected by one run and loaded by a later one counts once
 	Conflicts               int64 // events with copies of different content (conflicting_events)
 	Digests                 int64 // CloudTrail digest files, for credtrail verify
 	Accounts, Regions       []string
@@ -21,7 +21,9 @@ func (c *Case) Summarize(ctx context.Context) (*CaseSummary, error) {
 	s := &CaseSummary{}
 	var first, last sql.NullTime
 	err := c.DB.QueryRowContext(ctx, `select
-		(select count(*) from evidence_files), (select count(*) from events), (select count(*) from insights),
+		(select count(*) from evidence_files where not (status = 'rejected' and sha256 in
+		    (select sha256 from evidence_files where status in ('loaded', 'partial')))),
+		(select count(*) from events), (select count(*) from insights),
 		(select min(event_time) from events), (select max(event_time) from events),
 		(select count(*) from (select distinct event_id, recipient_account_id from conflicting_events)),
 		(select count(*) from digests)`).

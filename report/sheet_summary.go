@@ -148,8 +148,10 @@ func (b *book) writeSummary(ctx context.Context) error {
 		s.line("As of for account "+text(row[0]), line)
 	}
 	s.line("credtrail version", r.opts.Version)
-	for _, st := range []string{"loaded", "duplicate", "rejected"} {
-		s.line("Input files "+st, facts.files[st])
+	for _, st := range []string{"loaded", "partial", "duplicate", "rejected", retriedStatus} {
+		if n := facts.files[st]; n > 0 || (st != "partial" && st != retriedStatus) {
+			s.line("Input files "+st, n)
+		}
 	}
 	s.line("CloudTrail events", facts.events)
 	s.line("Credential report users", facts.users)
@@ -359,7 +361,7 @@ func timeIf(t time.Time, ok bool) any {
 type caseFacts struct {
 	accounts     []string
 	first, last  any
-	files        map[string]int64
+	files        map[string]int64 // evidence files by status, and retriedStatus
 	events       int64
 	users, roles int64
 	keyAges      []struct {
@@ -402,7 +404,12 @@ select coalesce(least((select min(event_time) from events), (select min(first_ev
 	if first.Unix() != 0 {
 		c.first, c.last = first.UTC(), last.UTC()
 	}
-	rows, err = queryRows(ctx, db, `select status, count(*) from evidence_files group by status order by status`)
+	// A file rejected by one run (out of memory, say) and loaded by a later
+	// one is counted as loaded, and apart, not as rejected.
+	rows, err = queryRows(ctx, db, `select case when status = 'rejected' and sha256 in
+	           (select sha256 from evidence_files where status in ('loaded', 'partial')) then '`+retriedStatus+`' else status end as s,
+	       count(*)
+	from evidence_files group by s order by s`)
 	if err != nil {
 		return nil, fmt.Errorf("evidence files: %w", err)
 	}
@@ -531,3 +538,7 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// retriedStatus counts the evidence rows of files rejected by one run and
+// loaded by a later one.
+const retriedStatus = "rejected, then loaded by a later run"

@@ -7,13 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/report"
 )
 
@@ -619,5 +623,50 @@ func TestWorkbookIncidentByTactic(t *testing.T) {
 		if _, err := fmt.Sscanf(target, "'Findings'!A%d", &n); err != nil || n < 3 || n > len(findings) || findings[n-1][1] != row[3] {
 			t.Errorf("%s links to %s, not to the finding of %s", cell, target, row[3])
 		}
+	}
+}
+
+// A file rejected by one run and loaded by the next is counted on the Summary
+// as loaded, and apart, not as a rejected file: the auditor reads that every
+// file of the case loaded.
+func TestSummaryCountsARetriedFileAsLoaded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "case.duckdb")
+	evidence := "../ingest/testdata/cloudtrail/AWSLogs"
+	c, err := ingest.Open(ctx, path, ingest.Options{MemoryLimit: "8MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Ingest(ctx, []string{evidence}, ingest.IngestOptions{})
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range first {
+		if o.Status != ingest.StatusRejected {
+			t.Fatalf("%s: %s with an 8MB memory limit, want rejected (the test needs a failing first run)", o.Path, o.Status)
+		}
+	}
+	c, err = ingest.Open(ctx, path, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Ingest(ctx, []string{evidence}, ingest.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, workbook(t, load(t, c, report.Options{})))
+	rows, _ := f.GetRows("Summary")
+	got := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 2 && strings.HasPrefix(r[0], "Input files") {
+			got[r[0]] = r[1]
+		}
+	}
+	n := strconv.Itoa(len(first))
+	want := map[string]string{"Input files loaded": n, "Input files duplicate": "0", "Input files rejected": "0",
+		"Input files rejected, then loaded by a later run": n}
+	if !maps.Equal(got, want) {
+		t.Errorf("Summary file counts %v, want %v", got, want)
 	}
 }

@@ -198,7 +198,7 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 		fmt.Fprintln(w, "  no file of a known kind: nothing was loaded")
 	}
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-22s %-9s %d\n", k.kind, k.status, counts[k])
+		fmt.Fprintf(w, "  %-22s %-11s %d\n", k.kind, k.status, counts[k])
 	}
 	fmt.Fprintf(w, "records read this run: %d (%d already in the case)\n", records, dups)
 	fmt.Fprintf(w, "case: %d files, %d events, %d insights events\n", sum.Files, sum.Events, sum.Insights)
