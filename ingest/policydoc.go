@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // policyDocument is an IAM policy document as loaded: its JSON text and its
@@ -52,6 +53,11 @@ func parsePolicyDocument(raw json.RawMessage) (*policyDocument, error) {
 	}
 	if text = bytes.TrimSpace(text); len(text) == 0 || text[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object: %s", clipValue(text))
+	}
+	if !utf8.Valid(text) {
+		// JSON is UTF-8, and AWS writes it so: a document with other bytes was
+		// damaged or forged, and would not read the same twice.
+		return nil, fmt.Errorf("not valid UTF-8 at byte %d", invalidUTF8At(text))
 	}
 	var top struct {
 		Statement json.RawMessage
@@ -287,4 +293,16 @@ func clipValue(raw []byte) string {
 		return string(trimUTF8Tail(raw[:max])) + "…"
 	}
 	return string(raw)
+}
+
+// invalidUTF8At returns the offset of the first byte that is not UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

@@ -125,6 +125,7 @@ func TestPolicyDocumentErrors(t *testing.T) {
 		{"principal kind", `{"Statement":[{"Effect":"Allow","Principal":{"Aws":"x"}}]}`, `Statement[0]: Principal: unknown principal type "Aws"`},
 		{"principal value", `{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":{"a":1}}}]}`, "Statement[0]: NotPrincipal: AWS: must be a string or a list of strings"},
 		{"condition list", `{"Statement":[{"Effect":"Allow","Condition":[]}]}`, "Statement[0]: Condition: must be an object, not []"},
+		{"not UTF-8", "{\"Statement\":{\"Effect\":\"Deny\",\"Condition\":{\"\":{\"\x86\":\"\"}}}}", "not valid UTF-8 at byte 48"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parsePolicyDocument(json.RawMessage(tc.doc))
