@@ -5,7 +5,7 @@ OUT      ?= out
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build install test demo bench bench-large golden sample-large clean fuzz-short
+.PHONY: build install test demo bench bench-large bench-usage golden sample-large clean fuzz-short
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/credtrail
@@ -39,17 +39,25 @@ demo: build
 sample-large: build
 	$(BIN) samples generate $(OUT)/sample-large --events-per-day 100000 --days 30
 
-# Sample generation speed, then ingest throughput and memory on a generated
-# 1M-event archive against DuckDB's own read_json load of the same files,
-# then the unused-permissions analysis on a 3M-event case of 500 principals.
+# The performance table (docs/performance.md): on one generated archive of 1M
+# events (kept in $(OUT)/bench), the floors (parallel gunzip, gunzip + JSON
+# tokenize), DuckDB's bare read_json load, jq when installed, and credtrail
+# ingest, analyze, report, policy, timeline and run, each 3 times alternating,
+# medians printed with the ratios to the bare load and to the floor, and
+# $(OUT)/bench/bench.json. Reuse an archive: make bench BENCHFLAGS='-archive DIR'.
+BENCHFLAGS ?=
 bench: build
-	$(GO) test ./samples -run '^$$' -bench BenchmarkGenerate -benchtime 3x
-	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench
-	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -usage-principals 500 -events-per-day 100000 -days 30 -accounts 1
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -events 1M $(BENCHFLAGS)
 
-# The same on the 3M-event case of the issues' targets (one account, 30 days).
+# The same on 10M events (a 1.5 GB archive; generating it takes minutes).
 bench-large: build
-	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -runs 1 -events-per-day 100000 -days 30 -accounts 1
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -events 10M $(BENCHFLAGS)
+
+# Sample generation speed, and the unused-permissions analysis on a
+# 3M-event case of 500 principals.
+bench-usage: build
+	$(GO) test ./samples -run '^$$' -bench BenchmarkGenerate -benchtime 3x
+	$(GO) run ./cmd/credtrail-bench -bin $(BIN) -dir $(OUT)/bench -usage-principals 500 -events-per-day 100000 -days 30 -accounts 1
 
 # Every Go fuzz target (func FuzzX in a _test.go file) for FUZZTIME each,
 # one worker at a time; a failing input is written under the package's

@@ -10,7 +10,7 @@ import (
 
 // BenchmarkGenerate writes a one-account case of 200,000 background events
 // per iteration and reports events per second and bytes written per event.
-// make bench runs it; compare results measured on one machine only.
+// make bench-usage runs it; compare results measured on one machine only.
 func BenchmarkGenerate(b *testing.B) {
 	o := Options{Accounts: 1, Users: 10, Roles: 6, Days: 4, EventsPerDay: 50_000, Seed: 1, AsOf: DefaultAsOf}
 	var events, bytes int64

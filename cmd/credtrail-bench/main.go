@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,38 +24,98 @@ import (
 
 func main() {
 	bin := flag.String("bin", "bin/credtrail", "credtrail binary to measure")
-	dir := flag.String("dir", "out/bench", "work folder (the archive is kept there between runs)")
-	perDay := flag.Int("events-per-day", 17000, "events per account per day of the generated archive")
+	dir := flag.String("dir", "out/bench", "work folder (the generated archive is kept there between runs)")
+	size := flag.String("events", "1M", "events of the generated archive (1M, 10M, or a number): 2 accounts x 30 days")
+	archive := flag.String("archive", "", "an archive credtrail samples generate wrote, instead of generating one")
+	perDay := flag.Int("events-per-day", 0, "events per account per day of the generated archive (instead of --events)")
 	days := flag.Int("days", 30, "days of the generated archive")
 	accounts := flag.Int("accounts", 2, "accounts of the generated archive")
-	memory := flag.String("memory-limit", "1GB", "DuckDB memory limit for both loads")
-	runs := flag.Int("runs", 3, "alternating runs of the bare load and ingest")
+	memory := flag.String("memory-limit", "1GB", "DuckDB memory limit of every DuckDB process (credtrail's default)")
+	runs := flag.Int("runs", 3, "alternating runs of every comparator; the table shows medians")
+	noJQ := flag.Bool("no-jq", false, "leave out the jq comparator even when jq is installed")
 	bare := flag.String("bare-load", "", "internal: load ARCHIVE's CloudTrail files with read_json into this database")
+	floor := flag.String("floor", "", "internal: gunzip (or tokenize) every log file of ARCHIVE on all cores")
 	principals := flag.Int("usage-principals", 0, "instead: time the unused-permissions analysis on a case of this many users and roles")
 	flag.Parse()
-	if *principals > 0 {
-		if err := usageBench(*bin, *dir, *perDay, *days, *accounts, *principals, *memory); err != nil {
-			fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if *bare != "" {
-		if err := bareLoad(*bare, flag.Arg(0), *memory); err != nil {
-			fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := run(*bin, *dir, *perDay, *days, *accounts, max(*runs, 1), *memory); err != nil {
+	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "credtrail-bench:", err)
 		os.Exit(1)
 	}
+	if *perDay == 0 {
+		n, err := parseCount(*size)
+		if err != nil {
+			fail(err)
+		}
+		*perDay = int((n + int64(*days**accounts) - 1) / int64(*days**accounts))
+	}
+	switch {
+	case *principals > 0:
+		if err := usageBench(*bin, *dir, *perDay, *days, *accounts, *principals, *memory); err != nil {
+			fail(err)
+		}
+	case *bare != "":
+		if err := bareLoad(*bare, flag.Arg(0), *memory); err != nil {
+			fail(err)
+		}
+	case *floor != "":
+		if err := floorRun(*floor, flag.Arg(0)); err != nil {
+			fail(err)
+		}
+	default:
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			fail(err)
+		}
+		path := *archive
+		if path == "" {
+			var err error
+			if path, err = generate(*bin, *dir, *perDay, *days, *accounts); err != nil {
+				fail(err)
+			}
+		}
+		_, err := exec.LookPath("jq")
+		if err := table(*bin, *dir, path, max(*runs, 1), *memory, err == nil && !*noJQ); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// parseCount reads 1M, 10M, 500k or a plain number.
+func parseCount(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(strings.ToUpper(s), "M"):
+		mult, s = 1_000_000, s[:len(s)-1]
+	case strings.HasSuffix(strings.ToUpper(s), "K"):
+		mult, s = 1_000, s[:len(s)-1]
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--events %q: want a count such as 1M, 10M or 250000", s)
+	}
+	return int64(n * float64(mult)), nil
+}
+
+// generate writes the archive unless the work folder has it from an earlier run.
+func generate(bin, dir string, perDay, days, accounts int) (string, error) {
+	archive := filepath.Join(dir, fmt.Sprintf("archive-%dx%dx%d", perDay, days, accounts))
+	if _, err := os.Stat(filepath.Join(archive, "expected.json")); err == nil {
+		return archive, nil
+	}
+	os.RemoveAll(archive)
+	gen, err := measure(bin, "samples", "generate", archive,
+		"--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days), "--accounts", fmt.Sprint(accounts))
+	if err != nil {
+		return "", err
+	}
+	fmt.Printf("generate: %d days x %d events/day x %d accounts in %.2f s, peak %.0f MiB\n",
+		days, perDay, accounts, gen.seconds, gen.peakMiB)
+	return archive, nil
 }
 
 // measured is one child process's wall time and peak resident memory.
 type measured struct {
 	seconds float64
+	cpu     float64 // user + system seconds
 	peakMiB float64
 }
 
@@ -71,82 +131,6 @@ func measure(name string, args ...string) (measured, error) {
 		m.peakMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
 	}
 	return m, nil
-}
-
-func run(bin, dir string, perDay, days, accounts, runs int, memory string) error {
-	archive := filepath.Join(dir, fmt.Sprintf("archive-%dx%dx%d", perDay, days, accounts))
-	if _, err := os.Stat(archive); err != nil {
-		gen, err := measure(bin, "samples", "generate", archive,
-			"--events-per-day", fmt.Sprint(perDay), "--days", fmt.Sprint(days), "--accounts", fmt.Sprint(accounts))
-		if err != nil {
-			return err
-		}
-		fmt.Printf("generate: %d days x %d events/day x %d accounts in %.2f s (%.0f events/s), peak %.0f MiB\n",
-			days, perDay, accounts, gen.seconds, float64(accounts*perDay*days)/gen.seconds, gen.peakMiB)
-	}
-	files, gz, err := cloudTrailFiles(archive)
-	if err != nil {
-		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	caseDB := filepath.Join(dir, "bench-case.duckdb")
-	bareDB := filepath.Join(dir, "bench-bare.duckdb")
-	// The same files as the bare load: the CloudTrail log folders, not the
-	// digests or IAM exports beside them.
-	logDirs, err := filepath.Glob(filepath.Join(archive, "AWSLogs", "*", "*", "CloudTrail"))
-	if err != nil || len(logDirs) == 0 {
-		return fmt.Errorf("no AWSLogs/ORG/ACCOUNT/CloudTrail folders in %s", archive)
-	}
-	mb := float64(gz) / 1e6
-	// The two loads alternate, the bare one first, so both find the files in
-	// the page cache and a slow spell of the machine touches both; the ratio
-	// reported is the median of the runs' ratios.
-	var ratios []float64
-	var records, events int64
-	for i := 1; i <= runs; i++ {
-		for _, p := range []string{caseDB, caseDB + ".wal", bareDB, bareDB + ".wal"} {
-			os.Remove(p)
-		}
-		b, err := measure(self, "-bare-load", bareDB, "-memory-limit", memory, archive)
-		if err != nil {
-			return err
-		}
-		in, err := measure(bin, append([]string{"ingest", "--memory-limit", memory, caseDB}, logDirs...)...)
-		if err != nil {
-			return err
-		}
-		if events, records, err = counts(caseDB, bareDB); err != nil {
-			return err
-		}
-		if i == 1 {
-			fmt.Printf("archive: %d CloudTrail files, %.1f MB gzipped, %d records, %d distinct events\n", files, mb, records, events)
-		}
-		fmt.Printf("run %d bare read_json load: %6.2f s  %8.0f records/s  %6.1f MB/s  peak %5.0f MiB\n",
-			i, b.seconds, float64(records)/b.seconds, mb/b.seconds, b.peakMiB)
-		fmt.Printf("run %d credtrail ingest:    %6.2f s  %8.0f records/s  %6.1f MB/s  peak %5.0f MiB  ratio %.2fx\n",
-			i, in.seconds, float64(records)/in.seconds, mb/in.seconds, in.peakMiB, in.seconds/b.seconds)
-		ratios = append(ratios, in.seconds/b.seconds)
-	}
-	sort.Float64s(ratios)
-	fmt.Printf("ratio to bare load, median of %d runs: %.2fx (target <= 1.10x; ingest also hashes, sniffs, normalises and de-duplicates), peak memory target < 2048 MiB\n",
-		runs, ratios[len(ratios)/2])
-
-	// The rest of the job on the same case: the findings, then the workbook.
-	an, err := measure(bin, "analyze", caseDB)
-	if err != nil {
-		return err
-	}
-	book := filepath.Join(dir, "bench-case.xlsx")
-	rep, err := measure(bin, "report", caseDB, "-o", book)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("credtrail analyze:   %6.2f s  peak %5.0f MiB\n", an.seconds, an.peakMiB)
-	fmt.Printf("credtrail report:    %6.2f s  peak %5.0f MiB  (workbook; target < 30 s and < 1024 MiB on 3M events)\n", rep.seconds, rep.peakMiB)
-	return nil
 }
 
 func cloudTrailFiles(root string) (n int, bytes int64, err error) {
