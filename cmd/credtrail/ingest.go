@@ -180,6 +180,9 @@ func writeIngestSummary(w io.Writer, outcomes []ingest.FileOutcome, sum *ingest.
 	var records, dups int64
 	for _, o := range outcomes {
 		counts[key{o.Kind, o.Status}]++
+		if o.Kind == ingest.KindBundle {
+			continue // a bundle's records are those of its entries, counted with them
+		}
 		records += o.Records
 		dups += o.Duplicates
 	}

@@ -165,3 +165,28 @@ func TestIngestOfNothingRecognisedWarns(t *testing.T) {
 		}
 	}
 }
+
+// A bundle's records are those of its entries: ingest's summary counts them
+// once, not once for the entries and again for the bundle.
+func TestIngestCountsABundlesRecordsOnce(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range []string{"array.json", "single-event.json"} { // 2 and 1 records
+		body, err := os.ReadFile(filepath.Join(shapes, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(&tar.Header{Name: "logs/" + name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write(body)
+	}
+	tw.Close()
+	bundle := filepath.Join(dir, "logs.tar")
+	if err := os.WriteFile(bundle, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "ingest", filepath.Join(dir, "case.duckdb"), bundle)
+	if code != exitOK || !strings.Contains(out, "records read this run: 3 (0 already in the case)") || !strings.Contains(out, "case: 3 files, 3 events") {
+		t.Errorf("exit %d, want the bundle's 3 records counted once:\n%s%s", code, out, errOut)
+	}
+}
