@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,14 +91,18 @@ func TestRunCancelledKeepsPreviousFindings(t *testing.T) {
 }
 
 // cancelAfter is a context cancelled at the after-th time anyone asks
-// whether it is: a cancel in the middle of the rules, without a timer.
+// whether it is: a cancel in the middle of the rules, without a timer. The
+// driver asks from more than one goroutine, so the count is locked.
 type cancelAfter struct {
 	context.Context
+	mu           sync.Mutex
 	calls, after int
 	done         chan struct{}
 }
 
 func (c *cancelAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.calls++
 	if c.calls == c.after {
 		close(c.done)
