@@ -35,9 +35,13 @@ func SeverityRank(s string) int {
 
 // Rule is one finding rule: its metadata and its SQL.
 type Rule struct {
-	ID          string
-	Title       string
-	Severity    string
+	ID       string
+	Title    string
+	Severity string // the most severe finding the rule reports
+	// MinSeverity, for a graded rule (header "severity: low..medium"), is
+	// its least severe finding; each row then gives its own severity as a
+	// ninth column, from MinSeverity to Severity. "" for a rule of one severity.
+	MinSeverity string
 	Controls    []string // "CIS 1.4", "IAM.4"
 	Rationale   string
 	Remediation string
@@ -54,6 +58,14 @@ type Rule struct {
 type Technique struct {
 	Tactic    string // "TA0005"
 	Technique string // "T1562.008"
+}
+
+// SeverityText is the rule's severity, "low..medium" for a graded rule.
+func (r Rule) SeverityText() string {
+	if r.MinSeverity != "" {
+		return r.MinSeverity + ".." + r.Severity
+	}
+	return r.Severity
 }
 
 // String is "TA0005/T1562.008".
@@ -134,6 +146,12 @@ func parseRule(name, text string) (Rule, error) {
 						r.Title = value
 					case "severity":
 						r.Severity = value
+						if lo, hi, ok := strings.Cut(value, ".."); ok {
+							r.MinSeverity, r.Severity = strings.TrimSpace(lo), strings.TrimSpace(hi)
+							if SeverityRank(r.MinSeverity) <= SeverityRank(r.Severity) || SeverityRank(r.MinSeverity) == len(Severities) {
+								return r, fmt.Errorf("%s:%d: severity %q: a graded severity goes from the least to the most severe", name, line, value)
+							}
+						}
 					case "controls":
 						for _, c := range strings.Split(value, ",") {
 							if c = strings.TrimSpace(c); c != "" && c != "-" {
@@ -285,7 +303,7 @@ func MarkdownTable(rules []Rule) string {
 		if attack == "" {
 			attack = "—"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Severity, controls, attack, r.Title)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.SeverityText(), controls, attack, r.Title)
 	}
 	return b.String()
 }

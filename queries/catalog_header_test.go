@@ -38,3 +38,22 @@ func TestParseRuleNeedsRequired(t *testing.T) {
 		t.Errorf("needs = %v", r.Needs)
 	}
 }
+
+// TestParseRuleGradedSeverity: "severity: low..medium" is a graded rule
+// whose rows give their own severity within that range; a range that runs
+// the wrong way or names no severity is refused.
+func TestParseRuleGradedSeverity(t *testing.T) {
+	const rest = "-- controls: -\n-- rationale: r\n-- remediation: m\n-- needs: cloudtrail\nselect 1"
+	r, err := parseRule("x.sql", "-- id: x\n-- title: t\n-- severity: low..medium\n"+rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MinSeverity != "low" || r.Severity != "medium" || r.SeverityText() != "low..medium" {
+		t.Errorf("graded severity = %q..%q (%s)", r.MinSeverity, r.Severity, r.SeverityText())
+	}
+	for _, bad := range []string{"medium..low", "high..high", "low..severe", "lowish..high"} {
+		if _, err := parseRule("x.sql", "-- id: x\n-- title: t\n-- severity: "+bad+"\n"+rest); err == nil {
+			t.Errorf("severity %q accepted", bad)
+		}
+	}
+}

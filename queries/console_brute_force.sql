@@ -1,10 +1,10 @@
 -- id: console_brute_force
 -- title: Console brute force followed by a successful sign-in
--- severity: high
+-- severity: high..critical
 -- controls: CIS 4.6
 -- attack: TA0006/T1110, TA0001/T1078.004
 -- needs: cloudtrail
--- rationale: Many failed console sign-ins from one address and then a success from the same address means a password was guessed or sprayed, and it worked.
+-- rationale: Many failed console sign-ins from one address and then a success from the same address means a password was guessed or sprayed, and it worked; critical when the sign-in needed no MFA, so the password alone opened the account.
 -- remediation: Reset the user's password, require MFA, end their sessions, and review what the session did (session_event_ids in the evidence).
 with logins as (
     select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.source_ip, e.user_agent,
@@ -49,6 +49,7 @@ select s.account_id, s.principal_arn, s.source_ip,
          || case when s.mfa then ' with MFA' else ' without MFA' end
          || coalesce('; the session then made ' || x.n || ' call(s) from the same address', ''),
        json_object('event_ids', list_append(s.failures, s.event_id), 'mfa', s.mfa, 'session_event_ids', coalesce(x.ids, [])),
-       s.first_failure, s.event_time, s.n_failures + 1
+       s.first_failure, s.event_time, s.n_failures + 1,
+       case when s.mfa then 'high' else 'critical' end
 from success s
 left join session x on x.login_id = s.event_id

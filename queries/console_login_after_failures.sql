@@ -1,10 +1,10 @@
 -- id: console_login_after_failures
 -- title: Console sign-in succeeded after failed attempts from the same address
--- severity: medium
+-- severity: low..medium
 -- controls: CIS 4.6
 -- attack: TA0006/T1110, TA0001/T1078.004
 -- needs: cloudtrail
--- rationale: A successful console sign-in right after failed ones from the same address is a guessed or stuffed password as often as a typo; fewer failures than a brute force (console_brute_force reports those) still deserve a look, above all when the sign-in used no MFA.
+-- rationale: A successful console sign-in right after failed ones from the same address is a guessed or stuffed password as often as a typo; fewer failures than a brute force (console_brute_force reports those) still deserve a look: medium when the sign-in used no MFA (the password alone let them in), low when MFA stood behind it.
 -- remediation: Ask the user whether they mistyped; if not, reset the password, require MFA and review what the session did (session_event_ids in the evidence).
 with logins as (
     select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.source_ip, e.user_agent,
@@ -49,6 +49,7 @@ select s.account_id, s.principal_arn, s.source_ip,
          || case when s.mfa then ' with MFA' else ' without MFA' end
          || coalesce('; the session then made ' || x.n || ' call(s) from the same address', ''),
        json_object('event_ids', list_append(s.failures, s.event_id), 'mfa', s.mfa, 'session_event_ids', coalesce(x.ids, [])),
-       s.first_failure, s.event_time, s.n_failures + 1
+       s.first_failure, s.event_time, s.n_failures + 1,
+       case when s.mfa then 'low' else 'medium' end
 from success s
 left join session x on x.login_id = s.event_id

@@ -239,21 +239,36 @@ func markStarted(ctx context.Context, db *sql.DB) (string, error) {
 }
 
 func runRule(ctx context.Context, tx *sql.Tx, r Rule) error {
+	// a graded rule gives each row's severity as a ninth column; one outside
+	// the rule's range fails the analysis rather than mislabel a finding
+	severity, columns := "?::varchar", ""
+	if r.MinSeverity != "" {
+		var allowed []string
+		for _, s := range Severities[SeverityRank(r.Severity) : SeverityRank(r.MinSeverity)+1] {
+			allowed = append(allowed, "'"+s+"'")
+		}
+		severity = "case when severity in (" + strings.Join(allowed, ", ") + ") then severity else error('rule " + r.ID + ": severity ' || coalesce(severity, 'null') || ' outside its range') end"
+		columns = ", severity"
+	}
 	q := `insert into findings (finding_id, rule_id, severity, account_id, principal_arn, resource, title, detail, evidence, first_seen, last_seen, event_count)
 with rule_rows as (
     select account_id::varchar as account_id, principal_arn::varchar as principal_arn, resource::varchar as resource,
            detail::varchar as detail, evidence::json as evidence, first_seen::timestamptz as first_seen,
-           last_seen::timestamptz as last_seen, event_count::bigint as event_count
+           last_seen::timestamptz as last_seen, event_count::bigint as event_count` + columns + `
     from (
 ` + r.SQL + `
-    ) as r (account_id, principal_arn, resource, detail, evidence, first_seen, last_seen, event_count)
+    ) as r (account_id, principal_arn, resource, detail, evidence, first_seen, last_seen, event_count` + columns + `)
 )
 select substr(sha256(concat_ws(chr(31), ?, coalesce(account_id, ''), coalesce(principal_arn, ''), coalesce(resource, ''))), 1, 32),
-       ?, ?, account_id, principal_arn, resource, ?, detail, evidence, first_seen, last_seen, event_count
+       ?, ` + severity + `, account_id, principal_arn, resource, ?, detail, evidence, first_seen, last_seen, event_count
 from rule_rows
 -- one finding per subject even if a rule names a subject twice
 qualify row_number() over (partition by account_id, principal_arn, resource order by detail, evidence::varchar) = 1`
-	if _, err := tx.ExecContext(ctx, q, r.ID, r.ID, r.Severity, r.Title); err != nil {
+	args := []any{r.ID, r.ID, r.Severity, r.Title}
+	if r.MinSeverity != "" {
+		args = []any{r.ID, r.ID, r.Title}
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("rule %s: %w", r.ID, err)
 	}
 	return nil
