@@ -34,7 +34,9 @@ func TestCatalogNeeds(t *testing.T) {
 		"cloudtrail":        {"events", "password_sign_ins", "permission_usage"},
 		"credential_report": {"credential_report", "credential_reports", "access_keys"},
 		"authorization_details": {"iam_users", "iam_roles", "iam_groups", "iam_policies", "policy_attachments", "policy_statements", "role_trust", "group_members", "permission_usage",
-			"risk_findings"}, // risk.go: from policy statements (and, for use, events)
+			"risk_findings", // risk.go: from policy statements (and, for use, events)
+			// the policy evaluator's tables (analysis/evaluator.sql)
+			"iam_principals", "iam_statements", "iam_decide", "iam_administrators"},
 		"password_policy": {"password_policy"},
 		"log_validation":  {"log_validation"},
 	}

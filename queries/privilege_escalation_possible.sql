@@ -25,43 +25,19 @@ with combos (combo, actions) as (
            ('iam:PassRole+glue:CreateDevEndpoint', ['iam:PassRole', 'glue:CreateDevEndpoint']),
            ('iam:PassRole+datapipeline:CreatePipeline', ['iam:PassRole', 'datapipeline:CreatePipeline', 'datapipeline:PutPipelineDefinition'])
 ),
-targets as (
-    select distinct unnest(actions) as action from combos
-),
-stmts as (
-    select a.principal_arn, a.is_boundary, a.policy_ref, s.statement_index, s.effect, s.actions, s.not_actions, s.resources, s.condition
-    from policy_attachments a
-    join policy_statements s using (policy_ref)
-    where a.principal_type in ('user', 'role')
-),
-admins as (
-    select principal_arn
-    from stmts
-    group by principal_arn
-    having bool_or(not is_boundary and grants_all(effect, actions, resources))
-       and coalesce(bool_or(is_boundary and grants_all(effect, actions, resources)) filter (where is_boundary), true)
-),
-matches as (
-    select st.*, t.action
-    from stmts st
-    cross join targets t
-    where statement_covers(st.actions, st.not_actions, t.action)
-),
-bounded as (
-    select distinct principal_arn from stmts where is_boundary
+requests as (
+    select p.arn as principal_arn, t.action, null::varchar as resource
+    from iam_principals p
+    cross join (select distinct unnest(actions) as action from combos) t
+    where p.principal_type in ('user', 'role')
 ),
 allowed as (
-    -- allowed by an identity policy, not denied outright, and inside the boundary if there is one
-    select m.principal_arn, m.action, list(distinct m.policy_ref order by m.policy_ref) as refs,
-           bool_and(m.condition is not null) as conditional,
-           list(distinct m.policy_ref || '#' || m.statement_index order by m.policy_ref || '#' || m.statement_index) as statements
-    from matches m
-    where m.effect = 'Allow' and not m.is_boundary
-      and not exists (select 1 from matches d where d.principal_arn = m.principal_arn and d.action = m.action and d.effect = 'Deny'
-                      and not d.is_boundary and d.condition is null and list_contains(d.resources, '*'))
-      and (m.principal_arn not in (select principal_arn from bounded)
-           or exists (select 1 from matches b where b.principal_arn = m.principal_arn and b.action = m.action and b.is_boundary and b.effect = 'Allow'))
-    group by m.principal_arn, m.action
+    -- the evaluator: identity policies, boundary and explicit Deny
+    select d.principal_arn, d.action,
+           list_distinct(list_transform(d.allowed_by, lambda r: regexp_replace(r, '#[0-9]+$', ''))) as refs,
+           d.decision = 'conditional' as conditional, d.allowed_by as statements
+    from iam_decide('requests') d
+    where d.decision <> 'denied'
 ),
 possible as (
     select a.principal_arn, c.combo, flatten(list(a.refs)) as refs, flatten(list(a.statements)) as statements,
@@ -82,7 +58,7 @@ select coalesce(u.account_id, r.account_id), x.principal_arn, null,
 from possible x
 left join iam_users u on u.arn = x.principal_arn
 left join iam_roles r on r.arn = x.principal_arn
-where x.principal_arn not in (select principal_arn from admins)
+where x.principal_arn not in (select principal_arn from iam_administrators)
   -- service-linked roles can be assumed only by their service
   and coalesce(r.path, '') not like '/aws-service-role/%'
 group by x.principal_arn, u.account_id, r.account_id, u.user_name, r.role_name

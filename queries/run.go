@@ -173,12 +173,16 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
 		return sum, fmt.Errorf("clear findings: %w", err)
 	}
-	step, steps := 0, len(rules)+3
+	step, steps := 0, len(rules)+4
 	progress := func(what string) {
 		step++
 		if p.Progress != nil {
 			p.Progress(step, steps, what)
 		}
+	}
+	progress("policy evaluator")
+	if err := runEvaluator(ctx, tx); err != nil {
+		return sum, err
 	}
 	progress("permission usage")
 	if err := runUsage(ctx, tx); err != nil {
@@ -204,6 +208,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	progress("writing the findings")
+	if err := dropEvaluator(ctx, tx); err != nil {
+		return sum, err
+	}
 	if _, err := tx.ExecContext(ctx, "drop table if exists temp.params"); err != nil {
 		return sum, err
 	}

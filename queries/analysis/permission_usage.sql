@@ -4,10 +4,10 @@
 -- Statements are separated by lines holding only ';' so run.go can name the
 -- one that fails. IAM compares action names without regard to case.
 --
--- What is evaluated: Allow with Action or NotAction, from inline and managed
--- policies, direct and through groups; a permissions boundary intersects; a
--- Deny without Condition on Resource * subtracts. A statement with a
--- Condition grants, marked conditional. Resources are not evaluated.
+-- Whether an action is granted is the policy evaluator's decision
+-- (evaluator.sql, iam_decide) on at least one resource: identity policies,
+-- direct and through groups, the permissions boundary, explicit Deny on
+-- Resource *; a statement under a Condition grants, marked conditional.
 
 -- The users and roles of the export.
 create or replace temp table pu_principals as
@@ -15,16 +15,18 @@ select arn as principal_arn, account_id, 'user' as principal_type from iam_users
 union all
 select arn, account_id, 'role' from iam_roles
 ;
--- Every statement in force on each of them: identity policies and boundary.
+-- Every statement in force on each of them: identity policies and boundary,
+-- as the policy evaluator (evaluator.sql) expands them; a statement whose
+-- condition cannot hold at the evaluation time grants nothing.
 create or replace temp table pu_statements as
-select distinct pr.principal_arn, a.is_boundary, a.policy_ref, s.statement_index, s.effect,
-       s.actions, s.not_actions,
-       s.resources, s.not_resources,
-       coalesce(s.resources, list_transform(s.not_resources, lambda r: 'NotResource ' || r)) as resource_labels,
-       coalesce(s.condition is not null and s.condition::varchar not in ('{}', 'null'), false) as conditional
-from pu_principals pr
-join policy_attachments a on a.principal_arn = pr.principal_arn
-join policy_statements s on s.policy_ref = a.policy_ref
+select distinct st.principal_arn, st.is_boundary, st.policy_ref, st.statement_index, st.effect,
+       st.actions, st.not_actions,
+       st.resources, st.not_resources,
+       coalesce(st.resources, list_transform(st.not_resources, lambda r: 'NotResource ' || r)) as resource_labels,
+       st.cond_state = 'conditional' as conditional
+from iam_statements st
+join pu_principals pr on pr.principal_arn = st.principal_arn
+where st.cond_state <> 'never'
 ;
 -- A Deny that subtracts: no Condition, on every resource.
 create or replace temp macro pu_subtracts(effect, conditional, resources) as
@@ -63,9 +65,7 @@ create or replace temp macro pu_pattern_covers(pattern, except_actions, action) 
     iam_like(action, pattern)
     and (except_actions is null or not coalesce(list_bool_or(list_transform(except_actions, lambda x: iam_like(action, x))), false))
 ;
--- Grants are decided per action (pu_grant_check below): an identity Allow
--- covers it, a boundary Allow covers it when the principal has a boundary, and
--- no Deny without Condition on Resource * covers it. Patterns are what the
+-- Grants are decided per action by the evaluator (iam_decide). Patterns are what the
 -- report shows: each Allow pattern of the identity policies (NotAction
 -- statements as * with their exceptions), kept unless the boundary or a Deny
 -- certainly removes all of it, and labelled with the boundary patterns that
@@ -122,18 +122,6 @@ select principal_arn,
 from kept
 group by principal_arn, lower(pattern), except_actions
 ;
--- The per-action grant check, as a table function of (principal_arn, action)
--- pairs.
-create or replace temp macro pu_grant_check(pairs) as table
-    select s.principal_arn, s.action,
-           coalesce(bool_or(not st.is_boundary and st.effect = 'Allow'), false)
-             and (s.principal_arn not in (select principal_arn from pu_bounded)
-                  or coalesce(bool_or(st.is_boundary and st.effect = 'Allow'), false))
-             and not coalesce(bool_or(pu_subtracts(st.effect, st.conditional, st.resources)), false) as granted
-    from query_table(pairs) s
-    left join pu_statements st on st.principal_arn = s.principal_arn and statement_covers(st.actions, st.not_actions, s.action)
-    group by s.principal_arn, s.action
-;
 -- What each principal did in the window. Use is a successful call (no error
 -- code) of an action that needs a permission; refused attempts are counted
 -- apart and are not use. Roles are matched through the session issuer
@@ -187,11 +175,15 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
 from ev
 group by 1, 2
 ;
--- Each used (or refused) action against the grants.
+-- Each used (or refused) action against the grants: the evaluator's
+-- decision on at least one resource.
 create or replace temp table pu_used_grants as
-select u.*, g.granted
+with requests as (
+    select principal_arn, action, null::varchar as resource from pu_used
+)
+select u.*, d.decision <> 'denied' as granted
 from pu_used u
-join pu_grant_check('pu_used') g using (principal_arn, action)
+join iam_decide('requests') d using (principal_arn, action)
 ;
 -- With an action catalog: every catalog action granted to each principal
 -- (candidates from the patterns that may cover them, then the check).
@@ -208,9 +200,12 @@ from pu_patterns g cross join pu_catalog c
 where g.service = '*' and pu_pattern_covers(g.pattern, g.except_actions, c.action)
 ;
 create or replace temp table pu_catalog_grants as
-select g.principal_arn, g.action, pu_service(g.action) as service
-from pu_grant_check('pu_catalog_candidates') g
-where g.granted
+with requests as (
+    select principal_arn, action, null::varchar as resource from pu_catalog_candidates
+)
+select d.principal_arn, d.action, pu_service(d.action) as service
+from iam_decide('requests') d
+where d.decision <> 'denied'
 ;
 delete from permission_usage
 ;
