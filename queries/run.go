@@ -173,7 +173,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
 		return sum, fmt.Errorf("clear findings: %w", err)
 	}
-	step, steps := 0, len(rules)+4
+	step, steps := 0, len(rules)+5
 	progress := func(what string) {
 		step++
 		if p.Progress != nil {
@@ -182,6 +182,10 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	}
 	progress("policy evaluator")
 	if err := runEvaluator(ctx, tx); err != nil {
+		return sum, err
+	}
+	progress("escalation paths")
+	if err := runEscalation(ctx, tx); err != nil {
 		return sum, err
 	}
 	progress("permission usage")
@@ -208,6 +212,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	progress("writing the findings")
+	if err := dropEscalation(ctx, tx); err != nil {
+		return sum, err
+	}
 	if err := dropEvaluator(ctx, tx); err != nil {
 		return sum, err
 	}

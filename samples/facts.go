@@ -174,11 +174,38 @@ var privescActions = []string{
 	"iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy", "iam:AddUserToGroup",
 }
 
-var passRoleTargets = []string{"lambda:CreateFunction", "ec2:RunInstances", "cloudformation:CreateStack"}
+// passRoleTargets are the compute a passed role runs, by the service
+// principal that role must trust.
+var passRoleTargets = [][2]string{{"lambda:CreateFunction", "lambda.amazonaws.com"}, {"ec2:RunInstances", "ec2.amazonaws.com"},
+	{"cloudformation:CreateStack", "cloudformation.amazonaws.com"}}
+
+// adminServices are the service principals trusted by an administrator
+// role: passing such a role to its service is an escalation, passing a role
+// no more privileged than the caller is not (issue #14).
+func adminServices(roles []*policySet, trusts []*policyDoc) []string {
+	var out []string
+	for i, ps := range roles {
+		if !ps.isAdmin() {
+			continue
+		}
+		for _, s := range trusts[i].Statements {
+			if s.Effect != "Allow" || s.Principal == nil {
+				continue
+			}
+			for _, k := range s.Principal.Kinds {
+				if k.Kind == "Service" {
+					out = append(out, k.Values...)
+				}
+			}
+		}
+	}
+	return out
+}
 
 // privesc returns what lets a principal that is not an administrator raise
-// its own privileges, and the policies that grant it.
-func privesc(ps *policySet) (actions, refs []string) {
+// its own privileges, and the policies that grant it; services are the
+// account's adminServices.
+func privesc(ps *policySet, services []string) (actions, refs []string) {
 	grantedBy := func(action string) []string {
 		var rs []string
 		for _, p := range ps.identity {
@@ -205,10 +232,10 @@ func privesc(ps *policySet) (actions, refs []string) {
 	}
 	if ps.allows("iam:PassRole") {
 		for _, t := range passRoleTargets {
-			if ps.allows(t) {
-				actions = append(actions, "iam:PassRole+"+t)
+			if ps.allows(t[0]) && slices.Contains(services, t[1]) {
+				actions = append(actions, "iam:PassRole+"+t[0])
 				note(grantedBy("iam:PassRole"))
-				note(grantedBy(t))
+				note(grantedBy(t[0]))
 			}
 		}
 	}
@@ -251,12 +278,17 @@ func (g *generator) userStructureFacts(a *account, u *iamUser, add func(Fact)) {
 		}
 		return
 	}
-	g.privescFact(u.arn, u.name, ps, add)
+	g.privescFact(a, u.arn, u.name, ps, add)
 	g.boundaryFact(u.arn, u.name, ps, add)
 }
 
-func (g *generator) privescFact(arn, name string, ps *policySet, add func(Fact)) {
-	actions, refs := privesc(ps)
+func (g *generator) privescFact(a *account, arn, name string, ps *policySet, add func(Fact)) {
+	var roles []*policySet
+	var trusts []*policyDoc
+	for _, ro := range a.roles {
+		roles, trusts = append(roles, ro.policySet()), append(trusts, ro.trust)
+	}
+	actions, refs := privesc(ps, adminServices(roles, trusts))
 	if len(actions) == 0 {
 		return
 	}
@@ -335,7 +367,7 @@ func (g *generator) roleFacts(a *account, ro *iamRole, add func(Fact)) {
 		add(Fact{Fact: "role_admin", Category: "structure", Subject: ro.arn, Evidence: ev, Detail: ro.name + " has Action * on * (AdministratorAccess)"})
 		return
 	}
-	g.privescFact(ro.arn, ro.name, ps, add)
+	g.privescFact(a, ro.arn, ro.name, ps, add)
 	g.boundaryFact(ro.arn, ro.name, ps, add)
 }
 

@@ -320,7 +320,12 @@ func (c *caseData) checkFact(t *testing.T, f Fact, ev evidence) string {
 		}
 	case "privilege_escalation_possible":
 		ps := c.policySet(t, f.Subject)
-		if acts, _ := privesc(ps); ps.isAdmin() || len(acts) == 0 {
+		var roles []*policySet
+		var trusts []*policyDoc
+		for arn, ro := range c.gaad[accountOf(f.Subject)].roles {
+			roles, trusts = append(roles, c.policySet(t, arn)), append(trusts, ro.trust)
+		}
+		if acts, _ := privesc(ps, adminServices(roles, trusts)); ps.isAdmin() || len(acts) == 0 {
 			return "no escalation path from the export"
 		}
 	case "notaction_allow":

@@ -66,10 +66,11 @@ func TestAnalyzeAndReportShowTheirSteps(t *testing.T) {
 	asTerminal(t)
 	_, _, stderr := runCLI(t, "analyze", caseDB)
 	rules, _ := queries.Rules()
-	steps := fmt.Sprint(len(rules) + 4)
+	steps := fmt.Sprint(len(rules) + 5)
 	for _, want := range []string{
 		"\r\x1b[Kanalyze: 1 of " + steps + ": policy evaluator",
-		"\r\x1b[Kanalyze: 2 of " + steps + ": permission usage",
+		"\r\x1b[Kanalyze: 2 of " + steps + ": escalation paths",
+		"\r\x1b[Kanalyze: 3 of " + steps + ": permission usage",
 		": rule root_console_login_without_mfa",
 		"\r\x1b[Kanalyze: " + steps + " of " + steps + ": writing the findings\r\x1b[K",
 	} {
