@@ -151,6 +151,17 @@ func TestIAMVulnerableCorpus(t *testing.T) {
 	if flagged > maxIAMVulnerableFPFlagged {
 		t.Errorf("flagged %d designed false positives, want at most %d", flagged, maxIAMVulnerableFPFlagged)
 	}
+	// The lab's role that trusts the whole account is reported as such.
+	if _, err := queries.Run(ctx, c.DB, queries.Params{Rules: []string{"role_trusts_whole_account"}}); err != nil {
+		t.Fatal(err)
+	}
+	var whole int
+	if err := c.DB.QueryRowContext(ctx, `select count(*) from findings where principal_arn like '%:role/privesc-permissive-role-trust'`).Scan(&whole); err != nil {
+		t.Fatal(err)
+	}
+	if whole != 1 {
+		t.Errorf("privesc-permissive-role-trust: %d role_trusts_whole_account findings, want 1", whole)
+	}
 }
 
 const (

@@ -69,10 +69,7 @@ select distinct u.principal_arn, u.action
 from gp_used u semi join pu_principals p using (principal_arn)
 ;
 create or replace temp table gp_granted as
-with requests as (
-    select principal_arn, action, null::varchar as resource from gp_pairs
-)
-select principal_arn, action from iam_decide('requests') where decision <> 'denied'
+select principal_arn, action from pu_grant_check('gp_pairs') where granted
 ;
 delete from generated_policies
 ;

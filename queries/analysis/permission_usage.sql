@@ -65,6 +65,14 @@ create or replace temp macro pu_pattern_covers(pattern, except_actions, action) 
     iam_like(action, pattern)
     and (except_actions is null or not coalesce(list_bool_or(list_transform(except_actions, lambda x: iam_like(action, x))), false))
 ;
+-- The grant check as a table function of (principal_arn, action) pairs:
+-- the evaluator's decision on at least one resource.
+create or replace temp macro pu_grant_check(pairs) as table
+    with requests as (
+        select principal_arn, action, null::varchar as resource from query_table(pairs)
+    )
+    select principal_arn, action, decision <> 'denied' as granted from iam_decide('requests')
+;
 -- Grants are decided per action by the evaluator (iam_decide). Patterns are what the
 -- report shows: each Allow pattern of the identity policies (NotAction
 -- statements as * with their exceptions), kept unless the boundary or a Deny
@@ -175,15 +183,11 @@ select principal_arn, iam_action as action, pu_service(iam_action) as service,
 from ev
 group by 1, 2
 ;
--- Each used (or refused) action against the grants: the evaluator's
--- decision on at least one resource.
+-- Each used (or refused) action against the grants.
 create or replace temp table pu_used_grants as
-with requests as (
-    select principal_arn, action, null::varchar as resource from pu_used
-)
-select u.*, d.decision <> 'denied' as granted
+select u.*, g.granted
 from pu_used u
-join iam_decide('requests') d using (principal_arn, action)
+join pu_grant_check('pu_used') g using (principal_arn, action)
 ;
 -- With an action catalog: every catalog action granted to each principal
 -- (candidates from the patterns that may cover them, then the check).
@@ -200,12 +204,9 @@ from pu_patterns g cross join pu_catalog c
 where g.service = '*' and pu_pattern_covers(g.pattern, g.except_actions, c.action)
 ;
 create or replace temp table pu_catalog_grants as
-with requests as (
-    select principal_arn, action, null::varchar as resource from pu_catalog_candidates
-)
-select d.principal_arn, d.action, pu_service(d.action) as service
-from iam_decide('requests') d
-where d.decision <> 'denied'
+select g.principal_arn, g.action, pu_service(g.action) as service
+from pu_grant_check('pu_catalog_candidates') g
+where g.granted
 ;
 delete from permission_usage
 ;
