@@ -25,18 +25,43 @@ left join role_trust t on t.role_arn = r.arn
 where not coalesce(r.path like '/aws-service-role/%', false)
 group by r.arn, r.account_id, r.instance_profiles
 ;
--- The actions each method needs on at least one resource, asked once per caller.
+-- Every action a method needs, on at least one resource, asked once per
+-- caller: a method is tried on targets only where the caller has all of them
+-- somewhere (sts:AssumeRole apart: a trust policy naming the caller needs no
+-- grant).
 create or replace temp table esc_any_requests as
 select c.arn as principal_arn, q.action, null::varchar as resource
 from esc_callers c
-cross join (select distinct action from esc_requirements where resource_kind = 'any') q
+cross join (select distinct action from esc_requirements) q
 ;
 create or replace temp table esc_any as
 select principal_arn, action, decision, allowed_by
 from iam_decide('esc_any_requests')
 where decision <> 'denied'
 ;
--- (caller, method, target) whose "any" actions are all granted; target NULL
+-- Trust: the roles whose trust policy admits each caller, explicitly (its
+-- own ARN: no identity permission needed, in the same account) or as one
+-- of every principal of its account or of any account (the caller's
+-- policies must allow sts:AssumeRole on the role too). A role session ARN
+-- admits sessions of that name only; conditions are not evaluated.
+create or replace temp table esc_trust as
+select t.role_arn, c.arn as caller,
+       bool_or(t.principal_value = c.arn) as explicit,
+       bool_and(coalesce(t.condition::varchar not in ('{}', 'null'), false)
+                or starts_with(t.principal_value, 'arn:aws:sts::')) as conditional,
+       list(distinct t.role_arn || '#trust#' || t.statement_index) as statements
+from role_trust t
+join esc_callers c
+  on t.principal_value = c.arn
+  or t.principal_value in ('arn:aws:iam::' || c.account_id || ':root', c.account_id, '*')
+  or t.principal_kind = '*'
+  or (c.principal_type = 'role' and starts_with(t.principal_value, 'arn:aws:sts::' || c.account_id || ':assumed-role/' || c.name || '/'))
+where t.effect = 'Allow' and not t.not_principal and t.principal_kind in ('AWS', '*')
+  and iam_actions_cover(t.actions, t.not_actions, 'sts:AssumeRole')
+  and t.role_arn <> c.arn
+group by t.role_arn, c.arn
+;
+-- (caller, method, target) whose actions are all granted somewhere; target NULL
 -- for a method without one. Targets: users and groups of the caller's
 -- account, roles trusted by the method's service (with an instance profile
 -- where it needs one).
@@ -47,7 +72,7 @@ with fit as (
     join esc_methods m on m.caller in ('any', c.principal_type)
     where not exists (
         select 1 from esc_requirements q
-        where q.method = m.method and q.resource_kind = 'any'
+        where q.method = m.method and not (q.action = 'sts:AssumeRole' and q.resource_kind = 'target')
           and not exists (select 1 from esc_any a where a.principal_arn = c.arn and a.action = q.action))
 )
 select f.caller, f.method, null::varchar as target from fit f where f.target is null
@@ -61,6 +86,9 @@ select f.caller, f.method, r.arn from fit f join esc_roles r on r.account_id = f
 where f.target = 'role'
   and (f.service is null or list_contains(r.services, f.service))
   and (not f.profile or r.has_profile)
+  -- a method that assumes its target: only roles whose trust admits the caller
+  and (not exists (select 1 from esc_requirements q where q.method = f.method and q.action = 'sts:AssumeRole' and q.resource_kind = 'target')
+       or exists (select 1 from esc_trust t where t.role_arn = r.arn and t.caller = f.caller))
 ;
 -- The resources each requirement may be met on: one row per choice.
 create or replace temp table esc_choices as
@@ -98,28 +126,6 @@ with requests as (
 )
 select principal_arn, action, resource, decision, reason, allowed_by
 from iam_decide('requests')
-;
--- Trust: the roles whose trust policy admits each caller, explicitly (its
--- own ARN: no identity permission needed, in the same account) or as one
--- of every principal of its account or of any account (the caller's
--- policies must allow sts:AssumeRole on the role too). A role session ARN
--- admits sessions of that name only; conditions are not evaluated.
-create or replace temp table esc_trust as
-select t.role_arn, c.arn as caller,
-       bool_or(t.principal_value = c.arn) as explicit,
-       bool_and(coalesce(t.condition::varchar not in ('{}', 'null'), false)
-                or starts_with(t.principal_value, 'arn:aws:sts::')) as conditional,
-       list(distinct t.role_arn || '#trust#' || t.statement_index) as statements
-from role_trust t
-join esc_callers c
-  on t.principal_value = c.arn
-  or t.principal_value in ('arn:aws:iam::' || c.account_id || ':root', c.account_id, '*')
-  or t.principal_kind = '*'
-  or (c.principal_type = 'role' and starts_with(t.principal_value, 'arn:aws:sts::' || c.account_id || ':assumed-role/' || c.name || '/'))
-where t.effect = 'Allow' and not t.not_principal and t.principal_kind in ('AWS', '*')
-  and iam_actions_cover(t.actions, t.not_actions, 'sts:AssumeRole')
-  and t.role_arn <> c.arn
-group by t.role_arn, c.arn
 ;
 -- Each requirement of each candidate: met or not, conditionally or not.
 create or replace temp table esc_satisfied as
