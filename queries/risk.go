@@ -104,7 +104,7 @@ var RiskUnlogged = map[string]string{
 var riskSQL string
 
 // riskTemps are the temporary tables runRisk leaves for the rules.
-var riskTemps = []string{"risk_actions", "risk_principals", "risk_statements", "risk_pairs", "risk_listed",
+var riskTemps = []string{"risk_actions", "risk_principals", "risk_statements", "risk_requests", "risk_listed",
 	"risk_catalog", "risk_infra", "risk_first_calls", "risk_grants"}
 
 // runRisk loads RiskActions into the temporary table risk_actions

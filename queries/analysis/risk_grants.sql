@@ -1,9 +1,9 @@
 -- Risk categories: for each user and role that is not an administrator, the
 -- actions of each category (risk_actions, from risk.go) it may call on every
 -- resource, with the statements that grant them and their use in the window.
--- Runs after permission_usage.sql and reads its tables: pu_statements (the
--- statements in force), pu_grant_check (identity Allow, boundary, Deny
--- without Condition on Resource *), pu_patterns, pu_used and pu_calls.
+-- Runs after evaluator.sql and permission_usage.sql and reads their tables:
+-- iam_decide and iam_administrators (the policy evaluator), pu_statements
+-- (the statements in force), pu_patterns, pu_used and pu_calls.
 -- Statements are separated by lines holding only ';'.
 
 -- A statement on every resource: Resource "*", an ARN whose resource part is
@@ -23,48 +23,44 @@ create or replace temp macro risk_verb_may_write(pattern) as
                        '^(get|list|describe|head|lookup|search|generate|simulate|decode|check|batchget|view|validate|query|select|retrieve|scan|read|estimate|evaluate|preview)')
     or pattern not like '%:%'
 ;
--- Users and roles judged: not administrators (full_admin_access reports
--- them), not service-linked roles (only their service assumes them).
+-- Users and roles judged: not administrators (the evaluator's
+-- iam_administrators; full_admin_access reports them), not service-linked
+-- roles (only their service assumes them).
 create or replace temp table risk_principals as
-with admins as (
-    select principal_arn
-    from pu_statements
-    group by principal_arn
-    having bool_or(not is_boundary and grants_all(effect, actions, resources))
-       and coalesce(bool_or(grants_all(effect, actions, resources)) filter (where is_boundary), true)
-)
 select p.principal_arn, p.account_id, p.principal_type, coalesce(u.user_name, r.role_name) as name
 from pu_principals p
 left join iam_users u on u.arn = p.principal_arn
 left join iam_roles r on r.arn = p.principal_arn
 where coalesce(r.path, '') not like '/aws-service-role/%'
-  and p.principal_arn not in (select principal_arn from admins)
+  and p.principal_arn not in (select principal_arn from iam_administrators)
 ;
 -- The identity-policy Allow statements on every resource of those principals.
 create or replace temp table risk_statements as
-select s.principal_arn, s.policy_ref, s.statement_index, s.actions, s.not_actions, s.conditional,
+select s.principal_arn, s.policy_ref, s.statement_index, s.actions, s.not_actions, s.resources, s.conditional,
        s.policy_ref || '#' || s.statement_index as statement_ref
 from pu_statements s
 where not s.is_boundary and s.effect = 'Allow' and risk_unscoped(s.resources, s.not_resources)
   and s.principal_arn in (select principal_arn from risk_principals)
 ;
 -- Listed categories: each listed action a statement on every resource
--- covers, kept where the grant check (boundary, Deny) lets it through.
-create or replace temp table risk_pairs as
-select distinct s.principal_arn, a.action
+-- covers, asked of the policy evaluator (iam_decide) on that resource, so
+-- that a Deny, the boundary and conditions that can no longer hold are
+-- applied as AWS applies them; the statements are the evaluator's.
+create or replace temp table risk_requests as
+select distinct s.principal_arn, a.action, r.resource
 from risk_statements s
 cross join risk_actions a
-where statement_covers(s.actions, s.not_actions, a.action)
+cross join unnest(s.resources) as r(resource)
+where statement_covers(s.actions, s.not_actions, a.action) and risk_unscoped([r.resource], null)
 ;
 create or replace temp table risk_listed as
-select s.principal_arn, a.category, a.action as item, a.action as pattern, null::varchar[] as except_actions,
-       list(distinct s.statement_ref order by s.statement_ref) as statements, bool_and(s.conditional) as conditional,
+select d.principal_arn, a.category, a.action as item, a.action as pattern, null::varchar[] as except_actions,
+       list_sort(list_distinct(flatten(list(d.allowed_by)))) as statements, bool_and(d.decision = 'conditional') as conditional,
        a.logged
-from risk_statements s
-cross join risk_actions a
-join pu_grant_check('risk_pairs') g on g.principal_arn = s.principal_arn and g.action = a.action
-where statement_covers(s.actions, s.not_actions, a.action) and g.granted
-group by s.principal_arn, a.category, a.action, a.logged
+from iam_decide('risk_requests') d
+join risk_actions a on a.action = d.action
+where d.decision <> 'denied'
+group by d.principal_arn, a.category, a.action, a.logged
 ;
 -- Infrastructure modification: the granted patterns (after boundary and
 -- Deny, from pu_patterns) that a statement on every resource grants and that
