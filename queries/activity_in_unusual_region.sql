@@ -4,7 +4,7 @@
 -- controls: -
 -- attack: TA0005/T1535
 -- needs: cloudtrail
--- rationale: Attackers work in regions nobody watches; calls in a region outside --allowed-regions (by default: a region with under 1% of the account's activity, or first used by the account more than 24 hours after its first event in the window) deserve a look. Calls of global services (IAM, STS's global endpoint, sign-in, CloudFront, Route 53, Organizations, Support, ...) are logged in us-east-1 wherever the caller works, so they count for no region; one console session's calls fanned out over several regions are one finding.
+-- rationale: Attackers work in regions nobody watches; calls in a region outside --allowed-regions (by default: a region with under 1% of the account's activity, or first used by the account more than 24 hours after its first event in the window, unless it is the account's busiest region) deserve a look. Calls of global services (IAM, STS's global endpoint, sign-in, CloudFront, Route 53, Organizations, Support, ...) are logged in us-east-1 wherever the caller works, so they count for no region; one console session's calls fanned out over several regions are one finding.
 -- remediation: Confirm the workload in that region; if unknown, review the principal's calls there and block unused regions with an SCP.
 with e as (
     select e.recipient_account_id as account_id, e.aws_region as region, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
@@ -16,7 +16,8 @@ with e as (
       and not logs_in_global_region(e.event_source, e.aws_region)
 ),
 share as (
-    select account_id, region, count(*) as n, count(*) / sum(count(*)) over (partition by account_id) as share
+    select account_id, region, count(*) as n, count(*) / sum(count(*)) over (partition by account_id) as share,
+           count(*) = max(count(*)) over (partition by account_id) as busiest
     from e
     group by account_id, region
 ),
@@ -34,7 +35,8 @@ unusual as (
     join first_seen f using (account_id, region)
     cross join params p
     where case when p.allowed_regions is not null then not list_contains(p.allowed_regions, s.region)
-               else s.share < p.rare_region_share or f.first_time > f.account_first + to_hours(p.baseline_hours) end
+               -- a region that holds most of the account's activity is where it works, however late it began there
+               else s.share < p.rare_region_share or (f.first_time > f.account_first + to_hours(p.baseline_hours) and not s.busiest) end
 ),
 -- the baseline that tells a new region: the account's first baseline_hours of activity
 account_window as (
@@ -46,9 +48,8 @@ account_window as (
 -- per principal, visit (a session, else the region) and region
 per_region as (
     select e.account_id, e.principal_arn, coalesce(e.session_key, e.region) as visit, e.session_key, e.region,
-           round(100 * any_value(u.share), 2) || '%'
-             || case when any_value(u.new_region) then '; no activity of the account in this region before '
-                     || strftime(any_value(u.first_time), '%Y-%m-%d %H:%M:%S') else '' end as share_text,
+           round(100 * any_value(u.share), 2) || '%' as share_text,
+           case when any_value(u.new_region) then strftime(any_value(u.first_time), '%Y-%m-%d %H:%M:%S') end as new_since,
            list(e.event_id order by e.event_time, e.event_id) as event_ids,
            list(distinct e.source_ip) as ips, list(distinct e.event_name) as names,
            min(e.event_time) as first_time, max(e.event_time) as last_time, count(*) as n
@@ -61,9 +62,10 @@ select r.account_id, r.principal_arn, string_agg(r.region, ', ' order by r.regio
        sum(r.n) || ' call(s) by ' || r.principal_arn
          || case when r.session_key is not null then ' in one session (temporary key ' || r.session_key || ')' else '' end
          || case when p.allowed_regions is not null then ' in ' || string_agg(r.region, ', ' order by r.region) || ' (not in --allowed-regions)'
-                 when count(*) = 1 then ' in ' || any_value(r.region) || ' (' || any_value(r.share_text) || ' of the account''s activity)'
+                 when count(*) = 1 then ' in ' || any_value(r.region) || ' (' || any_value(r.share_text) || ' of the account''s activity'
+                      || coalesce('; the account''s first call there at ' || any_value(r.new_since), '') || ')'
                  else ' in ' || count(*) || ' regions (share of the account''s activity): '
-                      || string_agg(r.region || ' ' || r.share_text, ', ' order by r.region) end
+                      || string_agg(r.region || ' ' || r.share_text || coalesce(' (first call there at ' || r.new_since || ')', ''), ', ' order by r.region) end
          || ' from ' || array_to_string(list_sort(list_distinct(flatten(list(r.ips)))), ', ')
          || ': ' || array_to_string(list_sort(list_distinct(flatten(list(r.names)))), ', ')
          || case when p.allowed_regions is null then baseline_note(any_value(w.first_time), any_value(w.baseline_end), any_value(p.baseline_hours)) else '' end,
