@@ -88,6 +88,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log.Debug("ingest started")
+	paths, exports := splitExports(paths)
 	inputs, err := collect(paths)
 	if err != nil {
 		return nil, err
@@ -230,9 +231,18 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	log.Debug("cloudtrail loaded", "files", len(ctEvidence), "seconds", time.Since(start).Seconds())
 	start = time.Now()
-	err = run.countDuplicateFiles(ctx)
+	if err := run.countDuplicateFiles(ctx); err != nil {
+		return run.outcomes, err
+	}
 	log.Debug("duplicate files counted", "seconds", time.Since(start).Seconds())
-	return run.outcomes, err
+	for _, dir := range exports {
+		start = time.Now()
+		if err := run.importExport(ctx, dir); err != nil {
+			return run.outcomes, err
+		}
+		log.Debug("parquet export merged", "dir", dir, "seconds", time.Since(start).Seconds())
+	}
+	return run.outcomes, nil
 }
 
 // prepareCloudTrail gives a CloudTrail file the scratch name DuckDB reads it

@@ -198,6 +198,12 @@ func toolchain(goos, goarch string) (cToolchain, string) {
 	case "linux/amd64", "linux/arm64":
 		prefix := map[string]string{"amd64": "x86_64-linux-gnu-", "arm64": "aarch64-linux-gnu-"}[goarch]
 		tc = cToolchain{cc: prefix + "gcc", cxx: prefix + "g++", extldflags: "-static"}
+		if goarch == "arm64" {
+			// DuckDB's arm64 library is built for the small GOT model, which
+			// a static glibc overflows ("too many GOT entries for -fpic"):
+			// glibc stays dynamic, the C++ runtime is linked in.
+			tc.extldflags = "-static-libstdc++ -static-libgcc"
+		}
 		if host == goos+"/"+goarch {
 			tc.cc, tc.cxx = "gcc", "g++"
 		}
@@ -236,7 +242,7 @@ func debianHint(goarch, goos string) string {
 func build(goos, goarch string, tc cToolchain, version, bin string) error {
 	ldflags := "-s -w -X main.version=" + version
 	if tc.extldflags != "" {
-		ldflags += " -linkmode external -extldflags " + tc.extldflags
+		ldflags += " -linkmode external -extldflags '" + tc.extldflags + "'"
 	}
 	cmd := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", ldflags, "-o", bin, "./cmd/credtrail")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS="+goos, "GOARCH="+goarch, "CC="+tc.cc, "CXX="+tc.cxx)

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -237,4 +241,228 @@ func tableNames(m ingest.ExportManifest) []string {
 		l = append(l, t.Name)
 	}
 	return l
+}
+
+// copyTree copies the files under src for which keep(rel) holds into dst.
+func copyTree(t *testing.T, src, dst string, keep func(rel string) bool) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if !keep(filepath.ToSlash(rel)) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mergeFacts is what a merged case must share with the case of the whole:
+// rows per table, the events' content, the findings (evidence files named
+// by SHA-256, as their file ids differ) and the SHA-256 of the evidence.
+func mergeFacts(t *testing.T, caseDB string) (counts map[string]int64, events string, findings []string, evidence map[string]bool) {
+	t.Helper()
+	c, err := ingest.OpenReadOnly(context.Background(), caseDB, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	counts = tableCounts(t, c.DB, []string{"events", "conflicting_events", "insights", "credential_reports", "credential_report_rows",
+		"access_key_rows", "iam_users", "iam_groups", "iam_roles", "iam_policies", "inline_policies", "group_members",
+		"policy_attachments", "policy_statements", "role_trust", "digests", "digest_signatures", "digest_log_files", "public_keys",
+		"password_policy", "account_summary", "findings", "permission_usage"})
+	if err := c.DB.QueryRow(`select count(distinct (event_id, recipient_account_id)) || ' ' ||
+	    bit_xor(hash(row(*columns(* exclude (file_id, record_index))))) from events`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	sha := map[string]string{}
+	evidence = map[string]bool{}
+	rows, err := c.DB.Query("select file_id, sha256, kind from evidence_files where status = 'loaded'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, s, kind string
+		if err := rows.Scan(&id, &s, &kind); err != nil {
+			t.Fatal(err)
+		}
+		sha[id] = s
+		if kind != ingest.KindParquetExport {
+			evidence[s] = true
+		}
+	}
+	rows.Close()
+	fileIDs := regexp.MustCompile(`"file_ids?":\[?[0-9,]+\]?`)
+	number := regexp.MustCompile(`[0-9]+`)
+	for _, f := range findingRows(t, c.DB) {
+		findings = append(findings, fileIDs.ReplaceAllStringFunc(f, func(m string) string {
+			return number.ReplaceAllStringFunc(m, func(id string) string { return sha[id] })
+		}))
+	}
+	return counts, events, findings, evidence
+}
+
+// Two cases made from halves of the sample case that overlap (a day of logs
+// and the IAM exports in both, and one log file delivered again, unpacked,
+// into the first half only), exported and ingested together, make the case
+// of the whole: the same rows, events, findings and evidence, each event
+// once, and every Parquet file recorded as evidence of the merge.
+func TestIngestMergesExports(t *testing.T) {
+	dir := t.TempDir()
+	day := regexp.MustCompile(`/2026/1[01]/([0-9]{2})/`)
+	inHalf := func(half string) func(string) bool {
+		return func(rel string) bool {
+			m := day.FindStringSubmatch("/" + rel)
+			switch {
+			case m == nil:
+				return true // iam, public keys
+			case half == "a":
+				return m[1] >= "25" && m[1] <= "28"
+			default:
+				return m[1] == "28" || m[1] == "29" || m[1] == "30" || m[1] == "31" || m[1] == "01"
+			}
+		}
+	}
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	evidence := func(rel string) bool { // what the case of the whole is made of
+		return strings.HasPrefix(rel, "AWSLogs/") || strings.HasPrefix(rel, "iam/") || rel == "cloudtrail-public-keys.json"
+	}
+	copyTree(t, sampleCase, a, func(rel string) bool { return evidence(rel) && inHalf("a")(rel) })
+	copyTree(t, sampleCase, b, func(rel string) bool { return evidence(rel) && inHalf("b")(rel) })
+	logs, err := filepath.Glob(filepath.Join(b, "AWSLogs", "*", "*", "CloudTrail", "*", "2026", "10", "29", "*.json.gz"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no log file of the 29th in the sample case: %v", err)
+	}
+	again := gunzipped(t, logs[0])
+	if err := os.WriteFile(filepath.Join(a, "delivered-again.json"), again, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var delivered struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(again, &delivered); err != nil || len(delivered.Records) == 0 {
+		t.Fatalf("%s: %d records, %v", logs[0], len(delivered.Records), err)
+	}
+
+	whole := sampleAnalyzed(t, dir, "whole.duckdb", sampleCase+"/AWSLogs", sampleCase+"/iam", sampleCase+"/cloudtrail-public-keys.json")
+	var exports []string
+	for _, half := range []string{a, b} {
+		caseDB := half + ".duckdb"
+		export := half + "-parquet"
+		for _, args := range [][]string{{"ingest", caseDB, half}, {"export", caseDB, "--parquet", export}} {
+			if code, out, errOut := runCLI(t, args...); code != exitOK {
+				t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+			}
+		}
+		exports = append(exports, export)
+	}
+	merged := sampleAnalyzed(t, dir, "merged.duckdb", exports...)
+
+	wantCounts, wantEvents, wantFindings, wantEvidence := mergeFacts(t, whole)
+	gotCounts, gotEvents, gotFindings, gotEvidence := mergeFacts(t, merged)
+	for table, n := range wantCounts {
+		if gotCounts[table] != n {
+			t.Errorf("%s: %d rows merged, %d in the case of the whole", table, gotCounts[table], n)
+		}
+	}
+	if gotEvents != wantEvents {
+		t.Errorf("events (count, content hash): merged %s, whole %s", gotEvents, wantEvents)
+	}
+	if strings.Join(gotFindings, "\n") != strings.Join(wantFindings, "\n") {
+		t.Errorf("findings differ: %d merged, %d in the whole", len(gotFindings), len(wantFindings))
+		for i := range min(len(gotFindings), len(wantFindings)) {
+			if gotFindings[i] != wantFindings[i] {
+				t.Errorf("first difference:\nmerged: %s\nwhole:  %s", gotFindings[i], wantFindings[i])
+				break
+			}
+		}
+	}
+	sum := sha256.Sum256(again)
+	wantEvidence[hex.EncodeToString(sum[:])] = true // the copy delivered again is evidence too
+	for s := range wantEvidence {
+		if !gotEvidence[s] {
+			t.Errorf("evidence file %s is not in the merged case", s)
+		}
+	}
+	for s := range gotEvidence {
+		if !wantEvidence[s] {
+			t.Errorf("the merged case holds evidence %s that neither half had", s)
+		}
+	}
+
+	// Every file of both exports is evidence of the merge, with its SHA-256,
+	// and the events delivered twice are counted once, as duplicates.
+	c, err := ingest.OpenReadOnly(context.Background(), merged, ingest.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]string{}
+	var duplicates int64
+	rows, err := c.DB.Query("select path, sha256, duplicates from evidence_files where kind = 'parquet_export' and status = 'loaded'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p, s string
+		var d sql.NullInt64
+		if err := rows.Scan(&p, &s, &d); err != nil {
+			t.Fatal(err)
+		}
+		recorded[p], duplicates = s, duplicates+d.Int64
+	}
+	rows.Close()
+	for _, export := range exports {
+		m := readManifest(t, export)
+		for _, tb := range m.Tables {
+			for _, f := range tb.Files {
+				p := filepath.Join(export, filepath.FromSlash(f.Path))
+				if recorded[p] != f.SHA256 && tb.Name != "findings" && !strings.HasPrefix(tb.Name, "action") {
+					if _, skipped := map[string]bool{"case_meta": true, "ingest_runs": true, "report_outputs": true, "log_validation": true,
+						"analysis_parameters": true, "rule_coverage": true, "account_as_of": true, "permission_usage": true,
+						"generated_policies": true}[tb.Name]; !skipped {
+						t.Errorf("%s: recorded with SHA-256 %q, the manifest says %s", p, recorded[p], f.SHA256)
+					}
+				}
+			}
+		}
+		if recorded[filepath.Join(export, ingest.ExportManifestName)] == "" {
+			t.Errorf("the manifest of %s is not recorded as evidence", export)
+		}
+	}
+	c.Close()
+	if duplicates != int64(len(delivered.Records)) {
+		t.Errorf("%d duplicate events recorded, want the %d delivered twice", duplicates, len(delivered.Records))
+	}
+
+	// Given again, the exports are re-submissions: nothing changes.
+	if code, out, errOut := runCLI(t, "ingest", merged, exports[0], exports[1]); code != exitOK || !strings.Contains(out, "resubmitted") {
+		t.Errorf("ingest the exports again: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func gunzipped(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
