@@ -189,6 +189,10 @@ func (r *ingestRun) importExport(ctx context.Context, dir string) error {
 	for i, f := range files {
 		evs[i+1].status = StatusLoaded
 		evs[i+1].stats = fileStats{Records: stats.rows[f.in.display], Duplicates: stats.duplicates[f.in.display]}
+		if prior := r.known[f.in.sha256]; prior != 0 { // the same bytes came in an earlier export: its rows are here
+			evs[i+1].status, evs[i+1].duplicateOf = StatusDuplicate, prior
+			evs[i+1].stats = fileStats{Records: evs[i+1].stats.Records, Duplicates: evs[i+1].stats.Records}
+		}
 	}
 	if err := r.recordAll(ctx, tx, evs); err != nil {
 		return err
