@@ -208,8 +208,15 @@ func toolchain(goos, goarch string) (cToolchain, string) {
 			tc.cc, tc.cxx = "gcc", "g++"
 		}
 	case "windows/amd64":
-		// The posix thread model: DuckDB uses std::thread.
-		tc = cToolchain{cc: "x86_64-w64-mingw32-gcc-posix", cxx: "x86_64-w64-mingw32-g++-posix", extldflags: "-static"}
+		// DuckDB's Windows library is built for the UCRT C runtime: a
+		// mingw-w64 for msvcrt (Debian 12's) fails to link it
+		// (__stdio_common_vsnprintf_s and __imp___timezone undefined).
+		tc = cToolchain{cc: "x86_64-w64-mingw32ucrt-gcc", cxx: "x86_64-w64-mingw32ucrt-g++", extldflags: "-static"}
+		if _, err := exec.LookPath(tc.cc); err != nil {
+			if _, err := exec.LookPath("x86_64-w64-mingw32-gcc"); err == nil {
+				return tc, "DuckDB's Windows library needs a UCRT mingw-w64; the one installed targets msvcrt and cannot link it" + debianHint(goarch, goos)
+			}
+		}
 	case "darwin/amd64", "darwin/arm64":
 		if runtime.GOOS != "darwin" {
 			return tc, "needs a macOS toolchain (Xcode's clang and the macOS SDK); built only on macOS"
@@ -229,7 +236,7 @@ func toolchain(goos, goarch string) (cToolchain, string) {
 func debianHint(goarch, goos string) string {
 	switch {
 	case goos == "windows":
-		return " (Debian: apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64)"
+		return " (Debian 13: apt-get install gcc-mingw-w64-ucrt64 g++-mingw-w64-ucrt64)"
 	case goarch == "arm64":
 		return " (Debian: apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)"
 	}
