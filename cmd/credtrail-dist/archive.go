@@ -72,7 +72,7 @@ func writeArchive(path, top string, files []archiveFile, epoch time.Time) error 
 		}
 		return out.Close()
 	}
-	gz, err := gzip.NewWriterLevel(out, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(out, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
