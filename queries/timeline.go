@@ -108,9 +108,16 @@ type TimelineSummary struct {
 // Timeline is an actor's resolved timeline: the keys created for others
 // that it follows, ready to summarise and stream.
 type Timeline struct {
-	actor   Actor
-	created []string
-	leads   []TimelineLead
+	actor    Actor
+	created  []string
+	leads    []TimelineLead
+	followed []followedKey
+}
+
+// followedKey is a temporary key the actor's credentials minted, and how.
+type followedKey struct {
+	key, parentKey, call, viaEventID string
+	hop                              int
 }
 
 // NewTimeline resolves the actor: with FollowCreatedKeys, the keys it
@@ -121,6 +128,9 @@ func NewTimeline(ctx context.Context, db *sql.DB, a Actor) (*Timeline, error) {
 	}
 	t := &Timeline{actor: a}
 	for round := 0; ; round++ {
+		if err := t.resolveChain(ctx, db); err != nil {
+			return nil, err
+		}
 		leads, err := t.createdKeys(ctx, db)
 		if err != nil {
 			return nil, err
@@ -155,8 +165,33 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
+// resolveChain finds, once, the temporary keys minted from the actor's
+// events (recursively): the queries that follow read them as a list rather
+// than searching every event for minting calls again.
+func (t *Timeline) resolveChain(ctx context.Context, db *sql.DB) error {
+	seed, args := timelineSeed(t.actor, t.created)
+	rows, err := db.QueryContext(ctx, "with recursive "+fmt.Sprintf(timelineChainCTE, seed)+`
+		select key, coalesce(parent_key, ''), call, via_event_id, hop from followed order by hop, key`, args...)
+	if err != nil {
+		return fmt.Errorf("timeline: minted keys: %w", err)
+	}
+	defer rows.Close()
+	t.followed = t.followed[:0]
+	for rows.Next() {
+		var f followedKey
+		if err := rows.Scan(&f.key, &f.parentKey, &f.call, &f.viaEventID, &f.hop); err != nil {
+			return fmt.Errorf("timeline: minted keys: %w", err)
+		}
+		t.followed = append(t.followed, f)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("timeline: minted keys: %w", err)
+	}
+	return nil
+}
+
 func (t *Timeline) createdKeys(ctx context.Context, db *sql.DB) ([]TimelineLead, error) {
-	with, args := timelineQuery(t.actor, t.created)
+	with, args := t.query()
 	rows, err := db.QueryContext(ctx, with+`
 		select json_extract_string(response_elements, '$.accessKey.accessKeyId'), coalesce(json_extract_string(response_elements, '$.accessKey.userName'), ''),
 		       event_id, event_time
@@ -185,7 +220,7 @@ func (t *Timeline) createdKeys(ctx context.Context, db *sql.DB) ([]TimelineLead,
 // Rows returns the timeline's events in time order as named columns, for
 // the table, CSV and JSON writers; brief keeps the columns a terminal shows.
 func (t *Timeline) Rows(ctx context.Context, db *sql.DB, brief bool) (*sql.Rows, error) {
-	with, args := timelineQuery(t.actor, t.created)
+	with, args := t.query()
 	cols := `t.event_time, t.event_id, t.recipient_account_id as account_id, t.event_source, t.event_name, t.iam_action,
 		       t.aws_region, t.source_ip, t.user_agent, t.error_code, t.principal_arn, t.identity_arn, t.access_key_id,
 		       t.hop, t.via_key, t.via_call, t.via_event_id, t.request_parameters::varchar as request_parameters,
@@ -236,7 +271,7 @@ func (t *Timeline) Events(ctx context.Context, db *sql.DB, each func(TimelineEve
 // service and playbook call.
 func (t *Timeline) Summary(ctx context.Context, db *sql.DB) (TimelineSummary, error) {
 	s := TimelineSummary{Leads: t.leads}
-	with, args := timelineQuery(t.actor, t.created)
+	with, args := t.query()
 	var first, last sql.NullTime
 	if err := db.QueryRowContext(ctx, with+` select count(*), count(error_code), min(event_time), max(event_time) from timeline`, args...).
 		Scan(&s.Events, &s.Errors, &first, &last); err != nil {
@@ -298,7 +333,7 @@ func (t *Timeline) Summary(ctx context.Context, db *sql.DB) (TimelineSummary, er
 
 // Minting calls: their responseElements.credentials.accessKeyId is a new
 // temporary key whose calls belong to whoever held the caller's key.
-const timelineCTE = `
+const timelineChainCTE = `
 minting as (
     select event_id, access_key_id as parent_key, event_name as call,
            json_extract_string(response_elements, '$.credentials.accessKeyId') as child_key
@@ -331,20 +366,13 @@ followed as (
     select key, arg_min(parent_key, hop) as parent_key, arg_min(call, hop) as call,
            arg_min(via_event_id, hop) as via_event_id, min(hop) as hop
     from chain group by key
-),
-timeline as (
-    select e.*, 0 as hop, null::varchar as via_key, null::varchar as via_call, null::varchar as via_event_id
-    from events e where e.event_id in (select event_id from seed)
-    union all
-    select e.*, f.hop, f.parent_key, f.call, f.via_event_id
-    from events e join followed f on e.access_key_id = f.key
-    where e.event_id not in (select event_id from seed) and %s
 )`
 
-// timelineQuery returns the WITH clause defining timeline for a, widened
-// by the events of created (keys the actor created for others), and its
-// arguments. Every value a user gave is bound, never written into the SQL.
-func timelineQuery(a Actor, created []string) (string, []any) {
+// timelineSeed returns the condition on events e that picks the actor's own
+// events (widened by created, the keys it created for others, when they are
+// followed) within its window, and its arguments. Every value a user gave
+// is bound, never written into the SQL.
+func timelineSeed(a Actor, created []string) (string, []any) {
 	var where []string
 	var args []any
 	anyOf := func(expr string, values []string) {
@@ -372,10 +400,38 @@ func timelineQuery(a Actor, created []string) (string, []any) {
 		seed = "(" + seed + " or " + where[0] + ")"
 	}
 	window, wargs := timelineWindow(a)
-	seed += " and " + window
-	args = append(args, wargs...)
-	args = append(args, wargs...)
-	return "with recursive " + fmt.Sprintf(timelineCTE, seed, window), args
+	return "coalesce(" + seed + ", false) and " + window, append(args, wargs...)
+}
+
+// query returns the WITH clause defining timeline: the actor's own events
+// (hop 0) and those of the keys its credentials minted, each with the hop
+// and the call it came through.
+func (t *Timeline) query() (string, []any) {
+	seed, args := timelineSeed(t.actor, t.created)
+	q := `with timeline as (
+    select e.*, 0 as hop, null::varchar as via_key, null::varchar as via_call, null::varchar as via_event_id
+    from events e where ` + seed
+	if len(t.followed) > 0 {
+		window, wargs := timelineWindow(t.actor)
+		vals := make([]string, len(t.followed))
+		for i, f := range t.followed {
+			vals[i] = "(?::varchar, ?::varchar, ?::varchar, ?::varchar, ?::integer)"
+			parent := any(f.parentKey)
+			if f.parentKey == "" {
+				parent = nil
+			}
+			args = append(args, f.key, parent, f.call, f.viaEventID, f.hop)
+		}
+		q += `
+    union all
+    select e.*, f.hop, f.parent_key, f.call, f.via_event_id
+    from events e join (values ` + strings.Join(vals, ", ") + `) as f(key, parent_key, call, via_event_id, hop) on e.access_key_id = f.key
+    where not (` + seed + `) and ` + window
+		_, again := timelineSeed(t.actor, t.created) // the seed's arguments, for its second use
+		args = append(args, again...)
+		args = append(args, wargs...)
+	}
+	return q + "\n) ", args
 }
 
 func timelineWindow(a Actor) (string, []any) {
