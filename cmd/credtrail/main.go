@@ -60,7 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	// An unknown command is a usage error; cobra reports it as any other.
 	if _, _, err := root.Find(args); err != nil {
-		fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(strings.TrimSpace(err.Error())))
+		// cobra indents its "Did you mean" suggestions (our command names) with a tab.
+		msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n\t", "\n  ")
+		fmt.Fprintln(stderr, "credtrail:", report.TerminalLines(msg))
 		return exitUsage
 	}
 	err := root.ExecuteContext(ctx)

@@ -86,6 +86,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		want string // in stderr
 	}{
 		{"unknown command", []string{"anaylze", caseDB}, exitUsage, `unknown command "anaylze"`},
+		{"unknown command suggests", []string{"anaylze", caseDB}, exitUsage, "Did you mean this?\n  analyze"},
 		{"unknown rule", []string{"analyze", "--rules", "no_such_rule", caseDB}, exitUsage, `--rules: no rule "no_such_rule"`},
 		{"since after until", []string{"analyze", "--since", "2024-03-02", "--until", "2024-03-01", caseDB}, exitUsage, "--since 2024-03-02 is after --until 2024-03-01"},
 		{"bad memory limit", []string{"analyze", "--memory-limit", "lots", caseDB}, exitUsage, `invalid argument "lots" for "--memory-limit"`},
