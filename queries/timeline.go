@@ -407,7 +407,8 @@ func timelineSeed(a Actor, created []string) (string, []any) {
 // (hop 0) and those of the keys its credentials minted, each with the hop
 // and the call it came through.
 func (t *Timeline) query() (string, []any) {
-	seed, args := timelineSeed(t.actor, t.created)
+	seed, seedArgs := timelineSeed(t.actor, t.created)
+	args := append([]any(nil), seedArgs...)
 	q := `with timeline as (
     select e.*, 0 as hop, null::varchar as via_key, null::varchar as via_call, null::varchar as via_event_id
     from events e where ` + seed
@@ -427,8 +428,7 @@ func (t *Timeline) query() (string, []any) {
     select e.*, f.hop, f.parent_key, f.call, f.via_event_id
     from events e join (values ` + strings.Join(vals, ", ") + `) as f(key, parent_key, call, via_event_id, hop) on e.access_key_id = f.key
     where not (` + seed + `) and ` + window
-		_, again := timelineSeed(t.actor, t.created) // the seed's arguments, for its second use
-		args = append(args, again...)
+		args = append(args, seedArgs...) // the seed again, excluding the actor's own events
 		args = append(args, wargs...)
 	}
 	return q + "\n) ", args
