@@ -45,6 +45,20 @@ func testChain(t *testing.T, key *rsa.PrivateKey, fingerprint string, n int) []v
 	return out
 }
 
+// testSigningKey is a fresh digest signing key, its CloudTrail fingerprint
+// (hex MD5 of the PKCS#1 DER) and the keys map verify reads.
+func testSigningKey(t *testing.T) (*rsa.PrivateKey, string, map[string]*rsa.PublicKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der := x509.MarshalPKCS1PublicKey(&key.PublicKey)
+	sum := md5.Sum(der)
+	fp := hex.EncodeToString(sum[:])
+	return key, fp, map[string]*rsa.PublicKey{fp: &key.PublicKey}
+}
+
 func statuses(rows []LogValidation) string {
 	var s []string
 	for _, r := range rows {
@@ -54,14 +68,7 @@ func statuses(rows []LogValidation) string {
 }
 
 func TestCheckChains(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der := x509.MarshalPKCS1PublicKey(&key.PublicKey)
-	sum := md5.Sum(der)
-	fp := hex.EncodeToString(sum[:])
-	keys := map[string]*rsa.PublicKey{fp: &key.PublicKey}
+	key, fp, keys := testSigningKey(t)
 
 	chain := testChain(t, key, fp, 4)
 	if got, want := statuses(checkChains(chain, keys, nil)), "digest:valid digest:valid digest:valid digest:not_verified"; got != want {
@@ -109,14 +116,7 @@ func TestCheckChains(t *testing.T) {
 // head-object export, whichever export holds it; a signature of another
 // digest, or a changed newest digest, leaves it not verified.
 func TestCheckChainsNewestByObjectMetadata(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der := x509.MarshalPKCS1PublicKey(&key.PublicKey)
-	sum := md5.Sum(der)
-	fp := hex.EncodeToString(sum[:])
-	keys := map[string]*rsa.PublicKey{fp: &key.PublicKey}
+	key, fp, keys := testSigningKey(t)
 	chain := testChain(t, key, fp, 3)
 	newest := &chain[2]
 	toSign := sha256.Sum256([]byte(DigestStringToSign(newest.end, newest.bucket, newest.object, newest.contentSHA, newest.prevSig)))
