@@ -539,6 +539,41 @@ var macros = []string{
 	// A statement that allows every action on every resource.
 	`create or replace temp macro grants_all(effect, actions, resources) as
 		effect = 'Allow' and (list_contains(actions, '*') or list_contains(actions, '*:*')) and list_contains(resources, '*')`,
+	// The Allow statements that cover action, but for * on * (reported as
+	// administrator access), one row per statement and per account a rule
+	// reports its policy in: a customer managed policy in its account,
+	// attached or not; an AWS managed or inline policy in each account where
+	// something holds it. principals: what holds the policy directly there;
+	// principal_arn: the holder of an inline policy; policy_label and
+	// holders_note: the policy and its holders as a finding's detail names them.
+	`create or replace temp macro policy_grant_subjects(action) as table
+	with grants as (
+	    select s.policy_ref, s.statement_index, s.resources, s.condition
+	    from policy_statements s
+	    where s.effect = 'Allow' and statement_covers(s.actions, s.not_actions, action)
+	      and not grants_all(s.effect, s.actions, s.resources)
+	),
+	holders as (
+	    select policy_ref, split_part(principal_arn, ':', 5) as account_id, list(distinct principal_arn order by principal_arn) as principals
+	    from policy_attachments
+	    where not is_boundary and via_group_arn is null
+	    group by policy_ref, split_part(principal_arn, ':', 5)
+	),
+	subjects as (
+	    select g.policy_ref, coalesce(h.account_id, p.account_id) as account_id, h.principals, p.arn, p.policy_name
+	    from (select distinct policy_ref from grants) g
+	    left join iam_policies p on p.arn = g.policy_ref
+	    left join holders h on h.policy_ref = g.policy_ref
+	    where h.principals is not null or not coalesce(p.aws_managed, true)
+	)
+	select x.account_id, case when x.arn is null then x.principals[1] end as principal_arn, x.policy_ref, x.principals,
+	       coalesce('managed policy ' || x.policy_name, 'inline policy ' || regexp_replace(x.policy_ref, '^.*#inline/', '') || ' of ' || x.principals[1]) as policy_label,
+	       case when x.arn is null then ''
+	            when x.principals is null then '; it is attached to no user, group or role'
+	            else '; attached to ' || array_to_string(list_transform(x.principals, lambda r: regexp_replace(r, '^arn:[^:]+:iam::\d+:', '')), ', ') end as holders_note,
+	       g.statement_index, g.resources, g.condition
+	from subjects x
+	join grants g using (policy_ref)`,
 	// Who acted, in a finding's text, when the events of a group hold no
 	// principal ARN: the user names they hold (a console Event History row
 	// keeps only userName and accessKeyId), else an unknown principal.
