@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
 )
 
@@ -18,6 +19,24 @@ import (
 // ships it: each principal's name says whether it is exploitable
 // (privesc*, fn*) or a designed false positive (fp*).
 const iamVulnerableFile = "authz/cloudsplaining/examples_files_example.json"
+
+// iamVulnerableCase ingests the iam-vulnerable authorization details into a
+// new case; it skips the test under -short or without the shared corpus.
+func iamVulnerableCase(t *testing.T) *ingest.Case {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("corpus: not in -short")
+	}
+	dir := findRepoDir(filepath.Join("shared", "corpus"))
+	if dir == "" {
+		t.Skip("no shared/corpus folder above the working directory: corpus test skipped")
+	}
+	path := filepath.Join(dir, filepath.FromSlash(iamVulnerableFile))
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no iam-vulnerable authorization details: %v", err)
+	}
+	return ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{path})
+}
 
 // escalationRules are the rules whose findings count as "flagged".
 var escalationRules = []string{"privilege_escalation_possible", "privilege_escalation_conditional", "full_admin_access"}
@@ -49,19 +68,8 @@ func iamVulnerableScenario(name string) (scenario string, exploitable, ok bool) 
 // found when its user or its role is flagged) and the misses. Run it with
 // go test ./queries -run TestIAMVulnerableCorpus -v.
 func TestIAMVulnerableCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus: not in -short")
-	}
-	dir := findRepoDir(filepath.Join("shared", "corpus"))
-	if dir == "" {
-		t.Skip("no shared/corpus folder above the working directory: corpus test skipped")
-	}
-	path := filepath.Join(dir, filepath.FromSlash(iamVulnerableFile))
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no iam-vulnerable authorization details: %v", err)
-	}
+	c := iamVulnerableCase(t)
 	ctx := context.Background()
-	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{path})
 	if _, err := queries.Run(ctx, c.DB, queries.Params{Rules: escalationRules}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package queries_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/credtrail/credtrail/queries"
@@ -16,19 +14,8 @@ import (
 // the lab's single-action scenarios in the category of their action, and
 // the use side not assessed. The counts are logged (-v).
 func TestRiskCategoriesIAMVulnerable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus: not in -short")
-	}
-	dir := findRepoDir(filepath.Join("shared", "corpus"))
-	if dir == "" {
-		t.Skip("no shared/corpus folder above the working directory: corpus test skipped")
-	}
-	path := filepath.Join(dir, filepath.FromSlash(iamVulnerableFile))
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no iam-vulnerable authorization details: %v", err)
-	}
+	c := iamVulnerableCase(t)
 	ctx := context.Background()
-	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{path})
 	risk := []string{"risk_data_exfiltration", "risk_credentials_exposure", "risk_resource_exposure", "risk_infrastructure_modification"}
 	if _, err := queries.Run(ctx, c.DB, queries.Params{Rules: append(risk,
 		"full_admin_access", "support_role_missing", "customer_policy_grants_admin")}); err != nil {
