@@ -22,73 +22,56 @@ const (
 // baseline (status resolved), as JSON lines or CSV.
 func (r *Report) WriteFindings(w io.Writer, format string) error {
 	all := append(append([]Finding(nil), r.Findings...), r.Resolved...)
-	switch format {
-	case FormatJSONL:
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		for i := range all {
-			if err := enc.Encode(&all[i]); err != nil {
-				return err
-			}
+	header := []string{"finding_id", "rule_id", "severity", "account_id", "principal_arn", "resource", "title", "detail",
+		"evidence", "first_seen", "last_seen", "event_count", "status", "suppressed_reason", "suppressed_until"}
+	return writeRecords(w, format, all, header, func(f *Finding) []string {
+		var count, reason, until string
+		if f.EventCount != nil {
+			count = strconv.FormatInt(*f.EventCount, 10)
 		}
-		return nil
-	case FormatCSV:
-		cw := csv.NewWriter(w)
-		header := []string{"finding_id", "rule_id", "severity", "account_id", "principal_arn", "resource", "title", "detail",
-			"evidence", "first_seen", "last_seen", "event_count", "status", "suppressed_reason", "suppressed_until"}
-		if err := cw.Write(header); err != nil {
-			return err
+		if f.Suppressed != nil {
+			reason, until = f.Suppressed.Reason, f.Suppressed.Expires
 		}
-		for _, f := range all {
-			var count, reason, until string
-			if f.EventCount != nil {
-				count = strconv.FormatInt(*f.EventCount, 10)
-			}
-			if f.Suppressed != nil {
-				reason, until = f.Suppressed.Reason, f.Suppressed.Expires
-			}
-			rec := []string{f.FindingID, f.RuleID, f.Severity, f.AccountID, f.PrincipalARN, f.Resource, f.Title, f.Detail,
-				string(f.Evidence), timeText(f.FirstSeen), timeText(f.LastSeen), count, f.Status, reason, until}
-			for i := range rec {
-				rec[i] = SafeCSVCell(rec[i])
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	default:
-		return fmt.Errorf("unknown format %q (jsonl or csv)", format)
-	}
+		return []string{f.FindingID, f.RuleID, f.Severity, f.AccountID, f.PrincipalARN, f.Resource, f.Title, f.Detail,
+			string(f.Evidence), timeText(f.FirstSeen), timeText(f.LastSeen), count, f.Status, reason, until}
+	})
 }
 
 // WriteControls writes the verdict on every control for every account
 // (Controls), as JSON lines or CSV; lists are JSON arrays in CSV.
 func (r *Report) WriteControls(w io.Writer, format string) error {
+	header := []string{"control", "account_id", "status", "missing_inputs", "rules_not_assessed", "failing_rules", "rules"}
+	list := func(l []string) string {
+		b, _ := json.Marshal(l)
+		return string(b)
+	}
+	return writeRecords(w, format, r.controls, header, func(c *ControlStatus) []string {
+		return []string{c.Control, c.AccountID, c.Status, list(c.MissingInputs), list(c.RulesNotAssessed), list(c.FailingRules), list(c.Rules)}
+	})
+}
+
+// writeRecords writes items as JSON lines, or as CSV: header, then the
+// cells record gives for each item, each made safe for a spreadsheet.
+func writeRecords[T any](w io.Writer, format string, items []T, header []string, record func(*T) []string) error {
 	switch format {
 	case FormatJSONL:
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		for i := range r.controls {
-			if err := enc.Encode(&r.controls[i]); err != nil {
+		for i := range items {
+			if err := enc.Encode(&items[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	case FormatCSV:
 		cw := csv.NewWriter(w)
-		if err := cw.Write([]string{"control", "account_id", "status", "missing_inputs", "rules_not_assessed", "failing_rules", "rules"}); err != nil {
+		if err := cw.Write(header); err != nil {
 			return err
 		}
-		list := func(l []string) string {
-			b, _ := json.Marshal(l)
-			return string(b)
-		}
-		for _, c := range r.controls {
-			rec := []string{c.Control, c.AccountID, c.Status, list(c.MissingInputs), list(c.RulesNotAssessed), list(c.FailingRules), list(c.Rules)}
-			for i := range rec {
-				rec[i] = SafeCSVCell(rec[i])
+		for i := range items {
+			rec := record(&items[i])
+			for j := range rec {
+				rec[j] = SafeCSVCell(rec[j])
 			}
 			if err := cw.Write(rec); err != nil {
 				return err
