@@ -133,11 +133,7 @@ func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []strin
 		if !rows.Next() {
 			return false, rows.Err()
 		}
-		ptrs := make([]any, len(dst))
-		for i := range dst {
-			ptrs[i] = &dst[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		if err := scanInto(rows, dst); err != nil {
 			return false, err
 		}
 		read++
@@ -150,11 +146,7 @@ func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []strin
 	// Rows past the sheet's limit still count in the summary.
 	vals := make([]any, len(names))
 	for rows.Next() {
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		if err := scanInto(rows, vals); err != nil {
 			return err
 		}
 		facts.add(col, vals)
@@ -222,16 +214,7 @@ func (b *book) writeActorTimeline(ctx context.Context) error {
 			}
 		}
 	}
-	return b.streamRows(ctx, t, -1, int64(b.r.maxRows()), func(dst []any) (bool, error) {
-		if !rows.Next() {
-			return false, rows.Err()
-		}
-		ptrs := make([]any, len(dst))
-		for i := range dst {
-			ptrs[i] = &dst[i]
-		}
-		return true, rows.Scan(ptrs...)
-	})
+	return b.streamRows(ctx, t, -1, int64(b.r.maxRows()), nextRow(rows))
 }
 
 func (b *book) writeTimelineSummary(actor string, notes []string, facts *timelineFacts, limit int64) error {

@@ -375,16 +375,26 @@ func (b *book) writeTable(ctx context.Context, t table) error {
 		return err
 	}
 	defer rows.Close()
-	return b.streamRows(ctx, t, total, limit, func(dst []any) (bool, error) {
+	return b.streamRows(ctx, t, total, limit, nextRow(rows))
+}
+
+// nextRow is a source for streamRows: it scans the next of rows into dst.
+func nextRow(rows *sql.Rows) func(dst []any) (bool, error) {
+	return func(dst []any) (bool, error) {
 		if !rows.Next() {
 			return false, rows.Err()
 		}
-		ptrs := make([]any, len(dst))
-		for i := range dst {
-			ptrs[i] = &dst[i]
-		}
-		return true, rows.Scan(ptrs...)
-	})
+		return true, scanInto(rows, dst)
+	}
+}
+
+// scanInto scans the current row into dst, a column per element.
+func scanInto(rows *sql.Rows, dst []any) error {
+	ptrs := make([]any, len(dst))
+	for i := range dst {
+		ptrs[i] = &dst[i]
+	}
+	return rows.Scan(ptrs...)
 }
 
 // streamRows writes a table sheet from next, which fills a row and reports
@@ -636,11 +646,7 @@ func queryRows(ctx context.Context, db *sql.DB, q string, args ...any) ([][]any,
 	var out [][]any
 	for rows.Next() {
 		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		if err := scanInto(rows, vals); err != nil {
 			return nil, err
 		}
 		out = append(out, vals)
