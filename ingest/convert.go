@@ -149,6 +149,18 @@ func (rw *recordsWriter) addDecoded(raw json.RawMessage, err error) error {
 	return rw.add(raw)
 }
 
+// addElements adds the records of the JSON array dec is in, up to its end.
+func (rw *recordsWriter) addElements(dec *boundedDecoder) error {
+	for dec.More() {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if err := rw.addDecoded(raw, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // close ends the last chunk; a body without records still gets one, empty.
 func (rw *recordsWriter) close() error {
 	if len(rw.files) == 0 {
@@ -209,12 +221,8 @@ func convertArray(r io.Reader, rw *recordsWriter) error {
 	} else if tok != json.Delim('[') {
 		return errors.New("not a JSON array")
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err := rw.addDecoded(raw, err); err != nil {
-			return err
-		}
+	if err := rw.addElements(dec); err != nil {
+		return err
 	}
 	if _, err := dec.Token(); err != nil {
 		return fmt.Errorf("invalid JSON array end: %w", err)
@@ -274,12 +282,8 @@ func convertRecordsArray(dec *boundedDecoder, rw *recordsWriter, obj int) error 
 	case tok != json.Delim('['):
 		return fmt.Errorf("object %d: Records is not an array", obj)
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err := rw.addDecoded(raw, err); err != nil {
-			return err
-		}
+	if err := rw.addElements(dec); err != nil {
+		return err
 	}
 	if _, err := dec.Token(); err != nil {
 		return fmt.Errorf("after record %d: %w", rw.n, invalid(err))
