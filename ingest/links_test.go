@@ -73,3 +73,33 @@ func TestLinksOutsideTheEvidenceAreNotRead(t *testing.T) {
 		t.Errorf("a link named on the command line: %+v", o)
 	}
 }
+
+// An evidence file with an ordinary name is read where it lies, and DuckDB
+// reads it under the path given: on Windows the path's backslashes once sent
+// every file through a link in the scratch folder, which needs privileges or
+// the same drive (under Wine, every CloudTrail file was rejected).
+func TestOrdinaryPathsAreReadInPlace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "AWSLogs", "123456789012", "CloudTrail")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "123456789012_CloudTrail_eu-west-1_20261025T0105Z_a1.json.gz")
+	body := `{"Records":[{"eventTime":"2026-10-25T01:02:03Z","eventID":"e1","eventSource":"iam.amazonaws.com","eventName":"ListUsers"}]}`
+	if err := os.WriteFile(p, gzipBytes(t, []byte(body)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, ok := readablePath(p, true)
+	if !ok {
+		t.Fatalf("%s is read through a link, not in place", p)
+	}
+	c := openTestCase(t)
+	var n int
+	if err := c.DB.QueryRow("select len(Records) from read_json(?, format = 'unstructured')", abs).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("read_json(%s): %d records, %v; want 1", abs, n, err)
+	}
+	for _, name := range []string{"a[1].json.gz", "it's.json.gz", "a*.json.gz"} {
+		if _, ok := readablePath(filepath.Join(dir, name), true); ok {
+			t.Errorf("%s is read in place, though DuckDB would take it as a pattern", name)
+		}
+	}
+}
