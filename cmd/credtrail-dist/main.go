@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"debug/buildinfo"
 	"debug/elf"
+	"debug/pe"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
@@ -80,6 +81,11 @@ func run(version, out string, targets []string, source bool, stdout, stderr io.W
 			skipped = append(skipped, fmt.Sprintf("%s/%s: %s", goos, goarch, why))
 			continue
 		}
+		if tc.ucrt {
+			if tc, err = adaptToUCRT(tc, filepath.Join(work, "ucrt")); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(stderr, "credtrail-dist: building %s/%s with %s\n", goos, goarch, tc.cc)
 		name := fmt.Sprintf("credtrail-%s-%s-%s", version, goos, goarch)
 		exe := "credtrail"
@@ -116,7 +122,10 @@ func run(version, out string, targets []string, source bool, stdout, stderr io.W
 			return err
 		}
 		linked := "statically linked"
-		if !static {
+		switch {
+		case static && goos == "windows":
+			linked = "C and C++ runtime linked in; imports only Windows' own DLLs, UCRT among them"
+		case !static:
 			linked = "dynamically linked (the platform's system libraries)"
 		}
 		built = append(built, fmt.Sprintf("%s/%s: %s, %s", goos, goarch, archive, linked))
@@ -188,6 +197,7 @@ func listModules() (map[string]module, error) {
 type cToolchain struct {
 	cc, cxx    string
 	extldflags string // "" : the Go linker's default
+	ucrt       bool   // an msvcrt mingw-w64 to adapt to UCRT first (ucrt.go)
 }
 
 // toolchain finds the C compilers for a platform, or says why it cannot.
@@ -208,14 +218,16 @@ func toolchain(goos, goarch string) (cToolchain, string) {
 			tc.cc, tc.cxx = "gcc", "g++"
 		}
 	case "windows/amd64":
-		// DuckDB's Windows library is built for the UCRT C runtime: a
-		// mingw-w64 for msvcrt (Debian 12's) fails to link it
-		// (__stdio_common_vsnprintf_s and __imp___timezone undefined).
+		// DuckDB's Windows library is built for the UCRT C runtime and POSIX
+		// threads. A UCRT mingw-w64 (Debian 13's; not tried here) links it
+		// as it is; Debian 12's, for msvcrt, fails to
+		// (__stdio_common_vsnprintf_s and __imp___timezone undefined) until
+		// adaptToUCRT points it at UCRT, and only in its POSIX-thread
+		// variant (pthread_mutex_lock and std::thread undefined in the
+		// win32 one).
 		tc = cToolchain{cc: "x86_64-w64-mingw32ucrt-gcc", cxx: "x86_64-w64-mingw32ucrt-g++", extldflags: "-static"}
 		if _, err := exec.LookPath(tc.cc); err != nil {
-			if _, err := exec.LookPath("x86_64-w64-mingw32-gcc"); err == nil {
-				return tc, "DuckDB's Windows library needs a UCRT mingw-w64; the one installed targets msvcrt and cannot link it" + debianHint(goarch, goos)
-			}
+			tc = cToolchain{cc: "x86_64-w64-mingw32-gcc-posix", cxx: "x86_64-w64-mingw32-g++-posix", ucrt: true}
 		}
 	case "darwin/amd64", "darwin/arm64":
 		if runtime.GOOS != "darwin" {
@@ -236,7 +248,7 @@ func toolchain(goos, goarch string) (cToolchain, string) {
 func debianHint(goarch, goos string) string {
 	switch {
 	case goos == "windows":
-		return " (Debian 13: apt-get install gcc-mingw-w64-ucrt64 g++-mingw-w64-ucrt64)"
+		return " (Debian 12: apt-get install gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix)"
 	case goarch == "arm64":
 		return " (Debian: apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)"
 	}
@@ -269,8 +281,10 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// isStatic says whether an ELF binary needs no shared library; other
-// formats are judged by how they were linked (windows: -static).
+// isStatic says whether an ELF binary needs no shared library, or a Windows
+// one only the DLLs of Windows itself (none of mingw-w64's lib*.dll). A
+// Windows binary that imports two C runtimes, msvcrt.dll and UCRT's
+// api-ms-win-crt-*, is an error: they do not share the heap, files or errno.
 func isStatic(bin, goos string) (bool, error) {
 	switch goos {
 	case "linux":
@@ -290,7 +304,27 @@ func isStatic(bin, goos string) (bool, error) {
 		}
 		return len(libs) == 0, nil
 	case "windows":
-		return true, nil // only Windows' own DLLs, which every Windows has
+		f, err := pe.Open(bin)
+		if err != nil {
+			return false, err
+		}
+		defer f.Close()
+		syms, err := f.ImportedSymbols() // "name:DLL"; ImportedLibraries is empty for PE
+		if err != nil {
+			return false, err
+		}
+		static, msvcrt, ucrt := true, false, false
+		for _, sym := range syms {
+			_, dll, _ := strings.Cut(sym, ":")
+			dll = strings.ToLower(dll)
+			static = static && !strings.HasPrefix(dll, "lib")
+			msvcrt = msvcrt || dll == "msvcrt.dll"
+			ucrt = ucrt || strings.HasPrefix(dll, "api-ms-win-crt-")
+		}
+		if msvcrt && ucrt {
+			return false, fmt.Errorf("%s imports two C runtimes, msvcrt.dll and UCRT", bin)
+		}
+		return static, nil
 	}
 	return false, nil
 }

@@ -124,3 +124,74 @@ func TestArchiveReproducible(t *testing.T) {
 		t.Errorf("entries:\n%s\nwant\n%s", strings.Join(got, "|"), want)
 	}
 }
+
+// A Windows binary counts as static when it imports only Windows' own DLLs:
+// a pure Go one does, one needing mingw-w64's libwinpthread-1.dll does not,
+// and one importing two C runtimes (msvcrt.dll for its startup, UCRT for the
+// rest: what linking DuckDB's library with an msvcrt toolchain gives when
+// adaptToUCRT is skipped) is an error.
+func TestWindowsImports(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(cmd *exec.Cmd) {
+		t.Helper()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+	}
+	goExe := filepath.Join(dir, "go.exe")
+	build := exec.Command("go", "build", "-o", goExe, write("main.go", "package main\n\nfunc main() {}\n"))
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64")
+	run(build)
+	if static, err := isStatic(goExe, "windows"); !static || err != nil {
+		t.Errorf("a pure Go binary: static %v, %v", static, err)
+	}
+
+	cc := "x86_64-w64-mingw32-gcc"
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Skip("the C cases need mingw-w64:", err)
+	}
+	threads := filepath.Join(dir, "threads.exe")
+	run(exec.Command(cc, "-o", threads, write("threads.c", "#include <pthread.h>\nint main(void) { return pthread_self() == 0; }\n"), "-pthread"))
+	if static, err := isStatic(threads, "windows"); static || err != nil {
+		t.Errorf("a binary importing libwinpthread-1.dll: static %v, %v", static, err)
+	}
+	mixed := filepath.Join(dir, "mixed.exe")
+	run(exec.Command(cc, "-o", mixed, write("mixed.c", `#include <stdarg.h>
+int __cdecl __stdio_common_vsprintf(unsigned long long, char *, unsigned long long, const char *, void *, va_list);
+int main(void) { va_list ap = 0; return __stdio_common_vsprintf(0, 0, 0, "", 0, ap); }
+`), "-lucrt"))
+	if _, err := isStatic(mixed, "windows"); err == nil || !strings.Contains(err.Error(), "two C runtimes") {
+		t.Errorf("a binary importing msvcrt.dll and UCRT: %v, want an error naming two C runtimes", err)
+	}
+}
+
+// The specs of Debian 12's mingw-w64 turn into UCRT ones: UCRT's library
+// where msvcrt's was, UCRT's declarations for the C preprocessor; a
+// compiler that does not link msvcrt is refused rather than half-adapted.
+func TestUCRTSpecs(t *testing.T) {
+	out, err := exec.Command("x86_64-w64-mingw32-gcc-posix", "-dumpspecs").Output()
+	if err != nil {
+		t.Skip("needs Debian 12's mingw-w64 (gcc-mingw-w64-x86-64-posix):", err)
+	}
+	specs, err := ucrtSpecs(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(specs, "-lmsvcrt") || !strings.Contains(specs, "-lmoldname -lmingwex -lucrt") {
+		t.Errorf("libraries not switched to UCRT:\n%s", specs)
+	}
+	if !strings.Contains(specs, "\n*cpp:\n-D_UCRT -D__MSVCRT_VERSION__=0x1400 ") {
+		t.Errorf("the preprocessor is not told UCRT:\n%s", specs)
+	}
+	if _, err := ucrtSpecs(specs); err == nil {
+		t.Error("specs already for UCRT adapted again")
+	}
+}
