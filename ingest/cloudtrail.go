@@ -108,12 +108,26 @@ const eventTimeSQL = `coalesce(try_cast(r.eventTime as timestamptz),
 const recipientAccountSQL = `case when r.recipientAccountId is null or regexp_full_match(r.recipientAccountId, '[0-9]{12}')
         then r.recipientAccountId else error('recipientAccountId is not 12 digits') end`
 
+// eventIDSQL is a record's eventID, or the SHA-256 of the record when it has none.
+const eventIDSQL = `case when r.eventID is null then 'sha256:' || sha256(to_json(r)) else r.eventID end`
+
+// keyHash is the SQL of events.key_hash for the SQL of an event's id and
+// recipient account: a 64-bit hash of its key, stored so that the copies of
+// a batch's events are found by reading one narrow column of the case (see
+// dupKeysOlderSQL). It is the low half of an MD5, not DuckDB's hash(), whose
+// definition may change with the DuckDB library while the stored hashes
+// stay: a case would then no longer find copies of its events. The account
+// is 12 digits or empty, so the joined string is unambiguous.
+func keyHash(eventID, account string) string {
+	return `md5_number_lower(coalesce(` + account + `, '') || '/' || ` + eventID + `)`
+}
+
 // insertEventsSQL types and normalises every record of the batch into events
 // in one pass. A record whose time cannot be read violates event_time's NOT
 // NULL and fails the statement: the file is then rejected (see badRecordSQL).
 // So does a time outside the years 2000-2100 (see minEventTime).
 var insertEventsSQL = `insert into events ` + readRecords(`
-    case when r.eventID is null then 'sha256:' || sha256(to_json(r)) else r.eventID end,
+    `+eventIDSQL+`,
     event_time,
     r.eventSource,
     r.eventName,
@@ -169,7 +183,8 @@ var insertEventsSQL = `insert into events ` + readRecords(`
     r.tlsDetails,
     r.addendum,
     file_id,
-    record_index`)
+    record_index,
+    `+keyHash(eventIDSQL, recipientAccountSQL))
 
 // userIdentityShape is the part of userIdentity parsed once per record into
 // a struct. from_json reads keys as json_extract_string does (case-sensitive,
@@ -196,28 +211,30 @@ var badAccountSQL = `select record_index, account, bad from (` + readRecords(`
 order by record_index limit 1`
 
 // De-duplication keeps one row per (event_id, recipient_account_id), after
-// comparing the copies (conflicts.go). The keys
-// that occur more than once are found first with a hash aggregate over a
-// 64-bit hash of the key, which costs a tenth of the window over every row
-// that it replaces (0.1 s against 0.9 s on 1M events) and two thirds of the
-// same aggregate over the key's strings; the window then runs over the rows
-// of those hashes only, and not at all when there are none, as in most
-// batches. A hash collision only adds rows to the window, which partitions by
-// the key itself.
+// comparing the copies (conflicts.go). The keys that occur more than once
+// are found first by their stored 64-bit hash, key_hash, with a hash
+// aggregate that costs a tenth of the window over every row it replaced (0.1
+// s against 0.9 s on 1M events); the window then runs over the rows of those
+// hashes only, and not at all when there are none, as in most batches. A
+// hash collision only adds rows to the window, which partitions by the key
+// itself.
 //
 // dupKeysSQL finds the hashes with copies when the case holds no events older
-// than the batch; dupKeysOlderSQL when it does, among the keys of the batch.
+// than the batch; dupKeysOlderSQL when it does, among the keys of the batch:
+// it reads the key_hash of every stored event, 8 bytes a row, instead of
+// every stored event_id string, which made adding a day to a large case cost
+// in proportion to the case.
 const (
 	dupKeysSQL = `
 create or replace temp table ct_dup_keys as
-select hash(event_id, coalesce(recipient_account_id, '')) as key_hash
+select key_hash
 from events
 group by all having count(*) > 1`
 	dupKeysOlderSQL = `
 create or replace temp table ct_dup_keys as
-select hash(event_id, coalesce(recipient_account_id, '')) as key_hash
+select key_hash
 from events
-where event_id in (select event_id from events where file_id between ? and ?)
+where key_hash in (select key_hash from events where file_id between ? and ?)
 group by all having count(*) > 1`
 	olderEventsSQL = `select count(*) from (select 1 from events where file_id < ? limit 1)`
 	dupKeyCountSQL = `select count(*) from ct_dup_keys`

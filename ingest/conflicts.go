@@ -40,8 +40,9 @@ import (
 // over the window it replaced.
 
 // eventContentSQL is an events row as JSON, without its position in the
-// evidence; it must be evaluated over events alone (columns(*)).
-const eventContentSQL = `to_json(struct_pack(*columns(* exclude (file_id, record_index))))`
+// evidence or the hash of its key; it must be evaluated over events alone
+// (columns(*)).
+const eventContentSQL = `to_json(struct_pack(*columns(* exclude (file_id, record_index, key_hash))))`
 
 // deliveredSQL is the delivery time CloudTrail writes in a log file's name,
 // ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz, or NULL.
@@ -55,8 +56,8 @@ const keySQL = `e.event_id, coalesce(e.recipient_account_id, '')`
 // equality after hashing), which costs a fifth of hashing each row's JSON.
 var copyKeysSQL = `
 create or replace temp table ct_copy_keys as
-select ` + keySQL + ` as account, count(distinct row(*columns(* exclude (file_id, record_index)))) > 1 as differs
-from events e semi join ct_dup_keys k on hash(` + keySQL + `) = k.key_hash
+select e.key_hash, ` + keySQL + ` as account, count(distinct row(*columns(* exclude (file_id, record_index, key_hash)))) > 1 as differs
+from events e semi join ct_dup_keys k on e.key_hash = k.key_hash
 group by all having count(*) > 1`
 
 // copiesSQL collects every copy of the keys in ct_copy_keys with what orders
@@ -77,7 +78,7 @@ select e.rowid as row_id, k.event_id, k.account, e.file_id, e.record_index, k.di
        ` + deliveredSQL + ` as delivered,
        f.sha256 as file_sha256
 from events e
-join ct_copy_keys k on e.event_id = k.event_id and coalesce(e.recipient_account_id, '') = k.account
+join ct_copy_keys k on e.key_hash = k.key_hash and e.event_id = k.event_id and coalesce(e.recipient_account_id, '') = k.account
 join files f on f.file_id = e.file_id`
 
 // differingCopiesSQL reads the copies of the keys whose rows differ, for

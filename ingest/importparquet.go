@@ -308,10 +308,12 @@ func mergeExport(ctx context.Context, tx *sql.Tx, dir string, files []exportFile
 	}
 
 	// Events: identical copies of events in the case are duplicates, copies
-	// that differ are kept as conflicting copies.
+	// that differ are kept as conflicting copies. The hash of each event's
+	// key is computed here rather than taken from the export: a wrong one
+	// would hide the event from later runs' search for copies.
 	if err := exec("merge events", `
 		create or replace temp table x_events_new as
-		select x.*, m.new_id
+		select x.* exclude (key_hash), m.new_id, `+keyHash("x.event_id", "x.recipient_account_id")+` as key_hash
 		from x_events x join x_map m on m.old_id = x.file_id and m.keep`); err != nil {
 		return stats, err
 	}
@@ -325,7 +327,8 @@ func mergeExport(ctx context.Context, tx *sql.Tx, dir string, files []exportFile
 		select x.* exclude (x_file, new_id, file_id), x.new_id as file_id
 		from x_events_new x
 		where not exists (select 1 from events e
-		                  where e.event_id = x.event_id and coalesce(e.recipient_account_id, '') = coalesce(x.recipient_account_id, ''))`); err != nil {
+		                  where e.key_hash = x.key_hash and e.event_id = x.event_id
+		                    and coalesce(e.recipient_account_id, '') = coalesce(x.recipient_account_id, ''))`); err != nil {
 		return stats, err
 	}
 
@@ -409,13 +412,14 @@ func mergeConflicts(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
 	rows, err := tx.QueryContext(ctx, `
 		with x as (
 		    select x_file, event_id, recipient_account_id, new_id as file_id, record_index,
-		           `+strings.Replace(eventContentSQL, "*columns(* exclude (file_id, record_index))", "*columns(* exclude (file_id, record_index, x_file, new_id))", 1)+`::varchar as content
+		           `+strings.Replace(eventContentSQL, "*columns(* exclude (file_id, record_index, key_hash))", "*columns(* exclude (file_id, record_index, key_hash, x_file, new_id))", 1)+`::varchar as content
 		    from x_events_new
 		),
 		e as (
 		    select event_id, recipient_account_id, file_id, record_index, `+eventContentSQL+`::varchar as content
 		    from events
-		    where exists (select 1 from x_events_new n
+		    where key_hash in (select key_hash from x_events_new)
+		      and exists (select 1 from x_events_new n
 		                  where n.event_id = events.event_id and coalesce(n.recipient_account_id, '') = coalesce(events.recipient_account_id, ''))
 		)
 		select x.x_file, x.event_id, x.recipient_account_id, x.file_id, x.record_index, x.content,

@@ -21,7 +21,7 @@ import (
 
 // SchemaVersion is the version of schema.sql. A case written with another
 // version is refused rather than read wrongly.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 //go:embed schema.sql
 var schemaSQL string

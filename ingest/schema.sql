@@ -90,7 +90,8 @@ create table if not exists events (
     tls_details           json,
     addendum              json,
     file_id               bigint not null,    -- the kept copy's evidence file
-    record_index          bigint not null     -- 0-based position of the record in that file
+    record_index          bigint not null,    -- 0-based position of the record in that file
+    key_hash              ubigint not null    -- 64-bit hash of (event_id, recipient_account_id), for finding copies (ingest/cloudtrail.go)
 );
 
 -- Copies of one CloudTrail event (event_id, recipient_account_id) whose
