@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -283,6 +284,58 @@ func TestConflictAcrossRuns(t *testing.T) {
 	}
 	if n := queryInt(t, c.DB, "select count(*) from events"); n != 2 {
 		t.Errorf("%d events, want 2 (e1, e5)", n)
+	}
+}
+
+// Copies far apart in the case (here 6,000 rows, several clusters of rows
+// read apart) are all found, and so they are when the case is read in one
+// pass, as when the clusters are many.
+func TestCopiesFarApartInTheCase(t *testing.T) {
+	for _, clusters := range []int{maxCopyClusters, 0} {
+		t.Run(fmt.Sprintf("clusters %d", clusters), func(t *testing.T) {
+			defer func(n int) { maxCopyClusters = n }(maxCopyClusters)
+			maxCopyClusters = clusters
+			records := []string{deleteTrail}
+			for i := range 3000 {
+				records = append(records, otherEvent(fmt.Sprintf("f%d", i)))
+			}
+			records = append(records, otherEvent("e2"))
+			for i := range 3000 {
+				records = append(records, otherEvent(fmt.Sprintf("g%d", i)))
+			}
+			records = append(records, otherEvent("e3"))
+			c := openTestCase(t)
+			dir := t.TempDir()
+			ingestPaths(t, c, recordsFile(t, filepath.Join(dir, ctName("20240305T1005Z", "aaaa0001")), records...))
+
+			forgedE3 := strings.Replace(otherEvent("e3"), `"198.51.100.7"`, `"10.0.0.1"`, 1)
+			o := ingestPaths(t, c, recordsFile(t, filepath.Join(dir, ctName("20240305T1010Z", "bbbb0001")),
+				forgedTrail, otherEvent("e2"), forgedE3, otherEvent("new")))[0]
+			if o.Status != StatusLoaded || o.Records != 4 || o.Duplicates != 1 || !strings.Contains(o.Error, "2 records have copies with other content") {
+				t.Errorf("later file: %+v, want loaded with 1 duplicate (e2) and 2 conflicts (e1, e3)", o)
+			}
+			ids := map[string]int{}
+			rows, err := c.DB.Query("select event_id from conflicting_events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				ids[id]++
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ids, map[string]int{"e1": 2, "e3": 2}) {
+				t.Errorf("conflicting copies by event: %v, want both copies of e1 and of e3", ids)
+			}
+			if n := queryInt(t, c.DB, "select count(*) from events"); n != 6004 {
+				t.Errorf("%d events, want 6,004 (each key once)", n)
+			}
+		})
 	}
 }
 

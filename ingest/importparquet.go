@@ -412,11 +412,11 @@ func mergeConflicts(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
 	rows, err := tx.QueryContext(ctx, `
 		with x as (
 		    select x_file, event_id, recipient_account_id, new_id as file_id, record_index,
-		           `+strings.Replace(eventContentSQL, "*columns(* exclude (file_id, record_index, key_hash))", "*columns(* exclude (file_id, record_index, key_hash, x_file, new_id))", 1)+`::varchar as content
+		           `+eventContent("x_file", "new_id")+`::varchar as content
 		    from x_events_new
 		),
 		e as (
-		    select event_id, recipient_account_id, file_id, record_index, `+eventContentSQL+`::varchar as content
+		    select event_id, recipient_account_id, file_id, record_index, `+eventContent()+`::varchar as content
 		    from events
 		    where key_hash in (select key_hash from x_events_new)
 		      and exists (select 1 from x_events_new n
