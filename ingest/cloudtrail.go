@@ -302,16 +302,26 @@ func readablePath(path string, gzipped bool) (abs string, ok bool) {
 }
 
 // linkForReading gives an evidence file its scratch name, as a symbolic link
-// (or, where links are not possible, a hard link) to the original.
+// (or, where links are not possible, a hard link) to the original. A
+// symbolic link is kept only when it leads to the original: Wine 8 reports
+// one made without making it, and Windows can refuse to follow one.
 func linkForReading(original, local string) error {
 	abs, err := filepath.Abs(original)
 	if err != nil {
 		return err
 	}
-	if err := os.Symlink(abs, local); err != nil {
-		if lerr := os.Link(abs, local); lerr != nil {
-			return fmt.Errorf("link for reading: %w", err)
+	err = os.Symlink(abs, local)
+	if err == nil {
+		want, werr := os.Stat(abs)
+		got, gerr := os.Stat(local)
+		if werr == nil && gerr == nil && os.SameFile(want, got) {
+			return nil
 		}
+		os.Remove(local)
+		err = fmt.Errorf("symbolic link %s does not lead to %s", local, abs)
+	}
+	if lerr := os.Link(abs, local); lerr != nil {
+		return fmt.Errorf("link for reading: %w; hard link: %w", err, lerr)
 	}
 	return nil
 }

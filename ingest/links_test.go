@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"archive/zip"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +103,36 @@ func TestOrdinaryPathsAreReadInPlace(t *testing.T) {
 		if _, ok := readablePath(filepath.Join(dir, name), true); ok {
 			t.Errorf("%s is read in place, though DuckDB would take it as a pattern", name)
 		}
+	}
+}
+
+// A gzipped Records file inside a zip is unpacked to a scratch file that
+// DuckDB reads through a link named .gz; where a symbolic link is reported
+// made but leads nowhere (Wine 8), a hard link takes its place, and the
+// file's events load rather than every such file being rejected.
+func TestGzippedRecordsInABundleLoad(t *testing.T) {
+	body := `{"Records":[{"eventTime":"2026-10-25T01:02:03Z","eventID":"e1","eventSource":"iam.amazonaws.com","eventName":"ListUsers"},` +
+		`{"eventTime":"2026-10-25T01:02:04Z","eventID":"e2","eventSource":"iam.amazonaws.com","eventName":"ListRoles"}]}`
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, err := zw.Create("AWSLogs/123456789012/CloudTrail/eu-west-1/123456789012_CloudTrail_eu-west-1_20261025T0105Z_a1.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(gzipBytes(t, []byte(body)))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(t.TempDir(), "trail.zip")
+	if err := os.WriteFile(bundle, zbuf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := openTestCase(t)
+	o := outcomeOf(t, ingestPaths(t, c, bundle), "_a1.json.gz")
+	if o.Status != StatusLoaded || o.Records != 2 {
+		t.Errorf("the gzipped entry: %s, %d records (%s); want loaded, 2", o.Status, o.Records, o.Error)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from events"); n != 2 {
+		t.Errorf("%d events, want 2", n)
 	}
 }
