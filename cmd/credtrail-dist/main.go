@@ -257,9 +257,11 @@ func debianHint(goarch, goos string) string {
 
 // build compiles credtrail with cgo and DuckDB's static library. netgo and
 // osusergo keep the C library's name service (which a static binary cannot
-// load) out of Go's part.
+// load) out of Go's part. The Go build ID is left empty: it hashes the
+// linker flags, which name files in the scratch folder for windows/amd64
+// (adaptToUCRT), so the binary would depend on where -out points.
 func build(goos, goarch string, tc cToolchain, version, bin string) error {
-	ldflags := "-s -w -X main.version=" + version
+	ldflags := "-s -w -buildid= -X main.version=" + version
 	if tc.extldflags != "" {
 		ldflags += " -linkmode external -extldflags '" + tc.extldflags + "'"
 	}
