@@ -68,8 +68,9 @@ func TestWorkbookSheetsAndHeaders(t *testing.T) {
 func TestWorkbookPrintLayout(t *testing.T) {
 	c := newCase(t)
 	if _, err := c.DB.Exec(`
-insert into events (event_id, event_time, file_id, record_index, recipient_account_id)
-select 'layout-' || i, timestamp '2024-03-05 00:00:00', (select min(file_id) from evidence_files), 1000 + i, (100000000000 + i * 7919)::varchar
+insert into events (event_id, event_time, file_id, record_index, recipient_account_id, key_hash)
+select 'layout-' || i, timestamp '2024-03-05 00:00:00', (select min(file_id) from evidence_files), 1000 + i, (100000000000 + i * 7919)::varchar,
+       md5_number_lower((100000000000 + i * 7919)::varchar || '/layout-' || i)
 from range(40) t(i);
 insert into findings (finding_id, rule_id, severity, title) values ('f-long', 'cross_account_trust_without_external_id', 'high', 'Trust')`); err != nil {
 		t.Fatal(err)
