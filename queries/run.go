@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -57,6 +58,22 @@ type Params struct {
 	// steps first) with what it does: "rule root_access_key_active". It is
 	// not a parameter of the analysis and is not recorded.
 	Progress func(step, steps int, what string)
+
+	// Log, when set, takes a debug line with the seconds of each step and
+	// of each statement of the shared analyses (permission usage, risk,
+	// escalation): where an analysis spends its time on a large case.
+	Log *slog.Logger
+}
+
+// logKey carries Params.Log to the statements of a run.
+type logKey struct{}
+
+// stepLog is the run's logger, or one that discards.
+func stepLog(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (p *Params) fill() {
@@ -173,8 +190,14 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if _, err := tx.ExecContext(ctx, "delete from findings"); err != nil {
 		return sum, fmt.Errorf("clear findings: %w", err)
 	}
+	ctx = context.WithValue(ctx, logKey{}, p.Log)
 	step, steps := 0, len(rules)+5
+	current, started := "", time.Now()
 	progress := func(what string) {
+		if current != "" {
+			stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds())
+		}
+		current, started = what, time.Now()
 		step++
 		if p.Progress != nil {
 			p.Progress(step, steps, what)
@@ -212,6 +235,9 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	progress("writing the findings")
+	defer func() {
+		stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds())
+	}()
 	if err := dropEscalation(ctx, tx); err != nil {
 		return sum, err
 	}

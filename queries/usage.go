@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // usageSQL builds permission_usage: granted versus used per user and role
@@ -65,9 +66,11 @@ func runStatements(ctx context.Context, tx *sql.Tx, what, file string) error {
 		if strings.TrimSpace(stripComments(stmt)) == "" {
 			continue
 		}
+		start := time.Now()
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s, statement %d (%s): %w", what, i+1, firstCodeLine(stmt), err)
 		}
+		stepLog(ctx).Debug("analysis statement", "of", what, "statement", firstCodeLine(stmt), "seconds", time.Since(start).Seconds())
 	}
 	return nil
 }

@@ -196,6 +196,7 @@ func runAnalysis(ctx context.Context, s *streams, c *ingest.Case, p queries.Para
 	status := newStatusLine(s.err)
 	defer status.done()
 	p.Progress = stepProgress(status, "analyze")
+	p.Log = s.log
 	return queries.Run(ctx, c.DB, p)
 }
 

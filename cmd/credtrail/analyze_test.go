@@ -30,6 +30,8 @@ func TestAnalyzeAndRules(t *testing.T) {
 		{"terminal output escapes control characters", []string{"analyze", caseDB}, exitOK, `\u001b[2J`},
 		{"analyze records parameters", []string{"query", caseDB, "select value from analysis_parameters where name = 'unused_after_days'"}, exitOK, "90"},
 		{"analyze with flags", []string{"analyze", "--key-max-age", "45d", "--trusted-accounts", "444455556666", "--trusted-cidrs", "10.0.0.0/8", "--as-of", "2026-11-01", caseDB}, exitOK, "as of 2026-11-01 00:00:00"},
+		{"debug times each rule", []string{"analyze", "--debug", caseDB}, exitOK, `msg="analysis step" step="rule root_console_login_without_mfa" seconds=`},
+		{"debug times each shared statement", []string{"analyze", "--debug", caseDB}, exitOK, `msg="analysis statement" of="permission usage" statement="create or replace temp table pu_used as" seconds=`},
 		{"re-analyze replaces", []string{"query", caseDB, "select count(*) as n from findings where rule_id = 'root_console_login_without_mfa'"}, exitOK, "1"},
 		{"bad duration", []string{"analyze", "--key-max-age", "soon", caseDB}, exitUsage, "--key-max-age"},
 		{"bad account", []string{"analyze", "--trusted-accounts", "12", caseDB}, exitUsage, "12-digit"},
