@@ -250,13 +250,13 @@ func logFiles(root string) ([]string, error) {
 
 // gunzipAll decompresses every log file on all cores and returns the bytes
 // of JSON; with tokenize it also walks every JSON token (encoding/json's
-// tokenizer), what any loader must at least do.
+// scanner), what any loader must at least do.
 func gunzipAll(root string, tokenize bool) (int64, error) {
 	paths, err := logFiles(root)
 	if err != nil {
 		return 0, err
 	}
-	var total, tokens atomic.Int64
+	var total atomic.Int64
 	var firstErr error
 	var once sync.Once
 	next := make(chan string)
@@ -266,12 +266,11 @@ func gunzipAll(root string, tokenize bool) (int64, error) {
 		go func() {
 			defer wg.Done()
 			for p := range next {
-				n, t, err := gunzipFile(p, tokenize)
+				n, err := gunzipFile(p, tokenize)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("%s: %w", p, err) })
 				}
 				total.Add(n)
-				tokens.Add(t)
 			}
 		}()
 	}
@@ -294,32 +293,33 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func gunzipFile(path string, tokenize bool) (bytes, tokens int64, err error) {
+func gunzipFile(path string, tokenize bool) (bytes int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	cr := &countingReader{r: zr}
 	if !tokenize {
 		_, err = io.Copy(io.Discard, cr)
-		return cr.n, 0, err
+		return cr.n, err
 	}
-	dec := json.NewDecoder(cr)
-	for {
-		_, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return cr.n, tokens, nil
-		}
-		if err != nil {
-			return cr.n, tokens, err
-		}
-		tokens++
+	// encoding/json's scanner steps through every byte of every token
+	// without building values: Valid is that walk alone (its Decoder's
+	// Token allocates per token and ran four times slower than DuckDB's
+	// whole parse, no floor). A log file is small enough to hold.
+	body, err := io.ReadAll(cr)
+	if err != nil {
+		return cr.n, err
 	}
+	if !json.Valid(body) {
+		return cr.n, errors.New("not valid JSON")
+	}
+	return cr.n, nil
 }
 
 // floorRun is the child process of a floor: -floor gunzip|tokenize ARCHIVE.
