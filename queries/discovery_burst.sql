@@ -19,11 +19,37 @@ with reads as (
       and coalesce(e.user_agent, '') not in ('AWS Internal', 'console.amazonaws.com')
       and coalesce(e.user_agent, '') not like '%Console%'
 ),
+-- Counting distinct calls in a sliding window over every read held 0.4 GiB
+-- beyond DuckDB's memory limit at 10M events. A window of burst_minutes
+-- from a read lies within its fixed span of burst_minutes and the next, so
+-- a burst can only open in a span that, with the next, holds enough
+-- distinct calls; the windows run over the reads of those pairs of spans
+-- alone (a read there whose own window reaches a third span does not open a
+-- burst: that next pair would then qualify and be read too).
+spans as (
+    select distinct r.account_id, r.credential, r.event_source, r.event_name,
+           epoch_ms(r.event_time) // (p.burst_minutes * 60000) as span
+    from reads r, params p
+),
+busy_pairs as (
+    select s.account_id, s.credential, s.pair
+    from (select account_id, credential, event_source, event_name, unnest([span - 1, span]) as pair from spans) s, params p
+    group by s.account_id, s.credential, s.pair
+    having count(distinct s.event_source || ':' || s.event_name) >= any_value(p.discovery_actions)
+       and count(distinct s.event_source) >= any_value(p.discovery_services)
+),
+candidates as (
+    select r.*
+    from reads r, params p
+    where exists (select 1 from busy_pairs b
+                  where b.account_id = r.account_id and b.credential = r.credential
+                    and epoch_ms(r.event_time) // (p.burst_minutes * 60000) in (b.pair, b.pair + 1))
+),
 counted as (
     select r.*,
            count(distinct r.event_source || ':' || r.event_name) over w >= p.discovery_actions
            and count(distinct r.event_source) over w >= p.discovery_services as opens_burst
-    from reads r, params p
+    from candidates r, params p
     window w as (partition by r.account_id, r.credential order by r.event_time range between current row and to_minutes(p.burst_minutes) following)
 ),
 marked as (
