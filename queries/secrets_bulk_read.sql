@@ -26,6 +26,20 @@ with reads as (
         or (e.event_source = 'ssm.amazonaws.com' and e.event_name in ('GetParameter', 'GetParameters', 'GetParametersByPath')
             and json_extract_string(e.request_parameters, '$.withDecryption') = 'true'))
 ),
+-- The sliding windows run over the reads of busy pairs of fixed spans of
+-- burst_minutes only (see discovery_burst): a window from a read lies
+-- within its span and the next, so a burst opens only in a span that, with
+-- the next, holds enough distinct secrets, or a read by filter.
+spans as (
+    select distinct r.account_id, r.credential, r.secret, epoch_ms(r.event_time) // (p.burst_minutes * 60000) as span
+    from reads r, params p
+),
+busy_pairs as (
+    select s.account_id, s.credential, s.pair
+    from (select account_id, credential, secret, span, unnest([span - 1, span]) as pair from spans) s, params p
+    group by s.account_id, s.credential, s.pair
+    having count(distinct s.secret) >= any_value(p.secrets_burst) or bool_or(s.secret like 'filter:%' and s.span = s.pair)
+),
 counted as (
     -- a read opens a burst when the secrets the credential reads in the window it opens are many, or fetched by filter
     select r.*,
@@ -33,6 +47,9 @@ counted as (
                                           range between current row and to_minutes(p.burst_minutes) following) >= p.secrets_burst
            or r.secret like 'filter:%' as opens_burst
     from reads r, params p
+    where exists (select 1 from busy_pairs b
+                  where b.account_id = r.account_id and b.credential = r.credential
+                    and epoch_ms(r.event_time) // (p.burst_minutes * 60000) in (b.pair, b.pair + 1))
 ),
 burst as (
     select c.*
