@@ -29,24 +29,35 @@ select distinct finding_id, rule_id, severity, event_id from refs where event_id
 -- list of every call's resources is held.
 create or replace temp table gp_used as
 with calls as not materialized (
-    select principal_arn, iam_action, resources, call_id,
+    select principal_arn, iam_action, resources,
            event_id in (select event_id from gp_incident) as incident
     from pu_calls
     where error_code is null
+),
+-- every call folded once per principal, action and whether it backs a
+-- finding, before the two variants are formed from these few rows (the
+-- variant without incident activity takes the rows that are not)
+folded as (
+    select principal_arn, iam_action as action, incident,
+           bool_or(resources is null or json_array_length(resources) = 0) as unscoped_calls
+    from calls
+    group by all
+),
+folded_arns as (
+    select distinct principal_arn, iam_action as action, incident, unnest(pu_named_arns(resources)) as arn
+    from calls
 ),
 variants as (
     select unnest([false, true]) as incident_activity
 ),
 acts as (
-    select v.incident_activity, c.principal_arn, c.iam_action as action,
-           bool_or(c.resources is null or json_array_length(c.resources) = 0) as unscoped_calls
-    from calls c join variants v on v.incident_activity or not c.incident
+    select v.incident_activity, f.principal_arn, f.action, bool_or(f.unscoped_calls) as unscoped_calls
+    from folded f join variants v on v.incident_activity or not f.incident
     group by all
 ),
 arns as (
-    select distinct incident_activity, principal_arn, action, arn
-    from (select v.incident_activity, c.principal_arn, c.iam_action as action, unnest(pu_named_arns(c.resources)) as arn
-          from calls c join variants v on v.incident_activity or not c.incident)
+    select distinct v.incident_activity, f.principal_arn, f.action, f.arn
+    from folded_arns f join variants v on v.incident_activity or not f.incident
 ),
 arn_counts as (
     select incident_activity, principal_arn, action, count(*) as arn_count from arns group by all
