@@ -195,7 +195,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	current, started := "", time.Now()
 	progress := func(what string) {
 		if current != "" {
-			stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds())
+			stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds(), "peak_mib", peakMiB())
 		}
 		current, started = what, time.Now()
 		step++
@@ -236,7 +236,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	}
 	progress("writing the findings")
 	defer func() {
-		stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds())
+		stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds(), "peak_mib", peakMiB())
 	}()
 	if err := dropEscalation(ctx, tx); err != nil {
 		return sum, err

@@ -70,7 +70,7 @@ func runStatements(ctx context.Context, tx *sql.Tx, what, file string) error {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s, statement %d (%s): %w", what, i+1, firstCodeLine(stmt), err)
 		}
-		stepLog(ctx).Debug("analysis statement", "of", what, "statement", firstCodeLine(stmt), "seconds", time.Since(start).Seconds())
+		stepLog(ctx).Debug("analysis statement", "of", what, "statement", firstCodeLine(stmt), "seconds", time.Since(start).Seconds(), "peak_mib", peakMiB())
 	}
 	return nil
 }
