@@ -671,13 +671,13 @@ var macros = []string{
 	                               order by w.event_time, w.event_id) = 1
 	),
 	session as (
-	    select s.brute_force, s.event_id as login_id, list(e.event_id order by e.event_time, e.event_id) as ids, count(*) as n
+	    select s.brute_force, s.account_id, s.event_id as login_id, list(e.event_id order by e.event_time, e.event_id) as ids, count(*) as n
 	    from success s
 	    join events e on e.recipient_account_id = s.account_id and e.principal_arn = s.principal_arn and e.source_ip = s.source_ip
 	         and e.event_name <> 'ConsoleLogin' and e.event_time > s.event_time
 	    cross join params p
 	    where e.event_time <= s.event_time + to_hours(p.session_hours)
-	    group by s.brute_force, s.event_id
+	    group by s.brute_force, s.account_id, s.event_id
 	)
 	select s.account_id, s.principal_arn, s.source_ip,
 	       s.n_failures || ' failed console sign-ins from ' || s.source_ip || ' within ' || date_diff('minute', s.first_failure, s.event_time) + 1
@@ -687,7 +687,8 @@ var macros = []string{
 	       json_object('event_ids', list_append(s.failures, s.event_id), 'mfa', s.mfa, 'session_event_ids', coalesce(x.ids, [])) as evidence,
 	       s.first_failure as first_seen, s.event_time as last_seen, s.n_failures + 1 as event_count, s.mfa, s.brute_force
 	from success s
-	left join session x on x.login_id = s.event_id and x.brute_force = s.brute_force`,
+	-- an event id names an event within its account only
+	left join session x on x.login_id = s.event_id and x.account_id = s.account_id and x.brute_force = s.brute_force`,
 	// Users and roles whose permissions boundary policy the export lacks: the
 	// unused-permissions analysis cannot apply it, and its findings say so.
 	`create or replace temp view usage_boundary_missing as
