@@ -28,7 +28,7 @@ with reads as (
 -- burst: that next pair would then qualify and be read too).
 spans as (
     select distinct r.account_id, r.credential, r.event_source, r.event_name,
-           epoch_ms(r.event_time) // (p.burst_minutes * 60000) as span
+           burst_span(r.event_time, p.burst_minutes) as span
     from reads r, params p
 ),
 busy_pairs as (
@@ -43,7 +43,7 @@ candidates as (
     from reads r, params p
     where exists (select 1 from busy_pairs b
                   where b.account_id = r.account_id and b.credential = r.credential
-                    and epoch_ms(r.event_time) // (p.burst_minutes * 60000) in (b.pair, b.pair + 1))
+                    and burst_span(r.event_time, p.burst_minutes) in (b.pair, b.pair + 1))
 ),
 counted as (
     select r.*,

@@ -193,9 +193,12 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	ctx = context.WithValue(ctx, logKey{}, p.Log)
 	step, steps := 0, len(rules)+5
 	current, started := "", time.Now()
+	logStep := func() {
+		stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds(), "peak_mib", peakMiB())
+	}
 	progress := func(what string) {
 		if current != "" {
-			stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds(), "peak_mib", peakMiB())
+			logStep()
 		}
 		current, started = what, time.Now()
 		step++
@@ -235,9 +238,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	progress("writing the findings")
-	defer func() {
-		stepLog(ctx).Debug("analysis step", "step", current, "seconds", time.Since(started).Seconds(), "peak_mib", peakMiB())
-	}()
+	defer logStep()
 	if err := dropEscalation(ctx, tx); err != nil {
 		return sum, err
 	}
@@ -625,6 +626,11 @@ var macros = []string{
 		coalesce(regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}') or (ip like '%:%' and regexp_full_match(ip, '[0-9a-fA-F:.]+')), false)`,
 	// A call that changes something: readOnly false, or for old events without
 	// readOnly, a name that does not start with a reading verb.
+	// The fixed span of minutes an event falls in (numbered from the epoch):
+	// a window of that many minutes from an event lies within its span and
+	// the next, which lets burst rules narrow their sliding windows to busy
+	// pairs of spans.
+	`create or replace temp macro burst_span(event_time, minutes) as epoch_ms(event_time) // (minutes * 60000)`,
 	`create or replace temp macro is_write(read_only, event_name) as
 		coalesce(not read_only, not regexp_matches(event_name, '^(Get|List|Describe|Head|Lookup|Search|Generate|Simulate|Decode|Check)'), false)`,
 	// The last successful console sign-in of each IAM user in CloudTrail: use

@@ -31,7 +31,7 @@ with reads as (
 -- within its span and the next, so a burst opens only in a span that, with
 -- the next, holds enough distinct secrets, or a read by filter.
 spans as (
-    select distinct r.account_id, r.credential, r.secret, epoch_ms(r.event_time) // (p.burst_minutes * 60000) as span
+    select distinct r.account_id, r.credential, r.secret, burst_span(r.event_time, p.burst_minutes) as span
     from reads r, params p
 ),
 busy_pairs as (
@@ -49,7 +49,7 @@ counted as (
     from reads r, params p
     where exists (select 1 from busy_pairs b
                   where b.account_id = r.account_id and b.credential = r.credential
-                    and epoch_ms(r.event_time) // (p.burst_minutes * 60000) in (b.pair, b.pair + 1))
+                    and burst_span(r.event_time, p.burst_minutes) in (b.pair, b.pair + 1))
 ),
 burst as (
     select c.*
