@@ -1,8 +1,14 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -330,4 +336,68 @@ func TestPasswordPolicySummaryPublicKeysDigestCorpus(t *testing.T) {
 		"123456789123 | 2020-09-11T19:36:49Z | 3 | 3",
 		"327878933619 | 2023-10-15T23:04:04Z | 5 | 5",
 	})
+}
+
+// Digests that arrive together are stored together (storeDigests), with the
+// same outcome as one by one: a digest whose bytes came earlier in the batch
+// or in an earlier run is a copy, a bad one is rejected alone.
+func TestDigestsOfOneBatch(t *testing.T) {
+	c := openTestCase(t)
+	body := readFixture(t, "accountfiles/digest.json")
+	write := func(dir, name string, b []byte) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// One batch of good digests, stored together.
+	dir := t.TempDir()
+	write(dir, "a-digest.json", body)
+	write(dir, "b-digest.json.gz", gzipBytes(t, body)) // another file, the same digest inside
+	write(dir, "c-digest.json", readFixture(t, "accountfiles/digest-empty-start.json"))
+	outcomes := ingestPaths(t, c, dir)
+	first := outcomeOf(t, outcomes, "a-digest.json")
+	if first.Status != StatusLoaded || first.Records != 2 || first.Error != "" {
+		t.Errorf("first digest: %+v", first)
+	}
+	want := fmt.Sprintf("same digest as file %d: not loaded again", first.FileID)
+	if o := outcomeOf(t, outcomes, "b-digest.json.gz"); o.Status != StatusLoaded || o.Duplicates != 2 || o.Error != want {
+		t.Errorf("copy in the same batch: %+v", o)
+	}
+	if o := outcomeOf(t, outcomes, "c-digest.json"); o.Status != StatusLoaded || o.Records != 0 || o.Error != "" {
+		t.Errorf("empty digest: %+v", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from digests"); n != 2 {
+		t.Errorf("%d digests, want 2", n)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from digest_log_files"); n != 2 {
+		t.Errorf("%d log file rows, want 2", n)
+	}
+
+	// A later batch with a bad digest: it is rejected alone, a digest with
+	// other bytes loads, and a copy of one of the first run is a copy.
+	dir = t.TempDir()
+	write(dir, "d-digest.json", bytes.Replace(body, []byte(`"2024-05-01T10:58:00Z"`), []byte(`"10:58"`), 1))
+	write(dir, "e-digest.json", append(append([]byte{}, body...), '\n'))
+	var named bytes.Buffer // gzipped under a name: not the bytes of b-digest.json.gz
+	zw := gzip.NewWriter(&named)
+	zw.Name = "digest.json"
+	zw.Write(body)
+	zw.Close()
+	write(dir, "f-digest.json.gz", named.Bytes())
+	outcomes = ingestPaths(t, c, dir)
+	if o := outcomeOf(t, outcomes, "d-digest.json"); o.Status != StatusRejected || !strings.Contains(o.Error, `newestEventTime: invalid time "10:58"`) {
+		t.Errorf("bad digest: %+v", o)
+	}
+	if o := outcomeOf(t, outcomes, "e-digest.json"); o.Status != StatusLoaded || o.Error != "" || o.Records != 2 {
+		t.Errorf("digest with other bytes: %+v", o)
+	}
+	if o := outcomeOf(t, outcomes, "f-digest.json.gz"); o.Status != StatusLoaded || o.Error != want {
+		t.Errorf("copy in a later run: %+v", o)
+	}
+	if n := queryInt(t, c.DB, "select count(*) from digests"); n != 3 {
+		t.Errorf("%d digests after the second run, want 3", n)
+	}
 }

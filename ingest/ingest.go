@@ -676,6 +676,9 @@ func (r *ingestRun) loadBodyBatch(ctx context.Context, batch []evidence) (bool, 
 	}
 	defer tx.Rollback()
 	loaded := make([]evidence, len(batch))
+	// Digests, most of a batch in an archive of a month, are stored together.
+	var digests []*parsedDigest
+	var digestAt []int // the place of each digest in batch
 	for i, ev := range batch {
 		load := bodyLoaders[ev.kind]
 		if load == nil {
@@ -685,12 +688,27 @@ func (r *ingestRun) loadBodyBatch(ctx context.Context, batch []evidence) (bool, 
 		if err != nil {
 			return false, nil
 		}
-		st, err := load(ctx, tx, ev.fileID, body)
-		if err != nil {
+		ev.status = StatusLoaded
+		loaded[i] = ev
+		if ev.kind == KindDigest {
+			d, err := parseDigest(ev.fileID, body)
+			if err != nil {
+				return false, nil
+			}
+			digests, digestAt = append(digests, d), append(digestAt, i)
+			continue
+		}
+		if loaded[i].stats, err = load(ctx, tx, ev.fileID, body); err != nil {
 			return false, ctx.Err()
 		}
-		ev.status, ev.stats = StatusLoaded, st
-		loaded[i] = ev
+	}
+	if len(digests) > 0 {
+		if err := storeDigests(ctx, tx, digests); err != nil {
+			return false, ctx.Err()
+		}
+		for j, d := range digests {
+			loaded[digestAt[j]].stats = d.stats
+		}
 	}
 	outcomes, err := insertEvidence(ctx, tx, loaded, r.stamp)
 	if err != nil {
