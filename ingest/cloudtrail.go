@@ -117,9 +117,12 @@ const eventIDSQL = `case when r.eventID is null then 'sha256:' || sha256(to_json
 // dupKeysOlderSQL). It is the low half of an MD5, not DuckDB's hash(), whose
 // definition may change with the DuckDB library while the stored hashes
 // stay: a case would then no longer find copies of its events. The account
-// is 12 digits or empty, so the joined string is unambiguous.
+// is 12 digits or empty, so the joined string is unambiguous. It is written as
+// a shift of md5_number rather than with DuckDB's md5_number_lower, a macro
+// that gives the same value through a bit string and text at twice the cost
+// (0.6 CPU s per 1M events).
 func keyHash(eventID, account string) string {
-	return `md5_number_lower(coalesce(` + account + `, '') || '/' || ` + eventID + `)`
+	return `(md5_number(coalesce(` + account + `, '') || '/' || ` + eventID + `) >> 64)::ubigint`
 }
 
 // insertEventsSQL types and normalises every record of the batch into events
