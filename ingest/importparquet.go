@@ -35,7 +35,7 @@ var (
 	fileTables = []string{"insights", "conflicting_events", "iam_users", "iam_groups", "iam_roles", "iam_policies",
 		"inline_policies", "password_policy", "account_summary", "digests", "digest_signatures", "public_keys", "action_catalog"}
 	notMerged = []string{"case_meta", "ingest_runs", "report_outputs", "log_validation", "analysis_parameters", "rule_coverage",
-		"account_as_of", "findings", "permission_usage", "generated_policies",
+		"account_as_of", "findings", "permission_usage", "generated_policies", "usage_days", "usage_calls", "usage_activity",
 		"action_prefixes", "action_overrides", "action_word_rules", "actions_needing_no_permission"}
 	specialTables = []string{"evidence_files", "events", "credential_reports", "credential_report_rows", "access_key_rows",
 		"group_members", "policy_attachments", "policy_statements", "role_trust", "digest_log_files"}

@@ -518,3 +518,35 @@ create table if not exists generated_policies (
     excluded          json not null,    -- the principal's events behind high or critical findings: [{finding_id, rule_id, severity, action, events, in_policy}], in_policy: whether the action is in the variant without them anyway
     primary key (principal_arn, incident_activity)
 );
+
+-- The per-day usage aggregate that `credtrail analyze` keeps (package
+-- queries, analysis/usage_days.sql, which also creates these tables in cases
+-- written before them; keep the two alike): each UTC day's calls of users and
+-- roles folded per principal and action, and its events counted per
+-- principal, so that an analysis after a new day refolds that day only.
+-- Analysis, not evidence: an import does not merge them.
+create table if not exists usage_days (
+    day         date primary key,
+    events      bigint not null,        -- events of the day when it was folded
+    first_event timestamptz not null,
+    last_event  timestamptz not null
+);
+create table if not exists usage_calls (
+    day           date not null,
+    principal_arn varchar not null,
+    iam_action    varchar not null,
+    calls         bigint not null,      -- distinct successful calls
+    denied        bigint not null,      -- distinct calls refused for lack of permission
+    first_used    timestamptz,          -- of the successful calls
+    last_used     timestamptz,
+    regions       varchar[],            -- of the successful calls, distinct, sorted; NULL when none
+    source_ips    varchar[],
+    unscoped      boolean,              -- a successful call named no resource
+    arn_count     bigint not null,      -- distinct ARNs the successful calls named (usage_named_arns)
+    arns          varchar[]             -- those ARNs, sorted, when at most 50; NULL above
+);
+create table if not exists usage_activity (
+    day           date not null,
+    principal_arn varchar not null,
+    events        bigint not null
+);

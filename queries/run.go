@@ -63,6 +63,11 @@ type Params struct {
 	// of each statement of the shared analyses (permission usage, risk,
 	// escalation): where an analysis spends its time on a large case.
 	Log *slog.Logger
+
+	// noAggregate folds the window's calls from events instead of reading
+	// the per-day usage aggregate: the full computation a test compares the
+	// aggregate with.
+	noAggregate bool
 }
 
 // logKey carries Params.Log to the statements of a run.
@@ -215,7 +220,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 		return sum, err
 	}
 	progress("permission usage")
-	if err := runUsage(ctx, tx); err != nil {
+	if err := runUsage(ctx, tx, !p.noAggregate); err != nil {
 		return sum, err
 	}
 	if err := runRisk(ctx, tx); err != nil {

@@ -26,19 +26,217 @@ var usageSQL string
 //go:embed analysis/generated_policies.sql
 var policiesSQL string
 
+// usageDaysSQL defines the per-day usage aggregate that usageSQL and
+// policiesSQL read (foldUsageDays, usageWindow).
+//
+//go:embed analysis/usage_days.sql
+var usageDaysSQL string
+
 // usageTemps are the temporary tables usageSQL and policiesSQL leave behind;
 // usageViews their views.
 var (
 	usageTemps = []string{"pu_principals", "pu_statements", "pu_bounded", "pu_patterns",
 		"pu_used", "pu_used_grants", "pu_catalog", "pu_catalog_candidates", "pu_catalog_grants", "pu_activity",
-		"gp_incident", "gp_used", "gp_pairs", "gp_granted"}
+		"gp_incident", "gp_used", "gp_pairs", "gp_granted",
+		"usage_days_now", "usage_refold", "usage_window_calls", "usage_window_activity"}
 	usageViews = []string{"pu_calls"}
 )
 
-// runUsage runs usageSQL statement by statement inside the analysis
-// transaction, after the parameters and macros exist.
-func runUsage(ctx context.Context, tx *sql.Tx) error {
+// runUsage brings the per-day usage aggregate up to date, gathers the
+// window's part of it, then runs usageSQL statement by statement inside the
+// analysis transaction, after the parameters and macros exist. Without
+// aggregate (a test's reference), the whole window is folded from events.
+func runUsage(ctx context.Context, tx *sql.Tx, aggregate bool) error {
+	if err := runStatements(ctx, tx, "usage days", usageDaysSQL); err != nil {
+		return err
+	}
+	start := time.Now()
+	folded := 0
+	if aggregate {
+		var err error
+		if folded, err = foldUsageDays(ctx, tx); err != nil {
+			return err
+		}
+	}
+	whole, edges, err := usageWindow(ctx, tx, aggregate)
+	if err != nil {
+		return err
+	}
+	stepLog(ctx).Debug("usage days", "days_folded", folded, "days_from_aggregate", whole, "spans_from_events", edges,
+		"seconds", time.Since(start).Seconds(), "peak_mib", peakMiB())
 	return runStatements(ctx, tx, "permission usage", usageSQL)
+}
+
+// usageFoldVersion names the definition of the per-day fold: the fold of a
+// case made by another definition is refolded whole.
+func usageFoldVersion() string {
+	h := sha256.New()
+	h.Write([]byte(usageDaysSQL))
+	for _, m := range macros {
+		if strings.Contains(m, "macro is_denied(") {
+			h.Write([]byte(m))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// foldUsageDays refolds the days of usage_days whose events changed since
+// the last fold, and returns how many: the days never folded, the days
+// holding events of files loaded since (a kept copy of an event replaced by
+// a copy from a new file is a change even where the day's count is not),
+// and the days whose count or first or last event differ from the stored
+// ones (events removed as duplicates of a new copy). A day that no longer
+// has events is removed.
+func foldUsageDays(ctx context.Context, tx *sql.Tx) (int, error) {
+	var version sql.NullString
+	var fileID sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `select max(value) filter (where key = 'usage_fold_version'),
+		    max(value) filter (where key = 'usage_fold_file_id')::bigint
+		from case_meta`).Scan(&version, &fileID); err != nil {
+		return 0, fmt.Errorf("usage days: read the last fold: %w", err)
+	}
+	current := usageFoldVersion()
+	if version.String != current {
+		// folded by another definition: every day again
+		for _, t := range []string{"usage_days", "usage_calls", "usage_activity"} {
+			if _, err := tx.ExecContext(ctx, "delete from "+t); err != nil {
+				return 0, fmt.Errorf("usage days: clear %s: %w", t, err)
+			}
+		}
+	}
+	stmts := []struct{ what, sql string }{
+		{"find the days to refold", `create or replace temp table usage_refold as
+			select n.day from usage_days_now n left join usage_days d using (day)
+			where d.day is null or d.events <> n.events or d.first_event <> n.first_event or d.last_event <> n.last_event
+			union
+			select event_time::date from events where file_id > $1
+			union
+			select day from usage_days anti join usage_days_now using (day)`},
+		{"clear the days to refold", `delete from usage_calls where day in (select day from usage_refold)`},
+		{"clear the days to refold", `delete from usage_activity where day in (select day from usage_refold)`},
+		{"clear the days to refold", `delete from usage_days where day in (select day from usage_refold)`},
+		{"record the days", `insert into usage_days select n.day, n.events, n.first_event, n.last_event
+			from usage_days_now n semi join usage_refold using (day)`},
+	}
+	for _, s := range stmts {
+		var args []any
+		if strings.Contains(s.sql, "$1") {
+			args = append(args, fileID.Int64)
+		}
+		if _, err := tx.ExecContext(ctx, s.sql, args...); err != nil {
+			return 0, fmt.Errorf("usage days: %s: %w", s.what, err)
+		}
+	}
+	// each run of consecutive days is folded in one pass over its events
+	rows, err := tx.QueryContext(ctx, `with days as (
+		    select day, day - (row_number() over (order by day))::integer as run
+		    from usage_refold semi join usage_days_now using (day))
+		select min(day)::timestamptz, (max(day) + 1)::timestamptz, count(*) from days group by run order by 1`)
+	if err != nil {
+		return 0, fmt.Errorf("usage days: runs of days: %w", err)
+	}
+	type span struct{ lo, hi time.Time }
+	var spans []span
+	folded := 0
+	for rows.Next() {
+		var s span
+		var n int
+		if err := rows.Scan(&s.lo, &s.hi, &n); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("usage days: runs of days: %w", err)
+		}
+		spans = append(spans, s)
+		folded += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("usage days: runs of days: %w", err)
+	}
+	for _, s := range spans {
+		if err := foldSpan(ctx, tx, "usage_calls", "usage_activity", s.lo, s.hi); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `insert or replace into case_meta
+		select 'usage_fold_version', ?
+		union all
+		select 'usage_fold_file_id', coalesce(max(file_id), 0)::varchar from evidence_files`, current); err != nil {
+		return 0, fmt.Errorf("usage days: record the fold: %w", err)
+	}
+	return folded, nil
+}
+
+// foldSpan folds the calls and the activity from lo (inclusive) to hi
+// (exclusive) into the two tables.
+func foldSpan(ctx context.Context, tx *sql.Tx, calls, activity string, lo, hi time.Time) error {
+	start := time.Now()
+	if _, err := tx.ExecContext(ctx, "insert into "+calls+" select * from usage_fold($1::timestamptz, $2::timestamptz)", lo, hi); err != nil {
+		return fmt.Errorf("usage days: fold the calls from %s to %s: %w", lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano), err)
+	}
+	if _, err := tx.ExecContext(ctx, "insert into "+activity+" select * from usage_activity_fold($1::timestamptz, $2::timestamptz)", lo, hi); err != nil {
+		return fmt.Errorf("usage days: fold the activity from %s to %s: %w", lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano), err)
+	}
+	stepLog(ctx).Debug("usage fold", "into", calls, "from", lo, "to", hi, "seconds", time.Since(start).Seconds(), "peak_mib", peakMiB())
+	return nil
+}
+
+// usageWindow fills usage_window_calls and usage_window_activity with the
+// window's per-day folds: from the aggregate, every day whose events all lie
+// in the window; folded from events, the part of the window in the other
+// days (at most the first and the last; without aggregate, the whole
+// window). It returns how many days came from each.
+func usageWindow(ctx context.Context, tx *sql.Tx, aggregate bool) (whole, edges int, err error) {
+	for _, s := range []string{
+		"create or replace temp table usage_window_calls as from usage_calls limit 0",
+		"create or replace temp table usage_window_activity as from usage_activity limit 0",
+	} {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return 0, 0, fmt.Errorf("usage window: %w", err)
+		}
+	}
+	// an event at until is in the window: the spans end a microsecond after
+	var spansSQL string
+	if aggregate {
+		for _, t := range [][2]string{{"usage_window_calls", "usage_calls"}, {"usage_window_activity", "usage_activity"}} {
+			if _, err := tx.ExecContext(ctx, `insert into `+t[0]+` select x.* from `+t[1]+` x
+				semi join (select d.day from usage_days d, params p where d.first_event >= p.since and d.last_event <= p.until) w using (day)`); err != nil {
+				return 0, 0, fmt.Errorf("usage window: read %s: %w", t[1], err)
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `select count(*) from usage_days d, params p
+			where d.first_event >= p.since and d.last_event <= p.until`).Scan(&whole); err != nil {
+			return 0, 0, fmt.Errorf("usage window: %w", err)
+		}
+		spansSQL = `select greatest(p.since, d.day::timestamptz), least(p.until + interval 1 microsecond, (d.day + 1)::timestamptz)
+			from usage_days d, params p
+			where d.day between p.since::date and p.until::date and not (d.first_event >= p.since and d.last_event <= p.until)
+			order by d.day`
+	} else {
+		spansSQL = `select since, until + interval 1 microsecond from params where since is not null and until is not null`
+	}
+	rows, err := tx.QueryContext(ctx, spansSQL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
+	}
+	var spans [][2]time.Time
+	for rows.Next() {
+		var s [2]time.Time
+		if err := rows.Scan(&s[0], &s[1]); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
+		}
+		spans = append(spans, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
+	}
+	for _, s := range spans {
+		if err := foldSpan(ctx, tx, "usage_window_calls", "usage_window_activity", s[0], s[1]); err != nil {
+			return 0, 0, err
+		}
+	}
+	return whole, len(spans), nil
 }
 
 // runPolicies runs policiesSQL after the rules, then drops the temporary

@@ -135,10 +135,9 @@ group by principal_arn, lower(pattern), except_actions
 -- apart and are not use. Roles are matched through the session issuer
 -- (events.principal_arn), so every session of a role counts for the role.
 create or replace temp table pu_activity as
-select e.principal_arn, count(*) as events
-from events e cross join params p
-where e.event_time between p.since and p.until
-  and e.principal_arn in (select principal_arn from pu_principals)
+select principal_arn, sum(events)::bigint as events
+from usage_window_activity
+where principal_arn in (select principal_arn from pu_principals)
 group by 1
 ;
 -- The calls that may count as use: of a user or role (the export's or
@@ -165,22 +164,17 @@ create or replace temp macro pu_named_arns(resources) as
                 lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%')
 ;
 -- Every call of the window folded to one row per principal and action, so
--- what follows grows with principals x actions, not with events; each part
--- is an aggregate DuckDB can spill (no list of every call is held).
+-- what follows grows with principals x actions, not with events: the sum of
+-- the window's per-day folds (usage.go, usage_days.sql).
 create or replace temp table pu_used as
-with ev as (
-    select principal_arn, iam_action, event_time, aws_region, source_ip, error_code, call_id
-    from pu_calls
-    where principal_arn in (select principal_arn from pu_principals)
-)
 select principal_arn, iam_action as action, pu_service(iam_action) as service,
-       count(distinct call_id) filter (where error_code is null) as calls,
-       count(distinct call_id) filter (where error_code is not null) as denied,
-       min(event_time) filter (where error_code is null) as first_used,
-       max(event_time) filter (where error_code is null) as last_used,
-       list(distinct aws_region order by aws_region) filter (where error_code is null and aws_region is not null) as regions,
-       list(distinct source_ip order by source_ip) filter (where error_code is null and source_ip is not null) as source_ips
-from ev
+       sum(calls)::bigint as calls, sum(denied)::bigint as denied,
+       min(first_used) as first_used, max(last_used) as last_used,
+       list_sort(list_distinct(flatten(list(regions) filter (where regions is not null)))) as regions,
+       list_sort(list_distinct(flatten(list(source_ips) filter (where source_ips is not null)))) as source_ips
+from usage_window_calls
+where principal_arn in (select principal_arn from pu_principals)
+  and lower(iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
 group by 1, 2
 ;
 -- Each used (or refused) action against the grants.
