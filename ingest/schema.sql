@@ -543,7 +543,8 @@ create table if not exists usage_calls (
     source_ips    varchar[],
     unscoped      boolean,              -- a successful call named no resource
     arn_count     bigint not null,      -- distinct ARNs the successful calls named (usage_named_arns)
-    arns          varchar[]             -- those ARNs, sorted, when at most 50; NULL above
+    arns          varchar[],            -- those ARNs, sorted, when at most 50; NULL above
+    first_call    varchar               -- event_id of the first successful call (the smallest event_id at the first time)
 );
 create table if not exists usage_activity (
     day           date not null,

@@ -37,7 +37,7 @@ var usageDaysSQL string
 var (
 	usageTemps = []string{"pu_principals", "pu_statements", "pu_bounded", "pu_patterns",
 		"pu_used", "pu_used_grants", "pu_catalog", "pu_catalog_candidates", "pu_catalog_grants", "pu_activity",
-		"gp_incident", "gp_used", "gp_pairs", "gp_granted",
+		"gp_incident", "gp_incident_calls", "gp_touched", "gp_clean", "gp_used", "gp_pairs", "gp_granted",
 		"usage_days_now", "usage_refold", "usage_window_calls", "usage_window_activity"}
 	usageViews = []string{"pu_calls"}
 )
@@ -47,6 +47,18 @@ var (
 // analysis transaction, after the parameters and macros exist. Without
 // aggregate (a test's reference), the whole window is folded from events.
 func runUsage(ctx context.Context, tx *sql.Tx, aggregate bool) error {
+	// folded by another definition: made again, and every day refolded
+	var version sql.NullString
+	if err := tx.QueryRowContext(ctx, "select max(value) from case_meta where key = 'usage_fold_version'").Scan(&version); err != nil {
+		return fmt.Errorf("usage days: read the last fold: %w", err)
+	}
+	if version.String != usageFoldVersion() {
+		for _, t := range []string{"usage_days", "usage_calls", "usage_activity"} {
+			if _, err := tx.ExecContext(ctx, "drop table if exists "+t); err != nil {
+				return fmt.Errorf("usage days: drop %s: %w", t, err)
+			}
+		}
+	}
 	if err := runStatements(ctx, tx, "usage days", usageDaysSQL); err != nil {
 		return err
 	}
@@ -88,28 +100,17 @@ func usageFoldVersion() string {
 // ones (events removed as duplicates of a new copy). A day that no longer
 // has events is removed.
 func foldUsageDays(ctx context.Context, tx *sql.Tx) (int, error) {
-	var version sql.NullString
+	// the days of a fold by another definition were dropped by runUsage
 	var fileID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `select max(value) filter (where key = 'usage_fold_version'),
-		    max(value) filter (where key = 'usage_fold_file_id')::bigint
-		from case_meta`).Scan(&version, &fileID); err != nil {
+	if err := tx.QueryRowContext(ctx, "select max(value)::bigint from case_meta where key = 'usage_fold_file_id'").Scan(&fileID); err != nil {
 		return 0, fmt.Errorf("usage days: read the last fold: %w", err)
-	}
-	current := usageFoldVersion()
-	if version.String != current {
-		// folded by another definition: every day again
-		for _, t := range []string{"usage_days", "usage_calls", "usage_activity"} {
-			if _, err := tx.ExecContext(ctx, "delete from "+t); err != nil {
-				return 0, fmt.Errorf("usage days: clear %s: %w", t, err)
-			}
-		}
 	}
 	stmts := []struct{ what, sql string }{
 		{"find the days to refold", `create or replace temp table usage_refold as
 			select n.day from usage_days_now n left join usage_days d using (day)
 			where d.day is null or d.events <> n.events or d.first_event <> n.first_event or d.last_event <> n.last_event
 			union
-			select event_time::date from events where file_id > $1
+			select usage_day(event_time) from events where file_id > $1
 			union
 			select day from usage_days anti join usage_days_now using (day)`},
 		{"clear the days to refold", `delete from usage_calls where day in (select day from usage_refold)`},
@@ -160,7 +161,7 @@ func foldUsageDays(ctx context.Context, tx *sql.Tx) (int, error) {
 	if _, err := tx.ExecContext(ctx, `insert or replace into case_meta
 		select 'usage_fold_version', ?
 		union all
-		select 'usage_fold_file_id', coalesce(max(file_id), 0)::varchar from evidence_files`, current); err != nil {
+		select 'usage_fold_file_id', coalesce(max(file_id), 0)::varchar from evidence_files`, usageFoldVersion()); err != nil {
 		return 0, fmt.Errorf("usage days: record the fold: %w", err)
 	}
 	return folded, nil
@@ -209,7 +210,7 @@ func usageWindow(ctx context.Context, tx *sql.Tx, aggregate bool) (whole, edges 
 		}
 		spansSQL = `select greatest(p.since, d.day::timestamptz), least(p.until + interval 1 microsecond, (d.day + 1)::timestamptz)
 			from usage_days d, params p
-			where d.day between p.since::date and p.until::date and not (d.first_event >= p.since and d.last_event <= p.until)
+			where d.day between usage_day(p.since) and usage_day(p.until) and not (d.first_event >= p.since and d.last_event <= p.until)
 			order by d.day`
 	} else {
 		spansSQL = `select since, until + interval 1 microsecond from params where since is not null and until is not null`

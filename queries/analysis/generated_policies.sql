@@ -23,57 +23,69 @@ with refs as (
 )
 select distinct finding_id, rule_id, severity, event_id from refs where event_id is not null
 ;
--- The successful calls per variant, principal and action. The resources
--- the calls named are folded apart, one row per distinct ARN, and listed
--- only where there are at most 50 (more make the statement unscoped): no
--- list of every call's resources is held.
-create or replace temp table gp_used as
+-- The successful calls of the window that back such a finding.
+create or replace temp table gp_incident_calls as
+select c.event_id, c.principal_arn, c.iam_action, usage_day(c.event_time) as day, c.call_id, i.finding_id, i.rule_id, i.severity
+from pu_calls c join gp_incident i using (event_id)
+where c.error_code is null
+;
+-- The days of each principal and action that hold such calls: the variant
+-- without incident activity folds them again without those calls; the
+-- other days it takes from the window's per-day folds.
+create or replace temp table gp_touched as
+select distinct day, principal_arn, iam_action from gp_incident_calls
+;
+create or replace temp table gp_clean as
 with calls as not materialized (
-    select principal_arn, iam_action, resources,
-           event_id in (select event_id from gp_incident) as incident
-    from pu_calls
-    where error_code is null
+    select usage_day(c.event_time) as day, c.principal_arn, c.iam_action, c.resources
+    from pu_calls c
+    semi join gp_touched t on t.day = usage_day(c.event_time) and t.principal_arn = c.principal_arn and t.iam_action = c.iam_action
+    where c.error_code is null and c.event_id not in (select event_id from gp_incident)
 ),
--- every call folded once per principal, action and whether it backs a
--- finding, before the two variants are formed from these few rows (the
--- variant without incident activity takes the rows that are not)
 folded as (
-    select principal_arn, iam_action as action, incident,
-           bool_or(resources is null or json_array_length(resources) = 0) as unscoped_calls
-    from calls
-    group by all
-),
-folded_arns as (
-    select distinct principal_arn, iam_action as action, incident, unnest(pu_named_arns(resources)) as arn
-    from calls
-),
-variants as (
-    select unnest([false, true]) as incident_activity
-),
-acts as (
-    select v.incident_activity, f.principal_arn, f.action, bool_or(f.unscoped_calls) as unscoped_calls
-    from folded f join variants v on v.incident_activity or not f.incident
-    group by all
+    select day, principal_arn, iam_action, bool_or(resources is null or json_array_length(resources) = 0) as unscoped
+    from calls group by all
 ),
 arns as (
-    select distinct v.incident_activity, f.principal_arn, f.action, f.arn
-    from folded_arns f join variants v on v.incident_activity or not f.incident
-),
-arn_counts as (
-    select incident_activity, principal_arn, action, count(*) as arn_count from arns group by all
+    select distinct day, principal_arn, iam_action, unnest(usage_named_arns(resources)) as arn from calls
 ),
 arn_lists as (
-    select a.incident_activity, a.principal_arn, a.action, list(a.arn order by a.arn) as resource_arns
-    from arns a
-    semi join arn_counts k on k.incident_activity = a.incident_activity and k.principal_arn = a.principal_arn
-     and k.action = a.action and k.arn_count <= 50
+    select day, principal_arn, iam_action, count(*) as arn_count,
+           case when count(*) <= 50 then list(arn order by arn) end as arns
+    from arns group by all
+)
+select f.day, f.principal_arn, f.iam_action, f.unscoped, coalesce(a.arn_count, 0) as arn_count, a.arns
+from folded f left join arn_lists a using (day, principal_arn, iam_action)
+;
+-- The successful calls per variant, principal and action, from the per-day
+-- folds: whether one named no resource, and the ARNs they named, listed
+-- only where there are at most 50 (more make the statement unscoped).
+create or replace temp table gp_used as
+with days as (
+    select true as incident_activity, principal_arn, iam_action, unscoped, arn_count, arns
+    from usage_window_calls
+    where calls > 0
+    union all
+    select false, w.principal_arn, w.iam_action, w.unscoped, w.arn_count, w.arns
+    from usage_window_calls w
+    anti join gp_touched t using (day, principal_arn, iam_action)
+    where w.calls > 0
+    union all
+    select false, principal_arn, iam_action, unscoped, arn_count, arns from gp_clean
+),
+merged as (
+    select incident_activity, principal_arn, iam_action as action, bool_or(unscoped) as unscoped_calls,
+           bool_or(arn_count > 50) as many,
+           list_sort(list_distinct(flatten(list(arns) filter (where arns is not null)))) as arns
+    from days
+    where lower(iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
     group by all
 )
-select a.incident_activity, a.principal_arn, a.action, pu_service(a.action) as service,
-       coalesce(k.arn_count, 0) as arn_count, coalesce(l.resource_arns, []::varchar[]) as resource_arns, a.unscoped_calls
-from acts a
-left join arn_counts k using (incident_activity, principal_arn, action)
-left join arn_lists l using (incident_activity, principal_arn, action)
+select incident_activity, principal_arn, action, pu_service(action) as service,
+       case when many then 51 else coalesce(len(arns), 0) end as arn_count,
+       case when not many and coalesce(len(arns), 0) <= 50 then coalesce(arns, []::varchar[]) else []::varchar[] end as resource_arns,
+       unscoped_calls
+from merged
 ;
 create or replace temp table gp_pairs as
 select distinct u.principal_arn, u.action
@@ -152,9 +164,8 @@ policies as (
 -- finding and action, and whether the action is in that policy anyway
 -- (used outside the incident too). Both variants carry the list.
 excluded_calls as (
-    select c.principal_arn, i.finding_id, i.rule_id, i.severity, c.iam_action as action, count(distinct c.call_id) as events
-    from pu_calls c join gp_incident i using (event_id)
-    where c.error_code is null
+    select c.principal_arn, c.finding_id, c.rule_id, c.severity, c.iam_action as action, count(distinct c.call_id) as events
+    from gp_incident_calls c
     group by all
 ),
 excluded as (

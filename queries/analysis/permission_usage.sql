@@ -156,13 +156,6 @@ where e.event_time between p.since and p.until
   and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
   and (e.error_code is null or is_denied(e.error_code))
 ;
--- The resources a call names, for the generated policy: S3 objects widened
--- to their bucket, credentials and sessions left out.
-create or replace temp macro pu_named_arns(resources) as
-    list_filter(list_transform(coalesce(json_extract_string(resources, '$[*].ARN'), []),
-                               lambda r: regexp_replace(r, '^(arn:[^:]+:s3:::[^/]+)/.+$', '\1/*')),
-                lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%')
-;
 -- Every call of the window folded to one row per principal and action, so
 -- what follows grows with principals x actions, not with events: the sum of
 -- the window's per-day folds (usage.go, usage_days.sql).

@@ -3,7 +3,8 @@
 -- resource, with the statements that grant them and their use in the window.
 -- Runs after evaluator.sql and permission_usage.sql and reads their tables:
 -- iam_decide and iam_administrators (the policy evaluator), pu_statements
--- (the statements in force), pu_patterns, pu_used and pu_calls.
+-- (the statements in force), pu_patterns, pu_used, and the window's
+-- per-day usage (usage_window_calls, usage.go).
 -- Statements are separated by lines holding only ';'.
 
 -- A statement on every resource: Resource "*", an ARN whose resource part is
@@ -102,11 +103,12 @@ join writes w on w.principal_arn = u.principal_arn and w.pattern = u.pattern and
 where w.writes
 ;
 -- The first successful call of each action by each judged principal: the
--- event that proves its use.
+-- event that proves its use (at equal times, the smallest event id).
 create or replace temp table risk_first_calls as
-select c.principal_arn, lower(c.iam_action) as action, arg_min(c.event_id, c.event_time) as event_id
-from pu_calls c
-where c.error_code is null and c.principal_arn in (select principal_arn from risk_principals)
+select principal_arn, lower(iam_action) as action, arg_min(first_call, (first_used, first_call)) as event_id
+from usage_window_calls
+where calls > 0 and principal_arn in (select principal_arn from risk_principals)
+  and lower(iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
 group by 1, 2
 ;
 create or replace temp table risk_grants as

@@ -13,6 +13,10 @@
 -- one call (a cross-account call is logged in both accounts under one
 -- sharedEventID) carry the eventTime of the call itself, so a call never
 -- spans two days (every copy pair of the corpus agrees).
+-- The UTC day of a time, from its epoch: as fast as reading the column.
+create or replace temp macro usage_day(t) as
+    date '1970-01-01' + (epoch_us(t) // 86400000000 - (epoch_us(t) % 86400000000 < 0)::bigint)::integer
+;
 create table if not exists usage_days (
     day         date primary key,
     events      bigint not null,        -- events of the day when it was folded
@@ -32,7 +36,8 @@ create table if not exists usage_calls (
     source_ips    varchar[],
     unscoped      boolean,              -- a successful call named no resource
     arn_count     bigint not null,      -- distinct ARNs the successful calls named (usage_named_arns)
-    arns          varchar[]             -- those ARNs, sorted, when at most 50; NULL above
+    arns          varchar[],            -- those ARNs, sorted, when at most 50; NULL above
+    first_call    varchar               -- event_id of the first successful call (the smallest event_id at the first time)
 )
 ;
 create table if not exists usage_activity (
@@ -53,7 +58,7 @@ create or replace temp macro usage_named_arns(resources) as
 -- permission, sign-ins left out. Actions that need no permission are left
 -- out where the fold is read, so that a change to that list needs no refold.
 create or replace temp macro usage_call_events(lo, hi) as table
-select e.event_time::date as day, e.event_id, e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip,
+select usage_day(e.event_time) as day, e.event_id, e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip,
        e.error_code, e.resources,
        -- a cross-account call is logged in both accounts, under one sharedEventID
        coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
@@ -78,7 +83,8 @@ folded as (
            max(event_time) filter (where error_code is null) as last_used,
            list(distinct aws_region order by aws_region) filter (where error_code is null and aws_region is not null) as regions,
            list(distinct source_ip order by source_ip) filter (where error_code is null and source_ip is not null) as source_ips,
-           bool_or(resources is null or json_array_length(resources) = 0) filter (where error_code is null) as unscoped
+           bool_or(resources is null or json_array_length(resources) = 0) filter (where error_code is null) as unscoped,
+           arg_min(event_id, (event_time, event_id)) filter (where error_code is null) as first_call
     from calls
     group by all
 ),
@@ -99,20 +105,20 @@ arn_lists as (
     group by all
 )
 select f.day, f.principal_arn, f.iam_action, f.calls, f.denied, f.first_used, f.last_used, f.regions, f.source_ips,
-       f.unscoped, coalesce(k.arn_count, 0), l.arns
+       f.unscoped, coalesce(k.arn_count, 0), l.arns, f.first_call
 from folded f
 left join arn_counts k using (day, principal_arn, iam_action)
 left join arn_lists l using (day, principal_arn, iam_action)
 ;
 -- Every event of a principal from lo to hi, counted per day.
 create or replace temp macro usage_activity_fold(lo, hi) as table
-select event_time::date as day, principal_arn, count(*) as events
+select usage_day(event_time) as day, principal_arn, count(*) as events
 from events
 where event_time >= lo and event_time < hi and principal_arn is not null
 group by all
 ;
 -- What each day holds now: compared with usage_days to find the days to refold.
 create or replace temp table usage_days_now as
-select event_time::date as day, count(*) as events, min(event_time) as first_event, max(event_time) as last_event
+select usage_day(event_time) as day, count(*) as events, min(event_time) as first_event, max(event_time) as last_event
 from events
 group by all
