@@ -92,6 +92,9 @@ func usageFoldVersion() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// foldDays is the most days one pass of the fold reads.
+const foldDays = 7
+
 // foldUsageDays refolds the days of usage_days whose events changed since
 // the last fold, and returns how many: the days never folded, the days
 // holding events of files loaded since (a kept copy of an event replaced by
@@ -128,11 +131,14 @@ func foldUsageDays(ctx context.Context, tx *sql.Tx) (int, error) {
 			return 0, fmt.Errorf("usage days: %s: %w", s.what, err)
 		}
 	}
-	// each run of consecutive days is folded in one pass over its events
+	// each run of consecutive days is folded in passes over its events of
+	// at most foldDays days: what one pass holds grows with its days
 	rows, err := tx.QueryContext(ctx, `with days as (
 		    select day, day - (row_number() over (order by day))::integer as run
-		    from usage_refold semi join usage_days_now using (day))
-		select min(day)::timestamptz, (max(day) + 1)::timestamptz, count(*) from days group by run order by 1`)
+		    from usage_refold semi join usage_days_now using (day)),
+		passes as (
+		    select day, run, (row_number() over (partition by run order by day) - 1) // $1 as pass from days)
+		select min(day)::timestamptz, (max(day) + 1)::timestamptz, count(*) from passes group by run, pass order by 1`, foldDays)
 	if err != nil {
 		return 0, fmt.Errorf("usage days: runs of days: %w", err)
 	}
