@@ -30,7 +30,7 @@ func main() {
 	perDay := flag.Int("events-per-day", 0, "events per account per day of the generated archive (instead of --events)")
 	days := flag.Int("days", 30, "days of the generated archive")
 	accounts := flag.Int("accounts", 2, "accounts of the generated archive")
-	memory := flag.String("memory-limit", "600MB", "DuckDB memory limit of every DuckDB process (credtrail's default)")
+	memory := flag.String("memory-limit", "500MB", "DuckDB memory limit of every DuckDB process (credtrail's default)")
 	runs := flag.Int("runs", 3, "alternating runs of every comparator; the table shows medians")
 	noJQ := flag.Bool("no-jq", false, "leave out the jq comparator even when jq is installed")
 	bare := flag.String("bare-load", "", "internal: load ARCHIVE's CloudTrail files with read_json into this database")
