@@ -143,18 +143,12 @@ group by 1
 -- The calls that may count as use: of a user or role (the export's or
 -- not: the generated policy of a principal the export lacks is built from
 -- its use alone), in the window, of an action that needs a permission,
--- successful or refused for lack of permission.
+-- successful or refused for lack of permission: the calls the per-day fold
+-- reads (usage_days.sql), less the actions that need none.
 create or replace temp view pu_calls as
-select e.event_id, e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip, e.error_code, e.resources,
-       -- a cross-account call is logged in both accounts, under one sharedEventID
-       coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
-from events e cross join params p
-where e.event_time between p.since and p.until
-  and regexp_matches(e.principal_arn, '^arn:[^:]+:iam::[0-9]{12}:(user|role)/')
-  and e.iam_action is not null
-  and lower(e.iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
-  and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
-  and (e.error_code is null or is_denied(e.error_code))
+select event_id, principal_arn, iam_action, event_time, aws_region, source_ip, error_code, resources, call_id
+from usage_call_events((select since from params), (select until from params) + interval 1 microsecond)
+where lower(iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
 ;
 -- Every call of the window folded to one row per principal and action, so
 -- what follows grows with principals x actions, not with events: the sum of
