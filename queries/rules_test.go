@@ -206,17 +206,23 @@ func ingestCase(tb testing.TB, path string, inputs []string) *ingest.Case {
 	}
 	tb.Cleanup(func() { c.Close() })
 	if len(inputs) > 0 {
-		outcomes, err := c.Ingest(ctx, inputs, ingest.IngestOptions{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, o := range outcomes {
-			if o.Status != ingest.StatusLoaded {
-				tb.Fatalf("%s: %s %s", o.Path, o.Status, o.Error)
-			}
-		}
+		mustIngest(tb, c, inputs...)
 	}
 	return c
+}
+
+// mustIngest ingests inputs into c and fails unless every file loads.
+func mustIngest(tb testing.TB, c *ingest.Case, inputs ...string) {
+	tb.Helper()
+	outcomes, err := c.Ingest(context.Background(), inputs, ingest.IngestOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if o.Status != ingest.StatusLoaded {
+			tb.Fatalf("%s: %s %s", o.Path, o.Status, o.Error)
+		}
+	}
 }
 
 // dumpFindings writes the findings as the fixtures record them.

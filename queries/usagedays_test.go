@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
 )
 
@@ -177,24 +176,12 @@ func TestUsageAggregateIncremental(t *testing.T) {
 	if got := analyseCounting(t, inc.DB, queries.Params{}); got != days {
 		t.Errorf("first analysis folded %d days, want every day of the case, %d", got, days)
 	}
-	add := func(paths ...string) {
-		t.Helper()
-		outcomes, err := inc.Ingest(ctx, paths, ingest.IngestOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range outcomes {
-			if o.Status != ingest.StatusLoaded {
-				t.Fatalf("%s: %s %s", o.Path, o.Status, o.Error)
-			}
-		}
-	}
 	// The last day: its files also hold the last minutes of the day before.
 	var before int64
 	if err := inc.DB.QueryRowContext(ctx, "select coalesce(max(file_id), 0) from evidence_files").Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	add(late...)
+	mustIngest(t, inc, late...)
 	var lateDays int
 	if err := inc.DB.QueryRowContext(ctx, "select count(distinct event_time::date) from events where file_id > ?", before).Scan(&lateDays); err != nil {
 		t.Fatal(err)
@@ -206,7 +193,7 @@ func TestUsageAggregateIncremental(t *testing.T) {
 		t.Errorf("again with nothing new: %d days folded, want 0", got)
 	}
 	// The days of the new copies and the day that lost the moved one.
-	add(doctored)
+	mustIngest(t, inc, doctored)
 	if got := analyseCounting(t, inc.DB, queries.Params{}); got != 3 {
 		t.Errorf("after two copies replaced the ones in the case: %d days folded, want 3", got)
 	}
