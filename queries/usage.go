@@ -108,61 +108,38 @@ func foldUsageDays(ctx context.Context, tx *sql.Tx) (int, error) {
 	if err := tx.QueryRowContext(ctx, "select max(value)::bigint from case_meta where key = 'usage_fold_file_id'").Scan(&fileID); err != nil {
 		return 0, fmt.Errorf("usage days: read the last fold: %w", err)
 	}
-	stmts := []struct{ what, sql string }{
+	stmts := []struct {
+		what, sql string
+		args      []any
+	}{
 		{"find the days to refold", `create or replace temp table usage_refold as
 			select n.day from usage_days_now n left join usage_days d using (day)
 			where d.day is null or d.events <> n.events or d.first_event <> n.first_event or d.last_event <> n.last_event
 			union
 			select usage_day(event_time) from events where file_id > $1
 			union
-			select day from usage_days anti join usage_days_now using (day)`},
-		{"clear the days to refold", `delete from usage_calls where day in (select day from usage_refold)`},
-		{"clear the days to refold", `delete from usage_activity where day in (select day from usage_refold)`},
-		{"clear the days to refold", `delete from usage_days where day in (select day from usage_refold)`},
+			select day from usage_days anti join usage_days_now using (day)`, []any{fileID.Int64}},
+		{"clear the days to refold", `delete from usage_calls where day in (select day from usage_refold)`, nil},
+		{"clear the days to refold", `delete from usage_activity where day in (select day from usage_refold)`, nil},
+		{"clear the days to refold", `delete from usage_days where day in (select day from usage_refold)`, nil},
 		{"record the days", `insert into usage_days select n.day, n.events, n.first_event, n.last_event
-			from usage_days_now n semi join usage_refold using (day)`},
+			from usage_days_now n semi join usage_refold using (day)`, nil},
 	}
 	for _, s := range stmts {
-		var args []any
-		if strings.Contains(s.sql, "$1") {
-			args = append(args, fileID.Int64)
-		}
-		if _, err := tx.ExecContext(ctx, s.sql, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return 0, fmt.Errorf("usage days: %s: %w", s.what, err)
 		}
 	}
 	// each run of consecutive days is folded in passes over its events of
 	// at most foldDays days: what one pass holds grows with its days
-	rows, err := tx.QueryContext(ctx, `with days as (
+	_, folded, err := foldSpans(ctx, tx, "usage days: runs of days", "usage_calls", "usage_activity", `with days as (
 		    select day, day - (row_number() over (order by day))::integer as run
 		    from usage_refold semi join usage_days_now using (day)),
 		passes as (
 		    select day, run, (row_number() over (partition by run order by day) - 1) // $1 as pass from days)
 		select min(day)::timestamptz, (max(day) + 1)::timestamptz, count(*) from passes group by run, pass order by 1`, foldDays)
 	if err != nil {
-		return 0, fmt.Errorf("usage days: runs of days: %w", err)
-	}
-	type span struct{ lo, hi time.Time }
-	var spans []span
-	folded := 0
-	for rows.Next() {
-		var s span
-		var n int
-		if err := rows.Scan(&s.lo, &s.hi, &n); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("usage days: runs of days: %w", err)
-		}
-		spans = append(spans, s)
-		folded += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("usage days: runs of days: %w", err)
-	}
-	for _, s := range spans {
-		if err := foldSpan(ctx, tx, "usage_calls", "usage_activity", s.lo, s.hi); err != nil {
-			return 0, err
-		}
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `insert or replace into case_meta
 		select 'usage_fold_version', ?
@@ -185,6 +162,38 @@ func foldSpan(ctx context.Context, tx *sql.Tx, calls, activity string, lo, hi ti
 	}
 	stepLog(ctx).Debug("usage fold", "into", calls, "from", lo, "to", hi, "seconds", time.Since(start).Seconds(), "peak_mib", peakMiB())
 	return nil
+}
+
+// foldSpans folds into the two tables every span spansSQL yields as (lo,
+// hi, days), and returns how many spans and days it folded; what names the
+// query in errors.
+func foldSpans(ctx context.Context, tx *sql.Tx, what, calls, activity, spansSQL string, args ...any) (spans, days int, err error) {
+	rows, err := tx.QueryContext(ctx, spansSQL, args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	var found [][2]time.Time
+	for rows.Next() {
+		var s [2]time.Time
+		var n int
+		if err := rows.Scan(&s[0], &s[1], &n); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("%s: %w", what, err)
+		}
+		found = append(found, s)
+		days += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	// folded once the rows are read: the transaction runs one statement at a time
+	for _, s := range found {
+		if err := foldSpan(ctx, tx, calls, activity, s[0], s[1]); err != nil {
+			return 0, 0, err
+		}
+	}
+	return len(found), days, nil
 }
 
 // usageWindow fills usage_window_calls and usage_window_activity with the
@@ -214,36 +223,15 @@ func usageWindow(ctx context.Context, tx *sql.Tx, aggregate bool) (whole, edges 
 			where d.first_event >= p.since and d.last_event <= p.until`).Scan(&whole); err != nil {
 			return 0, 0, fmt.Errorf("usage window: %w", err)
 		}
-		spansSQL = `select greatest(p.since, d.day::timestamptz), least(p.until + interval 1 microsecond, (d.day + 1)::timestamptz)
+		spansSQL = `select greatest(p.since, d.day::timestamptz), least(p.until + interval 1 microsecond, (d.day + 1)::timestamptz), 1
 			from usage_days d, params p
 			where d.day between usage_day(p.since) and usage_day(p.until) and not (d.first_event >= p.since and d.last_event <= p.until)
 			order by d.day`
 	} else {
-		spansSQL = `select since, until + interval 1 microsecond from params where since is not null and until is not null`
+		spansSQL = `select since, until + interval 1 microsecond, 1 from params where since is not null and until is not null`
 	}
-	rows, err := tx.QueryContext(ctx, spansSQL)
-	if err != nil {
-		return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
-	}
-	var spans [][2]time.Time
-	for rows.Next() {
-		var s [2]time.Time
-		if err := rows.Scan(&s[0], &s[1]); err != nil {
-			rows.Close()
-			return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
-		}
-		spans = append(spans, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("usage window: days from events: %w", err)
-	}
-	for _, s := range spans {
-		if err := foldSpan(ctx, tx, "usage_window_calls", "usage_window_activity", s[0], s[1]); err != nil {
-			return 0, 0, err
-		}
-	}
-	return whole, len(spans), nil
+	edges, _, err = foldSpans(ctx, tx, "usage window: days from events", "usage_window_calls", "usage_window_activity", spansSQL)
+	return whole, edges, err
 }
 
 // runPolicies runs policiesSQL after the rules, then drops the temporary
