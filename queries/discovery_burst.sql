@@ -8,10 +8,13 @@
 -- remediation: Ask the credential's owner what ran; if nobody knows, treat the credential as stolen and read what it did next.
 with reads as (
     select e.recipient_account_id as account_id, e.principal_arn, coalesce(e.access_key_id, e.principal_arn) as credential,
-           e.event_id, e.event_time, e.event_source, e.event_name, e.source_ip
+           e.event_id, e.event_time, e.event_source, e.event_name, e.source_ip, burst_span(e.event_time, p.burst_minutes) as span
     from events e, params p
     where e.error_code is null and e.event_time between p.since and p.until and e.principal_arn is not null
-      and regexp_matches(e.event_name, '^(List|Describe|Get)') and not is_write(e.read_only, e.event_name)
+      -- prefix checks, cheaper than a regular expression over millions of names; for
+      -- these names is_write() is false unless readOnly says false
+      and (starts_with(e.event_name, 'List') or starts_with(e.event_name, 'Describe') or starts_with(e.event_name, 'Get'))
+      and coalesce(e.read_only, true)
       -- data reads are collection, not enumeration
       and e.event_name not in ('GetObject', 'GetSecretValue', 'GetParameter', 'GetParameters', 'GetParametersByPath', 'GetPasswordData')
       and coalesce(e.identity_type, '') not in ('AWSService', 'AWSAccount')
@@ -27,9 +30,8 @@ with reads as (
 -- alone (a read there whose own window reaches a third span does not open a
 -- burst: that next pair would then qualify and be read too).
 spans as (
-    select distinct r.account_id, r.credential, r.event_source, r.event_name,
-           burst_span(r.event_time, p.burst_minutes) as span
-    from reads r, params p
+    select distinct account_id, credential, event_source, event_name, span
+    from reads
 ),
 busy_pairs as (
     select s.account_id, s.credential, s.pair
@@ -38,12 +40,17 @@ busy_pairs as (
     having count(distinct s.event_source || ':' || s.event_name) >= any_value(p.discovery_actions)
        and count(distinct s.event_source) >= any_value(p.discovery_services)
 ),
+-- the spans of the busy pairs, each once, so that the reads are kept by an
+-- equality join on the span rather than by comparing each read with every
+-- busy pair of its credential
+busy_spans as (
+    select distinct account_id, credential, unnest([pair, pair + 1]) as span
+    from busy_pairs
+),
 candidates as (
     select r.*
-    from reads r, params p
-    where exists (select 1 from busy_pairs b
-                  where b.account_id = r.account_id and b.credential = r.credential
-                    and burst_span(r.event_time, p.burst_minutes) in (b.pair, b.pair + 1))
+    from reads r
+    join busy_spans b on b.account_id = r.account_id and b.credential = r.credential and b.span = r.span
 ),
 counted as (
     select r.*,
