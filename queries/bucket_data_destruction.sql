@@ -6,24 +6,36 @@
 -- needs: cloudtrail
 -- rationale: S3 ransomware suspends versioning (so nothing can be restored), deletes objects in bulk, or rewrites them encrypted with a KMS key of an account the attacker owns; each of these is rare in normal operation. Principals that already deleted in bulk from the bucket in the first baseline hours of a case are routine and not reported for deletion.
 -- remediation: Re-enable versioning, stop the principal (deny s3:* on the bucket), restore from versions or backups, and check which objects now use a foreign key; enable Object Lock on buckets that must survive this.
-with changes as (
-    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip,
-           json_extract_string(e.request_parameters, '$.bucketName') as bucket,
-           case
-               when e.event_name = 'PutBucketVersioning' and json_extract_string(e.request_parameters, '$.VersioningConfiguration.Status') = 'Suspended'
-                   then 'versioning suspended'
-               when e.event_name in ('PutObject', 'CopyObject')
-                    and principal_account(json_extract_string(e.request_parameters, '$."x-amz-server-side-encryption-aws-kms-key-id"'))
-                        <> e.recipient_account_id
-                    and principal_account(json_extract_string(e.request_parameters, '$."x-amz-server-side-encryption-aws-kms-key-id"'))
-                        not in (select account_id from case_accounts)
-                   then 'objects encrypted with a KMS key of account '
-                        || principal_account(json_extract_string(e.request_parameters, '$."x-amz-server-side-encryption-aws-kms-key-id"'))
-               when e.event_name in ('DeleteObject', 'DeleteObjects') then 'deletion'
-           end as act
+with writes as (
+    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip, e.request_parameters,
+           -- the account of the KMS key an object is written under, read only where the
+           -- parameters can name one: the key's name, or a \u escape that could spell it
+           case when e.event_name in ('PutObject', 'CopyObject')
+                     and (contains(e.request_parameters, 'kms-key-id') or contains(e.request_parameters, '\u'))
+                then principal_account(json_extract_string(e.request_parameters, '$."x-amz-server-side-encryption-aws-kms-key-id"'))
+           end as key_account
     from events e, params p
     where e.event_source = 's3.amazonaws.com' and e.error_code is null and e.event_time between p.since and p.until
       and e.event_name in ('PutBucketVersioning', 'PutObject', 'CopyObject', 'DeleteObject', 'DeleteObjects')
+),
+acted as (
+    select w.account_id, w.principal_arn, w.event_id, w.event_time, w.source_ip, w.request_parameters,
+           case
+               when w.event_name = 'PutBucketVersioning' and json_extract_string(w.request_parameters, '$.VersioningConfiguration.Status') = 'Suspended'
+                   then 'versioning suspended'
+               when w.key_account <> w.account_id and w.key_account not in (select account_id from case_accounts)
+                   then 'objects encrypted with a KMS key of account ' || w.key_account
+               when w.event_name in ('DeleteObject', 'DeleteObjects') then 'deletion'
+           end as act
+    from writes w
+    -- most writes are objects stored under no foreign key: the account test runs on the few that are
+    where w.event_name not in ('PutObject', 'CopyObject') or w.key_account <> w.account_id
+),
+changes as (
+    select a.account_id, a.principal_arn, a.event_id, a.event_time, a.source_ip, a.act,
+           json_extract_string(a.request_parameters, '$.bucketName') as bucket
+    from acted a
+    where a.act is not null
 ),
 deletions as (
     select c.*,
