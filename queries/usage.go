@@ -32,14 +32,12 @@ var policiesSQL string
 //go:embed analysis/usage_days.sql
 var usageDaysSQL string
 
-// usageTemps are the temporary tables usageSQL and policiesSQL leave behind;
-// usageViews their views.
+// usageTemps are the temporary tables usageSQL and policiesSQL leave behind.
 var (
 	usageTemps = []string{"pu_principals", "pu_statements", "pu_bounded", "pu_patterns",
 		"pu_used", "pu_used_grants", "pu_catalog", "pu_catalog_candidates", "pu_catalog_grants", "pu_activity",
 		"gp_incident", "gp_incident_calls", "gp_touched", "gp_clean", "gp_used", "gp_pairs", "gp_granted",
 		"usage_days_now", "usage_refold", "usage_window_calls", "usage_window_activity"}
-	usageViews = []string{"pu_calls"}
 )
 
 // runUsage brings the per-day usage aggregate up to date, gathers the
@@ -239,11 +237,6 @@ func usageWindow(ctx context.Context, tx *sql.Tx, aggregate bool) (whole, edges 
 func runPolicies(ctx context.Context, tx *sql.Tx) error {
 	if err := runStatements(ctx, tx, "generated policies", policiesSQL); err != nil {
 		return err
-	}
-	for _, t := range usageViews {
-		if _, err := tx.ExecContext(ctx, "drop view if exists temp."+t); err != nil {
-			return fmt.Errorf("permission usage: drop %s: %w", t, err)
-		}
 	}
 	for _, t := range append(usageTemps, riskTemps...) {
 		if _, err := tx.ExecContext(ctx, "drop table if exists temp."+t); err != nil {

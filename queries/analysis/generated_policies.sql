@@ -23,11 +23,23 @@ with refs as (
 )
 select distinct finding_id, rule_id, severity, event_id from refs where event_id is not null
 ;
--- The successful calls of the window that back such a finding.
+-- The successful calls of the window that back such a finding. The events
+-- are found by id first, then told to be calls: the other way round tests
+-- every event of the window (2.7 s at 10M events).
 create or replace temp table gp_incident_calls as
-select c.event_id, c.principal_arn, c.iam_action, usage_day(c.event_time) as day, c.call_id, i.finding_id, i.rule_id, i.severity
-from pu_calls c join gp_incident i using (event_id)
-where c.error_code is null
+with incident_events as materialized (
+    select e.event_id, e.principal_arn, e.iam_action, e.event_time, e.event_type, e.error_code, e.shared_event_id, e.recipient_account_id
+    from events e
+    semi join gp_incident i using (event_id)
+    cross join params p
+    where e.event_time between p.since and p.until
+)
+select c.event_id, c.principal_arn, c.iam_action, usage_day(c.event_time) as day,
+       usage_call_id(c.shared_event_id, c.event_id, c.recipient_account_id) as call_id, i.finding_id, i.rule_id, i.severity
+from incident_events c
+join gp_incident i using (event_id)
+where usage_call(c.principal_arn, c.iam_action, c.event_type, c.error_code) and c.error_code is null
+  and lower(c.iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
 ;
 -- The days of each principal and action that hold such calls: the variant
 -- without incident activity folds them again without those calls; the
@@ -36,11 +48,19 @@ create or replace temp table gp_touched as
 select distinct day, principal_arn, iam_action from gp_incident_calls
 ;
 create or replace temp table gp_clean as
-with calls as not materialized (
+with touched_events as materialized (
+    -- the events of those days, principals and actions first, as above
+    select e.event_id, e.principal_arn, e.iam_action, e.event_time, e.event_type, e.error_code, e.resources
+    from events e
+    semi join gp_touched t on t.day = usage_day(e.event_time) and t.principal_arn = e.principal_arn and t.iam_action = e.iam_action
+    cross join params p
+    where e.event_time between p.since and p.until
+),
+calls as materialized (
     select usage_day(c.event_time) as day, c.principal_arn, c.iam_action, c.resources
-    from pu_calls c
-    semi join gp_touched t on t.day = usage_day(c.event_time) and t.principal_arn = c.principal_arn and t.iam_action = c.iam_action
-    where c.error_code is null and c.event_id not in (select event_id from gp_incident)
+    from touched_events c
+    where usage_call(c.principal_arn, c.iam_action, c.event_type, c.error_code) and c.error_code is null
+      and c.event_id not in (select event_id from gp_incident)
 ),
 folded as (
     select day, principal_arn, iam_action, bool_or(resources is null or json_array_length(resources) = 0) as unscoped

@@ -140,16 +140,6 @@ from usage_window_activity
 where principal_arn in (select principal_arn from pu_principals)
 group by 1
 ;
--- The calls that may count as use: of a user or role (the export's or
--- not: the generated policy of a principal the export lacks is built from
--- its use alone), in the window, of an action that needs a permission,
--- successful or refused for lack of permission: the calls the per-day fold
--- reads (usage_days.sql), less the actions that need none.
-create or replace temp view pu_calls as
-select event_id, principal_arn, iam_action, event_time, aws_region, source_ip, error_code, resources, call_id
-from usage_call_events((select since from params), (select until from params) + interval 1 microsecond)
-where lower(iam_action) not in (select lower(iam_action) from actions_needing_no_permission)
-;
 -- Every call of the window folded to one row per principal and action, so
 -- what follows grows with principals x actions, not with events: the sum of
 -- the window's per-day folds (usage.go, usage_days.sql).

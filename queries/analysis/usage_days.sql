@@ -53,21 +53,28 @@ create or replace temp macro usage_named_arns(resources) as
                                lambda r: regexp_replace(r, '^(arn:[^:]+:s3:::[^/]+)/.+$', '\1/*')),
                 lambda r: r is not null and r not like '%:accessKey/%' and r not like '%:assumed-role/%')
 ;
--- The calls that may count as use, from lo (inclusive) to hi (exclusive):
--- of a user or role, of an action, successful or refused for lack of
--- permission, sign-ins left out. Actions that need no permission are left
--- out where the fold is read, so that a change to that list needs no refold.
+-- Whether an event is a call that may count as use: of a user or role, of
+-- an action, successful or refused for lack of permission, sign-ins left
+-- out. Actions that need no permission are left out where the fold is read,
+-- so that a change to that list needs no refold.
+create or replace temp macro usage_call(principal_arn, iam_action, event_type, error_code) as
+    regexp_matches(principal_arn, '^arn:[^:]+:iam::[0-9]{12}:(user|role)/')
+    and iam_action is not null
+    and coalesce(lower(event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
+    and (error_code is null or is_denied(error_code))
+;
+-- What tells one call: a cross-account call is logged in both accounts,
+-- under one sharedEventID.
+create or replace temp macro usage_call_id(shared_event_id, event_id, account_id) as
+    coalesce(shared_event_id, event_id || '/' || account_id)
+;
+-- The calls that may count as use, from lo (inclusive) to hi (exclusive).
 create or replace temp macro usage_call_events(lo, hi) as table
 select usage_day(e.event_time) as day, e.event_id, e.principal_arn, e.iam_action, e.event_time, e.aws_region, e.source_ip,
-       e.error_code, e.resources,
-       -- a cross-account call is logged in both accounts, under one sharedEventID
-       coalesce(e.shared_event_id, e.event_id || '/' || e.recipient_account_id) as call_id
+       e.error_code, e.resources, usage_call_id(e.shared_event_id, e.event_id, e.recipient_account_id) as call_id
 from events e
 where e.event_time >= lo and e.event_time < hi
-  and regexp_matches(e.principal_arn, '^arn:[^:]+:iam::[0-9]{12}:(user|role)/')
-  and e.iam_action is not null
-  and coalesce(lower(e.event_type), '') <> 'awsconsolesignin' -- sign-in events are not use
-  and (e.error_code is null or is_denied(e.error_code))
+  and usage_call(e.principal_arn, e.iam_action, e.event_type, e.error_code)
 ;
 -- The fold of the calls from lo to hi, one row per day, principal and action.
 create or replace temp macro usage_fold(lo, hi) as table
