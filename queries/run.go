@@ -532,8 +532,17 @@ var macros = []string{
 	// tampering rules report them done (critical) and attempted (medium).
 	// PutEventSelectors and PutAdvancedEventSelectors count when they turn
 	// off management events, UpdateDetector when it disables GuardDuty.
+	// The names come first, in one list_contains: a test of one column that
+	// DuckDB runs inside the scan of events (the pairs are not), so the
+	// parameters of other calls are never read; a name added below must be
+	// added to it.
 	`create or replace temp macro is_tampering(event_source, event_name, rp) as
-		(event_source, event_name) in (
+		list_contains(['StopLogging', 'DeleteTrail', 'DeleteEventDataStore', 'StopEventDataStoreIngestion', 'DeleteFlowLogs',
+		    'DeleteDetector', 'DisassociateFromMasterAccount', 'DisassociateFromAdministratorAccount', 'StopMonitoringMembers',
+		    'DeleteMembers', 'StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel',
+		    'DisableSecurityHub', 'BatchDisableStandards', 'DeleteAnalyzer', 'DisableMacie', 'DeleteResolverQueryLogConfig',
+		    'DisassociateResolverQueryLogConfig', 'UpdateDetector', 'PutEventSelectors', 'PutAdvancedEventSelectors'], event_name)
+		and ((event_source, event_name) in (
 		    ('cloudtrail.amazonaws.com', 'StopLogging'), ('cloudtrail.amazonaws.com', 'DeleteTrail'),
 		    ('cloudtrail.amazonaws.com', 'DeleteEventDataStore'), ('cloudtrail.amazonaws.com', 'StopEventDataStoreIngestion'),
 		    ('ec2.amazonaws.com', 'DeleteFlowLogs'),
@@ -555,7 +564,7 @@ var macros = []string{
 		or (event_source = 'cloudtrail.amazonaws.com' and event_name = 'PutAdvancedEventSelectors'
 		    and json_array_length(json_extract(rp, '$.advancedEventSelectors')) > 0
 		    and not list_contains(flatten(list_transform(json_extract(rp, '$.advancedEventSelectors[*].fieldSelectors[*].equals'),
-		        lambda x: x::varchar[])), 'Management'))`,
+		        lambda x: x::varchar[])), 'Management')))`,
 	// The condition keys of a policy statement's Condition, lower-cased.
 	`create or replace temp macro condition_keys(c) as
 		coalesce(list_transform(flatten(list_transform(map_values(try_cast(c as map(varchar, map(varchar, json)))),
