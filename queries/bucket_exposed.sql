@@ -43,7 +43,8 @@ exposed as (
            case when e.request_parameters::varchar like '%AuthenticatedUsers%' or e.request_parameters::varchar like '%authenticated-read%'
                 then 'every AWS account (ACL AuthenticatedUsers)' else 'everyone (ACL AllUsers)' end
     from events e, params p
-    where e.event_source = 's3.amazonaws.com' and e.event_name in ('PutBucketAcl', 'PutObjectAcl') and e.error_code is null
+    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other S3 calls are never read
+    where e.event_source = 's3.amazonaws.com' and list_contains(['PutBucketAcl', 'PutObjectAcl'], e.event_name) and e.error_code is null
       and e.event_time between p.since and p.until
       and (e.request_parameters::varchar like '%acs.amazonaws.com/groups/global/AllUsers%'
         or e.request_parameters::varchar like '%acs.amazonaws.com/groups/global/AuthenticatedUsers%'
@@ -56,6 +57,8 @@ exposed as (
     from events e, params p
     where e.event_source in ('s3.amazonaws.com', 's3control.amazonaws.com') and e.error_code is null
       and e.event_time between p.since and p.until
+      -- the two names first, tested inside the scan (see the ACLs above)
+      and list_contains(['DeletePublicAccessBlock', 'PutPublicAccessBlock'], e.event_name)
       and (e.event_name = 'DeletePublicAccessBlock'
         or (e.event_name = 'PutPublicAccessBlock' and list_contains(list_transform(
                ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'],
