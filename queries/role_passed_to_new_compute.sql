@@ -21,6 +21,10 @@ with passes as (
            end as role_arn
     from events e, params p
     where e.error_code is null and e.event_time between p.since and p.until and e.principal_arn is not null
+      -- the names first, a test on one column that runs inside the scan of events, so the
+      -- parameters of the many other calls of these services are never read
+      and (starts_with(e.event_name, 'CreateFunction')
+           or list_contains(['CreateStack', 'CreateDevEndpoint', 'CreateJob', 'CreateNotebookInstance', 'CreateProject', 'RunInstances'], e.event_name))
       and ((e.event_source = 'lambda.amazonaws.com' and e.event_name like 'CreateFunction%' and e.event_name not like 'CreateFunctionUrl%')
         or (e.event_source = 'cloudformation.amazonaws.com' and e.event_name = 'CreateStack')
         or (e.event_source = 'glue.amazonaws.com' and e.event_name in ('CreateDevEndpoint', 'CreateJob'))
