@@ -18,7 +18,8 @@ admin_grants as (
            json_extract_string(e.request_parameters, '$.userName') as user_name,
            coalesce(json_extract_string(e.request_parameters, '$.policyArn'), 'inline ' || json_extract_string(e.request_parameters, '$.policyName')) as policy
     from events e
-    where e.event_source = 'iam.amazonaws.com' and e.error_code is null
+    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+    where e.event_source = 'iam.amazonaws.com' and e.error_code is null and list_contains(['AttachUserPolicy', 'PutUserPolicy'], e.event_name)
       and ((e.event_name = 'AttachUserPolicy'
             and regexp_matches(json_extract_string(e.request_parameters, '$.policyArn'), ':policy/(AdministratorAccess|IAMFullAccess)$'))
         or (e.event_name = 'PutUserPolicy'
@@ -29,7 +30,7 @@ credentials as (
     select e.recipient_account_id as account_id, e.event_id, json_extract_string(e.request_parameters, '$.userName') as user_name,
            json_extract_string(e.response_elements, '$.accessKey.accessKeyId') as new_key
     from events e
-    where e.event_source = 'iam.amazonaws.com' and e.event_name in ('CreateAccessKey', 'CreateLoginProfile') and e.error_code is null
+    where e.event_source = 'iam.amazonaws.com' and list_contains(['CreateAccessKey', 'CreateLoginProfile'], e.event_name) and e.error_code is null
 )
 select c.account_id, c.principal_arn, 'arn:aws:iam::' || c.account_id || ':user/' || c.user_name,
        'user ' || c.user_name || ' created by ' || coalesce(c.principal_arn, 'an unknown principal') || ' from ' || c.source_ip
