@@ -13,17 +13,32 @@ with k as (
     where e.access_key_id like 'AKIA%' and is_ip(e.source_ip) and e.error_code is null
       and e.event_time between p.since and p.until
 ),
-first_from_ip as (
-    select *, min(event_time) over (partition by access_key_id) as key_first
+-- A key's first call from an address is the earliest, the lowest event id
+-- among calls at the same time. Ranking every call of every key cost most of
+-- the rule; the earliest time per key and address is a grouped min, and only
+-- the calls at that time are ranked.
+firsts as (
+    select access_key_id, source_ip, min(event_time) as first_time,
+           min(min(event_time)) over (partition by access_key_id) as key_first
     from k
-    qualify row_number() over (partition by access_key_id, source_ip order by event_time, event_id) = 1
+    group by access_key_id, source_ip
+),
+first_from_ip as (
+    select k.account_id, k.principal_arn, k.access_key_id, k.event_id, k.event_time, k.event_name, k.source_ip, k.user_agent,
+           k.token_key, f.key_first
+    from k
+    join firsts f on f.access_key_id = k.access_key_id and f.source_ip = k.source_ip and f.first_time = k.event_time
+    -- the key's very first address is not new
+    where f.first_time > f.key_first
+    qualify row_number() over (partition by k.access_key_id, k.source_ip order by k.event_time, k.event_id) = 1
 ),
 mints as (
-    select f.*,
+    select f.account_id, f.principal_arn, f.access_key_id, f.event_id, f.event_time, f.event_name, f.source_ip, f.user_agent,
+           f.token_key, f.key_first,
            (select string_agg(distinct o.source_ip, ', ' order by o.source_ip) from k o
             where o.access_key_id = f.access_key_id and o.event_time < f.event_time) as earlier_ips
     from first_from_ip f
-    where f.event_name in ('GetSessionToken', 'GetFederationToken') and f.event_time > f.key_first
+    where f.event_name in ('GetSessionToken', 'GetFederationToken')
 ),
 used as (
     select u.access_key_id as token_key, list(u.event_id order by u.event_time, u.event_id) as ids
