@@ -39,7 +39,8 @@ pairs as (
     group by access_key_id, source_ip
 ),
 first_address as (
-    select access_key_id, arg_min(source_ip, first_time) as home
+    -- two addresses first at the same time: the smaller is home, the same on every run
+    select access_key_id, arg_min(source_ip, (first_time, source_ip)) as home
     from pairs
     where first_time is not null
     group by access_key_id
