@@ -776,7 +776,8 @@ var macros = []string{
 	trail_buckets as (
 	    select distinct json_extract_string(request_parameters, '$.s3BucketName') as bucket
 	    from events
-	    where event_source = 'cloudtrail.amazonaws.com' and event_name in ('CreateTrail', 'UpdateTrail') and error_code is null
+	    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other CloudTrail calls are never read
+	    where event_source = 'cloudtrail.amazonaws.com' and list_contains(['CreateTrail', 'UpdateTrail'], event_name) and error_code is null
 	      and json_extract_string(request_parameters, '$.s3BucketName') is not null
 	)
 	select r.event_id, r.event_time, r.account_id, r.principal_arn, r.user_name, r.source_ip, r.bucket,
