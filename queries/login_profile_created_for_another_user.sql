@@ -10,7 +10,8 @@ with e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip, e.access_key_id,
            json_extract_string(e.request_parameters, '$.userName') as target
     from events e, params p
-    where e.event_source = 'iam.amazonaws.com' and e.event_name in ('CreateLoginProfile', 'UpdateLoginProfile') and e.error_code is null
+    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+    where e.event_source = 'iam.amazonaws.com' and list_contains(['CreateLoginProfile', 'UpdateLoginProfile'], e.event_name) and e.error_code is null
       and e.event_time between p.since and p.until
       and json_extract_string(e.request_parameters, '$.userName') is not null
       and json_extract_string(e.request_parameters, '$.userName') <> coalesce(case when e.identity_type = 'IAMUser' then e.user_name end, '')
