@@ -15,8 +15,9 @@ with calls as (
            coalesce(json_extract_string(e.request_parameters, '$.policyArn'), json_extract_string(e.request_parameters, '$.policyName')) as policy
     from events e, params p
     where e.event_source = 'iam.amazonaws.com' and e.error_code is null and e.event_time between p.since and p.until
-      and e.event_name in ('PutUserPolicy', 'AttachUserPolicy', 'AddUserToGroup', 'PutRolePolicy', 'AttachRolePolicy',
-                           'PutGroupPolicy', 'AttachGroupPolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion')
+      -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+      and list_contains(['PutUserPolicy', 'AttachUserPolicy', 'AddUserToGroup', 'PutRolePolicy', 'AttachRolePolicy',
+                         'PutGroupPolicy', 'AttachGroupPolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion'], e.event_name)
       and e.principal_arn is not null
 ),
 memberships as (
