@@ -25,7 +25,8 @@ new_providers as (
     select coalesce(json_extract_string(e.response_elements, '$.sAMLProviderArn'),
                     json_extract_string(e.response_elements, '$.openIDConnectProviderArn')) as provider, e.event_id
     from events e
-    where e.event_source = 'iam.amazonaws.com' and e.event_name in ('CreateSAMLProvider', 'CreateOpenIDConnectProvider') and e.error_code is null
+    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+    where e.event_source = 'iam.amazonaws.com' and list_contains(['CreateSAMLProvider', 'CreateOpenIDConnectProvider'], e.event_name) and e.error_code is null
 ),
 opened as (
     select g.account_id, g.principal_arn, g.event_id, g.event_time, g.source_ip, g.role_name, null as provider_event_id,
