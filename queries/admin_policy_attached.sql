@@ -19,7 +19,8 @@ e as (
            json_extract_string(e.request_parameters, '$.policyDocument') as document
     from events e, params p
     where e.event_source = 'iam.amazonaws.com' and e.error_code is null
-      and e.event_name in ('AttachUserPolicy', 'AttachGroupPolicy', 'AttachRolePolicy', 'PutUserPolicy', 'PutGroupPolicy', 'PutRolePolicy')
+      -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+      and list_contains(['AttachUserPolicy', 'AttachGroupPolicy', 'AttachRolePolicy', 'PutUserPolicy', 'PutGroupPolicy', 'PutRolePolicy'], e.event_name)
       and e.event_time between p.since and p.until
 ),
 admin as (
