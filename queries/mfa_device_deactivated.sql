@@ -10,7 +10,8 @@ with e as (
     select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.event_name, e.source_ip,
            coalesce(json_extract_string(e.request_parameters, '$.userName'), json_extract_string(e.request_parameters, '$.serialNumber')) as target
     from events e, params p
-    where e.event_source = 'iam.amazonaws.com' and e.event_name in ('DeactivateMFADevice', 'DeleteVirtualMFADevice')
+    -- list_contains, unlike in (...), is tested inside the scan of events, so the parameters of other IAM calls are never read
+    where e.event_source = 'iam.amazonaws.com' and list_contains(['DeactivateMFADevice', 'DeleteVirtualMFADevice'], e.event_name)
       and e.error_code is null and e.event_time between p.since and p.until
 )
 select account_id, principal_arn, target,
