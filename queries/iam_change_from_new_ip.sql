@@ -9,12 +9,20 @@
 -- The successful identity changes: few, so the first times below are
 -- computed for their callers only (a window over every event costs a sort
 -- of the whole trail).
+-- IAM calls and root's other calls are read apart: each equality is tested
+-- inside the scan of events, where their disjunction made it read every event.
 with changes_all as (
     select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip
     from events e, params p
     where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
       and e.error_code is null and is_write(e.read_only, e.event_name) and e.event_name <> 'ConsoleLogin'
-      and (e.event_source = 'iam.amazonaws.com' or e.identity_type = 'Root')
+      and e.event_source = 'iam.amazonaws.com'
+    union all
+    select e.recipient_account_id as account_id, e.principal_arn, e.event_id, e.event_time, e.event_name, e.source_ip
+    from events e, params p
+    where e.principal_arn is not null and is_ip(e.source_ip) and e.event_time between p.since and p.until
+      and e.error_code is null and is_write(e.read_only, e.event_name) and e.event_name <> 'ConsoleLogin'
+      and e.identity_type = 'Root' and e.event_source is distinct from 'iam.amazonaws.com'
 ),
 -- when each of those callers first used each address, over all its calls
 ip_firsts as (
