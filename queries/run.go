@@ -658,8 +658,10 @@ var macros = []string{
 	// brute_force (at least brute_force_failures failures, which
 	// console_brute_force reports) and one for fewer (console_login_after_failures),
 	// with what the session did from that address within session_hours. Each
-	// row is a finding of one of the two rules but for its severity.
-	`create or replace temp view console_sign_ins_after_failures as
+	// row is a finding of one of the two rules but for its severity. A table,
+	// not a view: both rules read it, and a view joins the sign-ins to the
+	// events of their sessions again for each.
+	`create or replace temp table console_sign_ins_after_failures as
 	with logins as (
 	    select e.recipient_account_id as account_id, e.principal_arn, e.user_name, e.event_id, e.event_time, e.source_ip, e.user_agent,
 	           e.console_login = 'Success' as ok, coalesce(e.mfa_used, false) as mfa
