@@ -438,9 +438,15 @@ select b, count(*) from k group by b order by b`, b.r.AsOf)
 		}{names[i], counts[int32(i)]})
 	}
 	rows, err = queryRows(ctx, db, `
-select event_time::date as day, count(*),
-       count(*) filter (where identity_type = 'Root' or principal_arn like 'arn:%:iam::%:root')
-from events group by 1 order by 1`)
+select date '1970-01-01' + day_number::integer as day, n, root
+from (
+    -- the UTC day numbered from the epoch, where event_time::date takes ICU's
+    -- calendar for every event (1.5 of report's 26 CPU s at 10M events)
+    select epoch_us(event_time) // 86400000000 - (epoch_us(event_time) % 86400000000 < 0)::bigint as day_number, count(*) as n,
+           count(*) filter (where identity_type = 'Root' or principal_arn like 'arn:%:iam::%:root') as root
+    from events group by 1
+)
+order by 1`)
 	if err != nil {
 		return nil, fmt.Errorf("events per day: %w", err)
 	}
