@@ -67,7 +67,7 @@ func Decide(ctx context.Context, db *sql.DB, p Params, reqs []Request) ([]Decisi
 	if err := resolveDefaults(ctx, tx, &p, &sum); err != nil {
 		return nil, err
 	}
-	if err := writeParams(ctx, tx, p); err != nil {
+	if err := writeParams(ctx, tx, p, nil); err != nil {
 		return nil, err
 	}
 	if err := runEvaluator(ctx, tx); err != nil {

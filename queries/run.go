@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +187,7 @@ func Run(ctx context.Context, db *sql.DB, p Params) (Summary, error) {
 	if !p.Since.IsZero() && !p.Until.IsZero() && p.Until.Before(p.Since) {
 		return sum, fmt.Errorf("until %s is before since %s", p.Until.Format(time.RFC3339), p.Since.Format(time.RFC3339))
 	}
-	if err := writeParams(ctx, tx, p); err != nil {
+	if err := writeParams(ctx, tx, p, rules); err != nil {
 		return sum, err
 	}
 	if err := writeAccountAsOf(ctx, tx, givenAsOf, &sum); err != nil {
@@ -392,7 +393,7 @@ func jsonList(l []string) any {
 
 // writeParams fills the temporary one-row table params that rules read and
 // the analysis_parameters table that records the run.
-func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
+func writeParams(ctx context.Context, tx *sql.Tx, p Params, rules []Rule) error {
 	_, err := tx.ExecContext(ctx, `create or replace temp table params as select
 		?::timestamptz as since, ?::timestamptz as until, ?::timestamptz as as_of,
 		?::integer as key_max_age_days, ?::integer as unused_after_days,
@@ -415,6 +416,9 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		return fmt.Errorf("parameters: %w", err)
 	}
 	for _, m := range macros {
+		if name := sharedTableName(m); name != "" && !sharedTableNeeded(name, rules) {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, m); err != nil {
 			return fmt.Errorf("macro: %w", err)
 		}
@@ -467,6 +471,37 @@ func writeParams(ctx context.Context, tx *sql.Tx, p Params) error {
 		}
 	}
 	return nil
+}
+
+// sharedTableName is the name of the temp table a statement of macros makes,
+// or "" for a macro or view.
+func sharedTableName(stmt string) string {
+	rest, ok := strings.CutPrefix(stmt, "create or replace temp table ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, " ")
+	return name
+}
+
+// sharedTableNeeded says whether one of rules, a view or macro of macros, or
+// another shared table needed names the table: the shared tables are made once per analysis from the
+// events (a second or more each at 10M events), so an analysis of some
+// rules (--rules) makes only those its rules read.
+func sharedTableNeeded(name string, rules []Rule) bool {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
+	for _, r := range rules {
+		if word.MatchString(r.SQL) {
+			return true
+		}
+	}
+	for _, m := range macros {
+		other := sharedTableName(m)
+		if other != name && word.MatchString(m) && (other == "" || sharedTableNeeded(other, rules)) {
+			return true
+		}
+	}
+	return false
 }
 
 // macros are the helpers rules share. IAM compares action names without

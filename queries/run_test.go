@@ -149,3 +149,42 @@ func TestRunInterruptedIsRecorded(t *testing.T) {
 		t.Errorf("report after the analysis completed again: %v", err)
 	}
 }
+
+// The tables rules share are made from the events once per analysis, and
+// only when a rule of the analysis reads them: an analysis of some rules
+// (--rules) does not pay for the others' tables.
+func TestRunMakesOnlyTheSharedTablesItsRulesRead(t *testing.T) {
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), nil)
+	c.DB.SetMaxOpenConns(1) // the temp tables live in the one connection
+	ctx := context.Background()
+	shared := []string{"account_spans", "case_accounts", "console_sign_ins_after_failures"}
+	for _, tc := range []struct {
+		rules []string
+		want  []string
+	}{
+		{[]string{"access_key_not_rotated"}, nil},
+		{[]string{"console_brute_force"}, []string{"console_sign_ins_after_failures"}},
+		{[]string{"discovery_burst", "role_trust_opened"}, []string{"account_spans", "case_accounts"}},
+		{nil, shared},
+	} {
+		if _, err := c.DB.Exec("drop table if exists temp.account_spans; drop table if exists temp.case_accounts; drop table if exists temp.console_sign_ins_after_failures"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := queries.Run(ctx, c.DB, queries.Params{Rules: tc.rules}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, name := range shared {
+			var n int
+			if err := c.DB.QueryRow("select count(*) from duckdb_tables() where temporary and table_name = ?", name).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				got = append(got, name)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("rules %v made %v, want %v", tc.rules, got, tc.want)
+		}
+	}
+}
