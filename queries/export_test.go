@@ -6,3 +6,11 @@ func WithoutUsageAggregate(p Params) Params {
 	p.noAggregate = true
 	return p
 }
+
+// SetTimelinePageRows sets how many rows a timeline page holds and returns
+// the function that restores it.
+func SetTimelinePageRows(n int64) func() {
+	old := timelinePageRows
+	timelinePageRows = n
+	return func() { timelinePageRows = old }
+}

@@ -185,3 +185,30 @@ func TestTimelineSampleLeakedKey(t *testing.T) {
 		t.Errorf("addresses: %v", addrs)
 	}
 }
+
+// A timeline is read a page at a time: whatever the page size, the rows
+// come once each and in time order, across the ends of pages, and the
+// timeline's connection and table are released.
+func TestTimelinePages(t *testing.T) {
+	ctx := context.Background()
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "_timeline", "chain.json")})
+	tl, err := queries.NewTimeline(ctx, c.DB, queries.Actor{AccessKeys: []string{"AKIAMALLORY000000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := timelineRows(t, tl, func(f func(queries.TimelineEvent) error) error { return tl.Events(ctx, c.DB, f) })
+	if len(whole) != 7 {
+		t.Fatalf("%d rows in one page, want 7", len(whole))
+	}
+	for _, n := range []int64{1, 2, 3, 6, 7, 8} {
+		restore := queries.SetTimelinePageRows(n)
+		got := timelineRows(t, tl, func(f func(queries.TimelineEvent) error) error { return tl.Events(ctx, c.DB, f) })
+		restore()
+		if !slices.Equal(got, whole) {
+			t.Errorf("pages of %d rows:\n%s\nwant:\n%s", n, strings.Join(got, "\n"), strings.Join(whole, "\n"))
+		}
+	}
+	if s := c.DB.Stats(); s.InUse != 0 {
+		t.Errorf("%d connections still in use after the timelines", s.InUse)
+	}
+}

@@ -60,7 +60,7 @@ type Options struct {
 type ActorTimeline struct {
 	Actor string // as the command line named it
 	Notes []string
-	Rows  func(context.Context) (*sql.Rows, error)
+	Rows  func(context.Context) (RowSource, error)
 }
 
 // Rule is what the report needs of a finding rule's metadata.

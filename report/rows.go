@@ -3,7 +3,6 @@
 package report
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -27,8 +26,18 @@ const maxTableCell = 80
 // tableBlock is how many rows of a table share their column widths.
 const tableBlock = 1000
 
+// RowSource is a result the writers read row by row: a *sql.Rows, or a
+// timeline read a page at a time (queries.TimelineRows).
+type RowSource interface {
+	Columns() ([]string, error)
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
 // WriteRows writes the result of an ad-hoc query in the given format.
-func WriteRows(w io.Writer, rows *sql.Rows, format string) error {
+func WriteRows(w io.Writer, rows RowSource, format string) error {
 	cols, err := rows.Columns()
 	if err != nil {
 		return err

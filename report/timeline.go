@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"sort"
@@ -105,7 +104,7 @@ func (t *timelineFacts) add(col map[string]int, vals []any) {
 // an Events sheet with every event in time order, from rows (the full form
 // of queries.Timeline's Rows). actor describes the filters; notes (leads,
 // for instance) are listed under it.
-func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []string, rows *sql.Rows) error {
+func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []string, rows RowSource) error {
 	t, col, err := timelineTable(rows, SheetEvents, "Every event of the actor in time order (UTC), with the credentials it minted; Hop 0 is the actor's own key.")
 	if err != nil {
 		return err
@@ -167,7 +166,7 @@ func WriteTimeline(ctx context.Context, w io.Writer, actor string, notes []strin
 }
 
 // timelineTable is the table of a timeline's rows, and its columns by name.
-func timelineTable(rows *sql.Rows, sheet, note string) (table, map[string]int, error) {
+func timelineTable(rows RowSource, sheet, note string) (table, map[string]int, error) {
 	names, err := rows.Columns()
 	if err != nil {
 		return table{}, nil, err

@@ -379,7 +379,7 @@ func (b *book) writeTable(ctx context.Context, t table) error {
 }
 
 // nextRow is a source for streamRows: it scans the next of rows into dst.
-func nextRow(rows *sql.Rows) func(dst []any) (bool, error) {
+func nextRow(rows RowSource) func(dst []any) (bool, error) {
 	return func(dst []any) (bool, error) {
 		if !rows.Next() {
 			return false, rows.Err()
@@ -389,7 +389,7 @@ func nextRow(rows *sql.Rows) func(dst []any) (bool, error) {
 }
 
 // scanInto scans the current row into dst, a column per element.
-func scanInto(rows *sql.Rows, dst []any) error {
+func scanInto(rows RowSource, dst []any) error {
 	ptrs := make([]any, len(dst))
 	for i := range dst {
 		ptrs[i] = &dst[i]

@@ -206,7 +206,7 @@ func writeReport(ctx context.Context, s *streams, db *sql.DB, o *reportFlags) ([
 			return nil, err
 		}
 		ropts.ActorTimeline = &report.ActorTimeline{Actor: describeActor(actor), Notes: timelineNotes(tl),
-			Rows: func(ctx context.Context) (*sql.Rows, error) { return tl.Rows(ctx, db, false) }}
+			Rows: func(ctx context.Context) (report.RowSource, error) { return tl.Rows(ctx, db, false) }}
 	}
 	status := newStatusLine(s.err)
 	defer status.done()
