@@ -386,7 +386,7 @@ type ctResult struct {
 // loadCloudTrailBatch loads files in one transaction. It returns an error when
 // a statement failed (a file DuckDB cannot read, a record without a time): the
 // caller then retries file by file and rejects the file that fails alone.
-func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, files []ctFile, record func(*sql.Tx, map[int64]ctResult) error) error {
+func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, limit string, files []ctFile, record func(*sql.Tx, map[int64]ctResult) error) (err error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -453,6 +453,16 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	if older > 0 {
 		keys, keyArgs = dupKeysOlderSQL, []any{lo, hi}
 	}
+	restore, err := lowerMemoryLimit(ctx, tx, conn, limit, lookupShare)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tx.Rollback() // nothing after a commit; the connection is free for the setting
+		if rerr := restore(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	if err := run("duplicate keys", keys, keyArgs...); err != nil {
 		return err
 	}

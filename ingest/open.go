@@ -48,6 +48,10 @@ func CheckMemoryLimit(s string) error {
 type Case struct {
 	DB   *sql.DB
 	Path string
+	// memoryLimit is DuckDB's memory limit as it was set when the case was
+	// opened (the option, or DuckDB's default as DuckDB prints it), which
+	// ingest sets again after lowering it for part of each batch.
+	memoryLimit string
 }
 
 // Close closes the database.
@@ -142,6 +146,12 @@ func (c *Case) setup(ctx context.Context, opts Options, readOnly bool) error {
 	for _, s := range settings {
 		if _, err := c.DB.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	c.memoryLimit = opts.MemoryLimit
+	if c.memoryLimit == "" {
+		if err := c.DB.QueryRowContext(ctx, "select current_setting('memory_limit')").Scan(&c.memoryLimit); err != nil {
+			return fmt.Errorf("read the memory limit: %w", err)
 		}
 	}
 	version, err := c.schemaVersion(ctx)
