@@ -316,12 +316,7 @@ func (r *TimelineRows) Next() bool {
 func (r *TimelineRows) Scan(dest ...any) error { return r.page.Scan(dest...) }
 
 // Err is the error that ended Next early, if any.
-func (r *TimelineRows) Err() error {
-	if r.err != nil {
-		return fmt.Errorf("timeline: %w", r.err)
-	}
-	return nil
-}
+func (r *TimelineRows) Err() error { return r.err }
 
 // Close drops the timeline's table and releases its connection.
 func (r *TimelineRows) Close() error {
