@@ -386,7 +386,7 @@ type ctResult struct {
 // loadCloudTrailBatch loads files in one transaction. It returns an error when
 // a statement failed (a file DuckDB cannot read, a record without a time): the
 // caller then retries file by file and rejects the file that fails alone.
-func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, limit string, files []ctFile, record func(*sql.Tx, map[int64]ctResult) error) (err error) {
+func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, db *sql.DB, log *slog.Logger, limit string, files []ctFile, record func(*sql.Tx, map[int64]ctResult) error) (err error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -453,12 +453,11 @@ func loadCloudTrailBatch(ctx context.Context, conn *sql.Conn, log *slog.Logger, 
 	if older > 0 {
 		keys, keyArgs = dupKeysOlderSQL, []any{lo, hi}
 	}
-	restore, err := lowerMemoryLimit(ctx, tx, conn, limit, lookupShare)
-	if err != nil {
-		return err
+	restore, lerr := lowerMemoryLimit(ctx, db, limit, lookupShare)
+	if lerr != nil {
+		log.Debug("cloudtrail batch at the full memory limit", "err", lerr)
 	}
 	defer func() {
-		tx.Rollback() // nothing after a commit; the connection is free for the setting
 		if rerr := restore(); rerr != nil && err == nil {
 			err = rerr
 		}

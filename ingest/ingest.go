@@ -128,7 +128,7 @@ func (c *Case) Ingest(ctx context.Context, paths []string, opts IngestOptions) (
 	}
 	progress := &tracker{fn: opts.Progress, p: Progress{Stage: StageReading}}
 	run := &ingestRun{
-		conn: conn, log: log, opts: opts, sc: sc, known: known, progress: progress, sizes: map[string]int64{}, limit: c.memoryLimit,
+		conn: conn, log: log, opts: opts, sc: sc, known: known, progress: progress, sizes: map[string]int64{}, db: c.DB, limit: c.memoryLimit,
 		stamp: runStamp{at: time.Now().UTC(), before: before, reused: map[int64]int64{}},
 	}
 	if run.stamp.id, err = startRun(ctx, conn, opts.Run, run.stamp.at); err != nil {
@@ -493,7 +493,8 @@ func knownFiles(ctx context.Context, conn *sql.Conn) (map[string]int64, int64, e
 
 type ingestRun struct {
 	conn     *sql.Conn
-	limit    string // DuckDB's memory limit, as the case was opened with it
+	db       *sql.DB // the case, for settings changed beside the batch's transaction
+	limit    string  // DuckDB's memory limit, as the case was opened with it
 	log      *slog.Logger
 	opts     IngestOptions
 	sc       *scratch
@@ -824,7 +825,7 @@ func (r *ingestRun) loadCloudTrail(ctx context.Context, evs []evidence) error {
 	var loadAlone func(f ctFile, err error) error
 	load = func(batch []ctFile) error {
 		var outcomes []FileOutcome
-		err := loadCloudTrailBatch(ctx, r.conn, r.log, r.limit, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
+		err := loadCloudTrailBatch(ctx, r.conn, r.db, r.log, r.limit, batch, func(tx *sql.Tx, results map[int64]ctResult) error {
 			var err error
 			outcomes, err = insertEvidence(ctx, tx, batchEvidence(batch, results), r.stamp)
 			return err

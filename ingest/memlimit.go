@@ -16,21 +16,26 @@ import (
 // events ingest peaked there at 1.2 GiB, 0.4 GiB over its level during the
 // inserts. With half the limit the lookup alone peaks at 342 instead of 602
 // MiB on the 50M case.
-const lookupShare = 0.5
+var lookupShare = 0.5
 
 // lowerMemoryLimit sets DuckDB's memory limit to share of limit (the
-// limit in force), inside tx, and returns the function that sets limit again
-// on conn, once tx has ended.
-func lowerMemoryLimit(ctx context.Context, tx *sql.Tx, conn *sql.Conn, limit string, share float64) (func() error, error) {
+// limit in force) and returns the function that sets limit again. The
+// setting is the database's, so it is changed on a connection of db other
+// than the batch's: a refused setting (DuckDB cannot free enough memory)
+// would otherwise abort the batch's transaction. Lowering is a saving, not a
+// condition of the load: when it is refused the batch goes on at the full
+// limit, and err says why, for the debug log.
+func lowerMemoryLimit(ctx context.Context, db *sql.DB, limit string, share float64) (restore func() error, err error) {
+	restore = func() error { return nil }
 	bytes, err := parseDuckDBSize(limit)
 	if err != nil {
-		return nil, err
+		return restore, err
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("set memory_limit = '%dB'", int64(float64(bytes)*share))); err != nil {
-		return nil, fmt.Errorf("lower the memory limit: %w", err)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("set memory_limit = '%dB'", int64(float64(bytes)*share))); err != nil {
+		return restore, fmt.Errorf("lower the memory limit: %w", err)
 	}
 	return func() error {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "set memory_limit = '"+strings.ReplaceAll(limit, "'", "")+"'"); err != nil {
+		if _, err := db.ExecContext(context.WithoutCancel(ctx), "set memory_limit = '"+strings.ReplaceAll(limit, "'", "")+"'"); err != nil {
 			return fmt.Errorf("restore the memory limit: %w", err)
 		}
 		return nil

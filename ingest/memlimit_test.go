@@ -1,8 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +48,33 @@ func TestParseDuckDBSize(t *testing.T) {
 	}
 	if _, err := parseDuckDBSize("lots"); err == nil {
 		t.Error("parseDuckDBSize(\"lots\") gave no error")
+	}
+}
+
+// When DuckDB cannot lower its limit that far, the batch loads at the full
+// limit: lowering it is a saving, never a reason to reject evidence.
+func TestBatchLoadsWhenTheLimitCannotBeLowered(t *testing.T) {
+	old := lookupShare
+	lookupShare = 1e-9 // one byte of 300MB: more than DuckDB can free
+	defer func() { lookupShare = old }()
+	ctx := context.Background()
+	c, err := Open(ctx, filepath.Join(t.TempDir(), "case.duckdb"), Options{MemoryLimit: "300MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var log bytes.Buffer
+	outcomes, err := c.Ingest(ctx, []string{copyTree(t, filepath.Join(fixtureDir, "AWSLogs"))},
+		IngestOptions{Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if o.Status != StatusLoaded {
+			t.Errorf("%s: %s (%s)", o.Path, o.Status, o.Error)
+		}
+	}
+	if !strings.Contains(log.String(), "cloudtrail batch at the full memory limit") {
+		t.Errorf("DuckDB took a limit of one byte, so this test no longer sees a refusal:\n%s", log.String())
 	}
 }
