@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credtrail/credtrail/ingest"
 	"github.com/credtrail/credtrail/queries"
 )
 
@@ -24,15 +25,23 @@ func timelineRows(t *testing.T, tl *queries.Timeline, run func(func(queries.Time
 	return out
 }
 
+// chainTimeline loads the role-chaining fixture and returns the case and
+// the timeline of the key that starts the chain.
+func chainTimeline(t *testing.T) (*ingest.Case, *queries.Timeline) {
+	t.Helper()
+	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "_timeline", "chain.json")})
+	tl, err := queries.NewTimeline(context.Background(), c.DB, queries.Actor{AccessKeys: []string{"AKIAMALLORY000000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, tl
+}
+
 // A key's timeline follows the temporary keys its calls minted, three
 // role-chaining hops deep, and lists the key it created as a lead.
 func TestTimelineFollowsRoleChain(t *testing.T) {
 	ctx := context.Background()
-	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "_timeline", "chain.json")})
-	tl, err := queries.NewTimeline(ctx, c.DB, queries.Actor{AccessKeys: []string{"AKIAMALLORY000000001"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tl := chainTimeline(t)
 	got := timelineRows(t, tl, func(f func(queries.TimelineEvent) error) error { return tl.Events(ctx, c.DB, f) })
 	want := []string{
 		"10:00 GetCallerIdentity AKIAMALLORY000000001 hop=0 via=/",
@@ -191,11 +200,7 @@ func TestTimelineSampleLeakedKey(t *testing.T) {
 // timeline's connection and table are released.
 func TestTimelinePages(t *testing.T) {
 	ctx := context.Background()
-	c := ingestCase(t, filepath.Join(t.TempDir(), "case.duckdb"), []string{filepath.Join("testdata", "_timeline", "chain.json")})
-	tl, err := queries.NewTimeline(ctx, c.DB, queries.Actor{AccessKeys: []string{"AKIAMALLORY000000001"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tl := chainTimeline(t)
 	whole := timelineRows(t, tl, func(f func(queries.TimelineEvent) error) error { return tl.Events(ctx, c.DB, f) })
 	if len(whole) != 7 {
 		t.Fatalf("%d rows in one page, want 7", len(whole))
